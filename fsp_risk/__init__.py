@@ -1,0 +1,7 @@
+"""fsp-risk: Monte Carlo financial risk for councils running Family Safeguarding (Family Solutions Plus)."""
+from .config import Config, load_config, parse_config
+from .errors import ConfigError
+from .model import simulate
+
+__version__ = "0.1.0"
+__all__ = ["Config", "ConfigError", "load_config", "parse_config", "simulate", "__version__"]

@@ -1,0 +1,112 @@
+"""Command line: ``fsp-risk run [CONFIG] [--iterations N] [--seed S] [--sampler mc|lhs] [--deterministic] [--out DIR]``."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .config import MAX_ITERATIONS, SAMPLERS, load_config
+from .errors import ConfigError
+from .model import simulate
+
+DEFAULT_CONFIG = Path("configs") / "oxfordshire-2024-commissioning.yaml"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_ITERATIONS:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_ITERATIONS:,}, got {value:,}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, shown only on a terminal."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30):
+        self.stream, self.width, self.start = stream, width, time.perf_counter()
+        self.enabled = stream.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 65_536:
+            return
+        filled = int(self.width * done / total)
+        elapsed = time.perf_counter() - self.start
+        self.stream.write(f"\r[{'#' * filled}{' ' * (self.width - filled)}] {done:,}/{total:,} iterations, {elapsed:.0f}s")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fsp-risk", description=__doc__.split(":", 1)[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="simulate a scenario config and write a run folder under outputs/")
+    run.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG),
+                     help=f"scenario config (YAML); default {DEFAULT_CONFIG}")
+    run.add_argument("--iterations", type=_positive_int, help="iterations (default: the config's run.iterations)")
+    run.add_argument("--seed", type=_seed, help="root random seed (default: the config's run.seed)")
+    run.add_argument("--sampler", choices=SAMPLERS, help="mc (plain Monte Carlo) or lhs (Latin hypercube)")
+    run.add_argument("--deterministic", action="store_true", help="one run with every input at its central value")
+    run.add_argument("--out", default="outputs", help="folder for run folders (default: outputs)")
+    return parser
+
+
+def _headline(ds) -> list[str]:
+    net = ds["net_change_to_mtfp"]
+    total = net.sum("year")
+    lines = [f"Net change to MTFP over {ds.year.values[0]} to {ds.year.values[-1]} (positive = pressure):"]
+    if ds.sizes["iteration"] == 1:
+        lines.append(f"  central case: £{float(total[0]):,.0f}")
+    else:
+        p50, p80 = (float(total.quantile(q)) for q in (0.5, 0.8))
+        met = float((total <= 0).mean())
+        lines.append(f"  P50 £{p50:,.0f}; P80 £{p80:,.0f}; chance the MTFP target is met over the horizon {met:.0%}")
+        by_year = (net <= 0).mean("iteration")
+        lines.append("  chance met by year: " + ", ".join(f"{y} {p:.0%}" for y, p in zip(ds.year.values, by_year.values)))
+    return lines
+
+
+def run_command(args) -> int:
+    from .runs import write_run
+
+    config = load_config(args.config)
+    ds = simulate(config, iterations=args.iterations, seed=args.seed, sampler=args.sampler,
+                  deterministic=args.deterministic, progress=ProgressBar())
+    folder = write_run(ds, args.out, config.name)
+    print("\n".join(_headline(ds)))
+    print(f"Outputs written to {folder}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run_command(args)
+    except ConfigError as exc:
+        print(f"fsp-risk: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"fsp-risk: error: cannot write outputs: {exc.strerror or exc} ({exc.filename or args.out})",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("fsp-risk: interrupted; no run folder was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

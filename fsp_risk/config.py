@@ -1,0 +1,714 @@
+"""Scenario configs: YAML validated once, at load, into frozen typed objects.
+
+Every uncertain or sourced scalar lives in the ``inputs`` section (the *assumption book*); the model
+sections refer to inputs by name. Year series (cost amounts, planned savings) and projection points
+carry their own ``source``. Nothing downstream re-validates.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .distributions import DistributionError, make_distribution, Distribution
+from .errors import ConfigError, did_you_mean
+from .years import fy_label, parse_fy
+
+SCHEMA_VERSION = 1
+EVIDENCE = ("green", "amber", "red")
+SAMPLERS = ("mc", "lhs")
+FSP_METHODS = ("stock_flow", "year_on_year")
+#: Savings drivers that are money [£/yr]; demand measures are counts [child-years].
+MONEY_DRIVERS = ("placements", "service")
+
+
+# --------------------------------------------------------------------------- typed config objects
+@dataclass(frozen=True)
+class Input:
+    """One entry of the assumption book: an input, its distribution and its provenance."""
+
+    name: str
+    title: str
+    units: str
+    dist: Distribution
+    per_year: bool
+    source: str
+    owner: str
+    evidence: str
+    date: dt.date
+    review: dt.date | None
+    #: True for a discrete input whose values are year labels (stored as horizon indices).
+    year_valued: bool = False
+
+
+@dataclass(frozen=True)
+class YearSeries:
+    """Money by financial year [£], aligned to the config's years (0 where the config gives none)."""
+
+    values: tuple[float, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Points:
+    """Projection points: counts at 31 March of calendar years [children]."""
+
+    march_years: tuple[int, ...]
+    values: tuple[float, ...]
+    source: str
+    extrapolate: bool = False
+
+
+@dataclass(frozen=True)
+class FspCase:
+    """How the with-FSP trajectory of a measure is made from its as-is trajectory."""
+
+    method: str
+    effect: str
+    leaving_rate: str | None = None
+    floor: Points | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    title: str
+    as_is: Points
+    growth: str
+    fsp: FspCase
+
+
+@dataclass(frozen=True)
+class Programme:
+    go_live: dt.date
+    go_live_source: str
+    delay_months: str
+    ramp_months: str
+
+
+@dataclass(frozen=True)
+class CostLine:
+    name: str
+    title: str
+    amounts: YearSeries
+    category: str
+    budgeted: bool
+    inflation: str | None
+    multiplier: str | None
+
+
+@dataclass(frozen=True)
+class SavingLine:
+    name: str
+    title: str
+    driver: str
+    cashable: bool
+    recurrent: bool
+    planned: YearSeries | None
+    share: str | None
+    multiplier: str | None
+
+
+@dataclass(frozen=True)
+class FundingStream:
+    name: str
+    title: str
+    amounts: YearSeries
+    ends: str
+    end_year: str
+    replaced: str
+
+
+@dataclass(frozen=True)
+class WorkforceGroup:
+    name: str
+    title: str
+    fte: str
+    cost_per_fte: str
+    turnover: str
+    vacancy: str
+    agency_cover: str
+    agency_premium: str
+    recruitment_cost: str
+    weakens_effect: bool
+
+
+@dataclass(frozen=True)
+class Weakening:
+    threshold: str
+    slope: str
+
+
+@dataclass(frozen=True)
+class PlacementType:
+    name: str
+    title: str
+    share: str
+    unit_cost: str
+    cost_cv: str
+    #: Start year of the financial year whose prices ``unit_cost`` is in.
+    price_year: int
+
+
+@dataclass(frozen=True)
+class Placements:
+    measure: str
+    types: tuple[PlacementType, ...]
+    inflation: str
+
+
+@dataclass(frozen=True)
+class Service:
+    measure: str
+    cases_per_team: str
+    team_cost: str
+
+
+@dataclass(frozen=True)
+class InflationIndex:
+    planned: str
+    actual: str
+
+
+@dataclass(frozen=True)
+class PriceBase:
+    basis: str
+    base_year: str
+    deflator: str
+    indices: dict[str, InflationIndex]
+
+
+@dataclass(frozen=True)
+class Mtfp:
+    target: YearSeries
+    delivered_outside: YearSeries | None
+
+
+@dataclass(frozen=True)
+class RunDefaults:
+    iterations: int
+    seed: int
+    sampler: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated scenario config."""
+
+    path: str
+    text: str
+    name: str
+    title: str
+    council: str
+    years: tuple[str, ...]
+    inputs: dict[str, Input]
+    programme: Programme
+    price_base: PriceBase
+    demand: dict[str, Measure]
+    placements: Placements | None
+    service: Service | None
+    workforce: tuple[WorkforceGroup, ...]
+    weakening: Weakening | None
+    costs: tuple[CostLine, ...]
+    savings: tuple[SavingLine, ...]
+    funding: tuple[FundingStream, ...]
+    mtfp: Mtfp
+    run: RunDefaults
+    papers: tuple[str, ...] = field(default=())
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    @property
+    def first_year(self) -> int:
+        return parse_fy(self.years[0])
+
+
+# --------------------------------------------------------------------------- reading helpers
+class _Node:
+    """A mapping from the YAML with its field path, for error messages."""
+
+    def __init__(self, data: Any, path: str, file: str):
+        self.data, self.path, self.file = data, path, file
+
+    def error(self, message: str, key: str | None = None) -> ConfigError:
+        path = f"{self.path}.{key}" if key and self.path else (key or self.path)
+        return ConfigError(message, file=self.file, path=path)
+
+    def mapping(self, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> "_Node":
+        if not isinstance(self.data, dict):
+            raise self.error(f"expected a mapping of fields, got {_kind(self.data)}")
+        for key in self.data:
+            if key not in allowed:
+                raise self.error(
+                    f"unknown field (expected one of: {', '.join(allowed)}){did_you_mean(key, allowed)}", str(key)
+                )
+        for key in required:
+            if key not in self.data:
+                raise self.error("required field is missing", key)
+        return self
+
+    def child(self, key: str) -> "_Node":
+        return _Node(self.data.get(key), f"{self.path}.{key}" if self.path else key, self.file)
+
+    def has(self, key: str) -> bool:
+        return isinstance(self.data, dict) and key in self.data
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(f"expected a non-empty text, got {_kind(value)}", key)
+        return value.strip()
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(f"expected true or false, got {_kind(value)}", key)
+        return value
+
+    def integer(self, key: str, minimum: int, maximum: int) -> int:
+        value = self.data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(f"expected a whole number, got {_kind(value)}", key)
+        if not minimum <= value <= maximum:
+            raise self.error(f"expected a whole number from {minimum:,} to {maximum:,}, got {value:,}", key)
+        return value
+
+    def date(self, key: str, required: bool = True) -> dt.date | None:
+        value = self.data.get(key)
+        if value is None and not required:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise self.error(f"expected a date like 2024-04-10, got {_kind(value)}", key)
+
+    def choice(self, key: str, options: tuple[str, ...], default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if value not in options:
+            raise self.error(
+                f"expected one of {', '.join(options)}, got {value!r}{did_you_mean(value, options)}", key
+            )
+        return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, (int, float)):
+        return f"{value!r} (a number)"
+    if isinstance(value, str):
+        return f"{value!r} (a text)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _number(node: _Node, key: str, value: Any, *, nonnegative: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise node.error(f"expected a number, got {_kind(value)}", key)
+    if nonnegative and value < 0:
+        raise node.error(f"expected an amount >= 0 (no negative cost here), got {value:,}", key)
+    return float(value)
+
+
+# --------------------------------------------------------------------------- loading
+def load_config(path: str | Path) -> Config:
+    """Read and validate a scenario config.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the field path and what was expected, before any sampling starts.
+    """
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", file=file) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file ({exc.strerror})", file=file) from None
+    except UnicodeDecodeError:
+        raise ConfigError("expected a UTF-8 text (YAML) file", file=file) from None
+    return parse_config(text, file)
+
+
+def parse_config(text: str, file: str = "<config>") -> Config:
+    """Validate YAML text as a config; ``file`` names it in error messages."""
+    try:
+        data = yaml.safe_load(text)  # safe loader: plain data only, nothing executed
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"invalid YAML at {where}: {problem}", file=file) from None
+    root = _Node(data, "", file).mapping(
+        (
+            "schema_version", "name", "title", "council", "papers", "years", "run", "price_base", "programme",
+            "inputs", "demand", "placements", "service", "workforce", "costs", "savings", "funding", "mtfp",
+        ),
+        ("schema_version", "name", "title", "years", "inputs", "programme", "price_base", "demand", "mtfp"),
+    )
+    if root.data["schema_version"] != SCHEMA_VERSION:
+        raise root.error(f"expected {SCHEMA_VERSION}, got {root.data['schema_version']!r}", "schema_version")
+    years = _years(root.child("years"))
+    inputs = _inputs(root.child("inputs"), years)
+    refs = _Refs(inputs, file)
+
+    programme = _programme(root.child("programme"), refs)
+    price_base = _price_base(root.child("price_base"), years, refs)
+    demand = _demand(root.child("demand"), years, refs)
+    placements = _placements(root.child("placements"), demand, refs) if root.has("placements") else None
+    service = _service(root.child("service"), demand, refs) if root.has("service") else None
+    workforce, weakening = _workforce(root.child("workforce"), refs) if root.has("workforce") else ((), None)
+    costs = _costs(root.child("costs"), years, price_base, refs) if root.has("costs") else ()
+    savings = (
+        _savings(root.child("savings"), years, demand, placements, service, refs) if root.has("savings") else ()
+    )
+    funding = _funding(root.child("funding"), years, refs) if root.has("funding") else ()
+    mtfp = _mtfp(root.child("mtfp"), years)
+    run = _run(root.child("run")) if root.has("run") else RunDefaults(100_000, 12345, "mc")
+    papers = root.data.get("papers") or []
+    if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
+        raise root.error("expected a list of texts naming the source papers", "papers")
+    refs.check_all_used(root)
+    return Config(
+        path=file, text=text, name=root.text("name"), title=root.text("title"),
+        council=root.text("council", "unnamed council"), years=years, inputs=inputs, programme=programme,
+        price_base=price_base, demand=demand, placements=placements, service=service, workforce=workforce,
+        weakening=weakening, costs=costs, savings=savings, funding=funding, mtfp=mtfp, run=run,
+        papers=tuple(papers),
+    )
+
+
+def _years(node: _Node) -> tuple[str, ...]:
+    if not isinstance(node.data, list) or not node.data:
+        raise node.error("expected a list of financial years like ['2025/26', '2026/27']")
+    starts = []
+    for i, label in enumerate(node.data):
+        try:
+            starts.append(parse_fy(label))
+        except ValueError as exc:
+            raise ConfigError(str(exc), file=node.file, path=f"years[{i}]") from None
+    for i in range(1, len(starts)):
+        if starts[i] != starts[i - 1] + 1:
+            raise node.error(
+                f"expected consecutive financial years in order; {fy_label(starts[i])} follows "
+                f"{fy_label(starts[i - 1])}"
+            )
+    return tuple(fy_label(s) for s in starts)
+
+
+def _inputs(node: _Node, years: tuple[str, ...]) -> dict[str, Input]:
+    if not isinstance(node.data, dict) or not node.data:
+        raise node.error("expected a mapping of named inputs (the assumption book)")
+    out = {}
+    fields = ("title", "units", "dist", "per_year", "source", "owner", "evidence", "date", "review", "central",
+              "value", "low", "mode", "high", "p10", "p50", "p90", "mean", "sd", "min", "max", "alpha", "beta",
+              "p", "values", "probs")
+    for name, spec in node.data.items():
+        item = node.child(str(name)).mapping(fields, ("title", "units", "dist", "source", "owner", "evidence", "date"))
+        dist_spec = {k: v for k, v in spec.items() if k in fields[2:3] + fields[9:]}
+        year_valued = False
+        if spec.get("dist") == "discrete" and isinstance(spec.get("values"), list) and any(
+            isinstance(v, str) for v in spec["values"]
+        ):
+            # A discrete input over year labels, e.g. the year a grant ends: store horizon indices.
+            indices = []
+            for v in spec["values"]:
+                if v not in years:
+                    raise item.error(
+                        f"expected year labels within the horizon ({years[0]} to {years[-1]}), got {v!r}", "values"
+                    )
+                indices.append(years.index(v))
+            dist_spec["values"] = indices
+            if "central" in dist_spec:
+                if dist_spec["central"] not in years:
+                    raise item.error(f"expected a year label within the horizon, got {dist_spec['central']!r}", "central")
+                dist_spec["central"] = years.index(dist_spec["central"])
+            year_valued = True
+        try:
+            dist = make_distribution(dist_spec)
+        except DistributionError as exc:
+            raise ConfigError(str(exc), file=node.file, path=f"inputs.{name}") from None
+        out[str(name)] = Input(
+            name=str(name), title=item.text("title"), units=item.text("units"), dist=dist,
+            per_year=item.boolean("per_year", False), source=item.text("source"), owner=item.text("owner"),
+            evidence=item.choice("evidence", EVIDENCE), date=item.date("date"),
+            review=item.date("review", required=False), year_valued=year_valued,
+        )
+        if out[str(name)].review is not None and out[str(name)].review < out[str(name)].date:
+            raise item.error("expected a review date on or after the input's date", "review")
+    return out
+
+
+class _Refs:
+    """Resolves references from model sections to inputs, and records which inputs are used."""
+
+    def __init__(self, inputs: dict[str, Input], file: str):
+        self.inputs, self.file, self.used = inputs, file, set()
+
+    def get(self, node: _Node, key: str, *, lo: float | None = None, hi: float | None = None,
+            scalar: bool = False, required: bool = True) -> str | None:
+        name = node.data.get(key) if isinstance(node.data, dict) else None
+        if name is None and not required:
+            return None
+        if not isinstance(name, str):
+            raise node.error(f"expected the name of an input from the 'inputs' section, got {_kind(name)}", key)
+        if name not in self.inputs:
+            raise node.error(f"unknown input {name!r}{did_you_mean(name, self.inputs)}", key)
+        item = self.inputs[name]
+        low, high = item.dist.support()
+        if (lo is not None and low < lo) or (hi is not None and high > hi):
+            bounds = f"[{lo:g}, {hi:g}]" if lo is not None and hi is not None else (f">= {lo:g}" if lo is not None else f"<= {hi:g}")
+            raise node.error(
+                f"input {name!r} can take values in [{low:g}, {high:g}], but this field expects values {bounds}", key
+            )
+        if scalar and item.per_year:
+            raise node.error(f"input {name!r} is per_year, but this field takes one value per iteration", key)
+        self.used.add(name)
+        return name
+
+    def check_all_used(self, root: _Node) -> None:
+        unused = sorted(set(self.inputs) - self.used)
+        if unused:
+            raise ConfigError(
+                "input is not used by any part of the model; remove it or refer to it",
+                file=self.file, path=f"inputs.{unused[0]}",
+            )
+
+
+def _series(node: _Node, years: tuple[str, ...], *, nonnegative: bool = False) -> YearSeries:
+    node.mapping(("values", "source"), ("values", "source"))
+    values = node.child("values")
+    if not isinstance(values.data, dict) or not values.data:
+        raise values.error("expected a mapping of financial year to amount, like {2025/26: 200000}")
+    out = [0.0] * len(years)
+    for label, amount in values.data.items():
+        if str(label) not in years:
+            raise values.error(
+                f"year {label!r} is outside the config's years ({years[0]} to {years[-1]})"
+                f"{did_you_mean(label, years)}", str(label)
+            )
+        out[years.index(str(label))] = _number(values, str(label), amount, nonnegative=nonnegative)
+    return YearSeries(tuple(out), node.text("source"))
+
+
+def _points(node: _Node) -> Points:
+    node.mapping(("at_31_march", "source", "extrapolate"), ("at_31_march", "source"))
+    pts = node.child("at_31_march")
+    if not isinstance(pts.data, dict) or len(pts.data) < 2:
+        raise pts.error("expected at least two points: a mapping of calendar year to count at 31 March")
+    items = []
+    for year, count in pts.data.items():
+        if isinstance(year, bool) or not isinstance(year, int) or not 1900 < year < 2200:
+            raise pts.error(f"expected a calendar year like 2025 (the count at 31 March), got {year!r}", str(year))
+        items.append((year, _number(pts, str(year), count, nonnegative=True)))
+    items.sort()
+    return Points(tuple(y for y, _ in items), tuple(v for _, v in items), node.text("source"),
+                  node.boolean("extrapolate", False))
+
+
+def _programme(node: _Node, refs: _Refs) -> Programme:
+    node.mapping(("go_live", "go_live_source", "delay_months", "ramp_months"),
+                 ("go_live", "go_live_source", "delay_months", "ramp_months"))
+    return Programme(node.date("go_live"), node.text("go_live_source"),
+                     refs.get(node, "delay_months", lo=0, scalar=True), refs.get(node, "ramp_months", lo=0, scalar=True))
+
+
+def _price_base(node: _Node, years, refs: _Refs) -> PriceBase:
+    node.mapping(("basis", "base_year", "deflator", "indices"), ("basis", "base_year", "deflator"))
+    base = node.data["base_year"]
+    if base not in years:
+        raise node.error(f"expected one of the config's years ({years[0]} to {years[-1]}), got {base!r}", "base_year")
+    indices = {}
+    idx = node.child("indices")
+    if idx.data is not None:
+        if not isinstance(idx.data, dict):
+            raise idx.error("expected a mapping of index name to {planned: INPUT, actual: INPUT}")
+        for name in idx.data:
+            item = idx.child(str(name)).mapping(("planned", "actual"), ("planned", "actual"))
+            indices[str(name)] = InflationIndex(refs.get(item, "planned", lo=-0.5, hi=1),
+                                                refs.get(item, "actual", lo=-0.5, hi=1))
+    return PriceBase(node.choice("basis", ("nominal",)), base, refs.get(node, "deflator", lo=-0.5, hi=1), indices)
+
+
+def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
+    node.mapping(("measures",), ("measures",))
+    measures = node.child("measures")
+    if not isinstance(measures.data, dict) or not measures.data:
+        raise measures.error("expected a mapping of measures such as lac, cp and open_cases")
+    first, last = parse_fy(years[0]), parse_fy(years[-1]) + 1
+    out = {}
+    for name in measures.data:
+        m = measures.child(str(name)).mapping(("title", "as_is", "growth", "fsp"), ("title", "as_is", "growth", "fsp"))
+        as_is = _points(m.child("as_is"))
+        if not as_is.extrapolate and (as_is.march_years[0] > first or as_is.march_years[-1] < last):
+            raise m.error(
+                f"as-is points must cover 31 March {first} (the start of {years[0]}) to 31 March {last} "
+                f"(the end of {years[-1]}); they cover {as_is.march_years[0]} to {as_is.march_years[-1]}", "as_is"
+            )
+        fsp = m.child("fsp").mapping(("method", "effect", "reduction", "leaving_rate", "floor"), ("method",))
+        method = fsp.choice("method", FSP_METHODS)
+        if method == "stock_flow":
+            fsp.mapping(("method", "effect", "leaving_rate"), ("method", "effect", "leaving_rate"))
+            case = FspCase(method, refs.get(fsp, "effect", lo=0, hi=1), refs.get(fsp, "leaving_rate", lo=0, hi=1))
+        else:
+            fsp.mapping(("method", "reduction", "floor"), ("method", "reduction"))
+            floor = _points(fsp.child("floor")) if fsp.has("floor") else None
+            case = FspCase(method, refs.get(fsp, "reduction", lo=0, hi=1), None, floor)
+        out[str(name)] = Measure(str(name), m.text("title"), as_is, refs.get(m, "growth", lo=0, scalar=True), case)
+    return out
+
+
+def _placements(node: _Node, demand, refs: _Refs) -> Placements:
+    node.mapping(("measure", "types", "inflation"), ("measure", "types", "inflation"))
+    measure = node.choice("measure", tuple(demand))
+    types_node = node.child("types")
+    if not isinstance(types_node.data, dict) or not types_node.data:
+        raise types_node.error("expected a mapping of placement types (in-house fostering, agency fostering, ...)")
+    types = []
+    for name in types_node.data:
+        t = types_node.child(str(name)).mapping(("title", "share", "unit_cost", "cost_cv", "price_year"),
+                                                ("title", "share", "unit_cost", "cost_cv", "price_year"))
+        try:
+            price_year = parse_fy(t.data["price_year"])
+        except ValueError as exc:
+            raise t.error(str(exc), "price_year") from None
+        types.append(PlacementType(str(name), t.text("title"), refs.get(t, "share", lo=0, hi=1, scalar=True),
+                                   refs.get(t, "unit_cost", lo=0, scalar=True), refs.get(t, "cost_cv", lo=0, scalar=True),
+                                   price_year))
+    total = sum(refs.inputs[t.share].dist.central for t in types)
+    if abs(total - 1) > 0.005:
+        raise types_node.error(f"expected the central shares of the placement types to sum to 1, got {total:.4f}")
+    return Placements(measure, tuple(types), refs.get(node, "inflation", lo=-0.5, hi=1, scalar=True))
+
+
+def _service(node: _Node, demand, refs: _Refs) -> Service:
+    node.mapping(("measure", "cases_per_team", "team_cost"), ("measure", "cases_per_team", "team_cost"))
+    return Service(node.choice("measure", tuple(demand)), refs.get(node, "cases_per_team", lo=1e-9, scalar=True),
+                   refs.get(node, "team_cost", lo=0, scalar=True))
+
+
+def _workforce(node: _Node, refs: _Refs):
+    node.mapping(("groups", "weakening"), ("groups",))
+    groups_node = node.child("groups")
+    if not isinstance(groups_node.data, dict) or not groups_node.data:
+        raise groups_node.error("expected a mapping of staff groups (social workers, adult-facing practitioners)")
+    groups = []
+    keys = ("fte", "cost_per_fte", "turnover", "vacancy", "agency_cover", "agency_premium", "recruitment_cost")
+    for name in groups_node.data:
+        g = groups_node.child(str(name)).mapping(("title", "weakens_effect") + keys, ("title",) + keys)
+        bounds = {"turnover": (0, 1), "vacancy": (0, 1), "agency_cover": (0, 1), "agency_premium": (0, None),
+                  "fte": (0, None), "cost_per_fte": (0, None), "recruitment_cost": (0, None)}
+        refs_ = {k: refs.get(g, k, lo=bounds[k][0], hi=bounds[k][1]) for k in keys}
+        for k in ("fte", "cost_per_fte"):
+            if refs.inputs[refs_[k]].per_year:
+                raise g.error(f"input {refs_[k]!r} is per_year, but this field takes one value per iteration", k)
+        groups.append(WorkforceGroup(str(name), g.text("title"), weakens_effect=g.boolean("weakens_effect", False),
+                                     **refs_))
+    weakening = None
+    if node.has("weakening"):
+        w = node.child("weakening").mapping(("threshold", "slope"), ("threshold", "slope"))
+        weakening = Weakening(refs.get(w, "threshold", lo=0, hi=1, scalar=True), refs.get(w, "slope", lo=0, scalar=True))
+        if not any(g.weakens_effect for g in groups):
+            raise node.error("weakening needs at least one group with weakens_effect: true", "weakening")
+    return tuple(groups), weakening
+
+
+def _costs(node: _Node, years, price_base: PriceBase, refs: _Refs):
+    if not isinstance(node.data, dict):
+        raise node.error("expected a mapping of named cost lines")
+    out = []
+    for name in node.data:
+        c = node.child(str(name)).mapping(("title", "amounts", "category", "budgeted", "inflation", "multiplier"),
+                                          ("title", "amounts", "category"))
+        inflation = c.data.get("inflation")
+        if inflation is not None and inflation not in price_base.indices:
+            raise c.error(f"unknown inflation index {inflation!r}; price_base.indices defines "
+                          f"{', '.join(price_base.indices) or 'none'}{did_you_mean(inflation, price_base.indices)}",
+                          "inflation")
+        out.append(CostLine(str(name), c.text("title"), _series(c.child("amounts"), years, nonnegative=True),
+                            c.text("category"), c.boolean("budgeted", True), inflation,
+                            refs.get(c, "multiplier", lo=0, scalar=True, required=False)))
+    return tuple(out)
+
+
+def _savings(node: _Node, years, demand, placements, service, refs: _Refs):
+    if not isinstance(node.data, dict):
+        raise node.error("expected a mapping of named savings lines")
+    drivers = tuple(demand) + (("placements",) if placements else ()) + (("service",) if service else ())
+    out = []
+    for name in node.data:
+        s = node.child(str(name)).mapping(
+            ("title", "driver", "cashable", "recurrent", "planned", "share", "multiplier"),
+            ("title", "driver", "cashable", "recurrent"),
+        )
+        driver = s.choice("driver", drivers)
+        if s.has("planned") == s.has("share"):
+            raise s.error("give either 'planned' (the savings by year, scaled by the driver against the central "
+                          "case) or 'share' (an input: the share of the driver's £ avoided that is saved)", "planned")
+        planned = _series(s.child("planned"), years) if s.has("planned") else None
+        if planned is not None and any(v > 0 for v in planned.values):
+            raise s.error("expected savings as negative amounts (a saving reduces spend), got a positive amount",
+                          "planned")
+        share = refs.get(s, "share", lo=0, hi=1, scalar=True, required=False)
+        if share is not None and driver not in MONEY_DRIVERS:
+            raise s.error(f"a 'share' needs a money driver ({', '.join(MONEY_DRIVERS)}), got {driver!r}", "driver")
+        out.append(SavingLine(str(name), s.text("title"), driver, s.boolean("cashable", True),
+                              s.boolean("recurrent", True), planned, share,
+                              refs.get(s, "multiplier", lo=0, scalar=True, required=False)))
+    return tuple(out)
+
+
+def _funding(node: _Node, years, refs: _Refs):
+    if not isinstance(node.data, dict):
+        raise node.error("expected a mapping of named funding streams")
+    out = []
+    for name in node.data:
+        f = node.child(str(name)).mapping(("title", "amounts", "ends", "end_year", "replaced"),
+                                          ("title", "amounts", "ends", "end_year", "replaced"))
+        ends = refs.get(f, "ends", lo=0, hi=1, scalar=True)
+        end_year = refs.get(f, "end_year", scalar=True)
+        if not refs.inputs[end_year].year_valued:
+            raise f.error(f"input {end_year!r} must be a discrete input over year labels like '2025/26'", "end_year")
+        out.append(FundingStream(str(name), f.text("title"), _series(f.child("amounts"), years, nonnegative=True),
+                                 ends, end_year, refs.get(f, "replaced", lo=0, hi=1, scalar=True)))
+    return tuple(out)
+
+
+def _mtfp(node: _Node, years) -> Mtfp:
+    node.mapping(("target", "delivered_outside"), ("target",))
+    target = _series(node.child("target"), years)
+    if any(v > 0 for v in target.values):
+        raise node.error("expected the MTFP savings target as negative amounts (savings), got a positive amount",
+                         "target")
+    outside = _series(node.child("delivered_outside"), years, nonnegative=True) if node.has("delivered_outside") else None
+    return Mtfp(target, outside)
+
+
+def _run(node: _Node) -> RunDefaults:
+    node.mapping(("iterations", "seed", "sampler"))
+    return RunDefaults(node.integer("iterations", 1, MAX_ITERATIONS) if node.has("iterations") else 100_000,
+                       node.integer("seed", 0, 2**63 - 1) if node.has("seed") else 12345,
+                       node.choice("sampler", SAMPLERS, "mc"))
+
+
+#: Far above any useful run; guards against a typo such as an extra three zeros.
+MAX_ITERATIONS = 100_000_000

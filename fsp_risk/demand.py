@@ -1,0 +1,163 @@
+"""Demand: children looked after (LAC), child protection (CP) plans and open cases, as-is and with FSP.
+
+Counts are stocks at 31 March [children]. Arrays of stocks have one more column than there are
+financial years: column 0 is 31 March before the first year, column k+1 the end of year k.
+All functions are pure and vectorised over iterations (axis 0).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def interpolate_points(march_years, values, at, extrapolate: bool = False) -> np.ndarray:
+    """Counts at 31 March of the years ``at`` by linear interpolation between projection points.
+
+    Parameters
+    ----------
+    march_years, values : sequence
+        The projection points: calendar year of the 31 March count, and the count [children].
+    at : sequence of int
+        Calendar years wanted.
+    extrapolate : bool
+        Extend the first and last segments linearly beyond the points (else hold the end values).
+
+    Returns
+    -------
+    ndarray [children]
+    """
+    x, y, at = np.asarray(march_years, float), np.asarray(values, float), np.asarray(at, float)
+    out = np.interp(at, x, y)
+    if extrapolate:
+        lo, hi = at < x[0], at > x[-1]
+        out[lo] = y[0] + (at[lo] - x[0]) * (y[1] - y[0]) / (x[1] - x[0])
+        out[hi] = y[-1] + (at[hi] - x[-1]) * (y[-1] - y[-2]) / (x[-1] - x[-2])
+    return np.maximum(out, 0.0)
+
+
+def as_is_trajectory(points, growth_multiplier):
+    """As-is stocks with uncertain growth: the first point plus the projected growth times a multiplier.
+
+    Parameters
+    ----------
+    points : ndarray, shape (years + 1,)
+        Projected stocks at 31 March from the start of the first year [children].
+    growth_multiplier : array, shape (n, 1)
+        1 reproduces the projection; 1.2 means 20% more growth than projected [ratio].
+
+    Returns
+    -------
+    ndarray, shape (n, years + 1) [children], never negative.
+    """
+    base = points[0]
+    return np.maximum(base + (points - base) * growth_multiplier, 0.0)
+
+
+def _ramp_antiderivative(u):
+    # Integral of clip(u, 0, 1): 0 before the start, u^2/2 while ramping, u - 1/2 after.
+    return np.where(u <= 0, 0.0, np.where(u < 1, u * u / 2, u - 0.5))
+
+
+def ramp_fraction(start_month, ramp_months, n_years: int):
+    """Share of the full FSP effect in force, averaged over each financial year.
+
+    The effect is zero until ``start_month``, then rises linearly to full over ``ramp_months``.
+
+    Parameters
+    ----------
+    start_month : array, shape (n, 1)
+        Months from 1 April of the first year to the effective go-live (planned date plus delay) [months].
+    ramp_months : array, shape (n, 1)
+        Months from go-live to full effect [months]; 0 means full effect at once.
+    n_years : int
+
+    Returns
+    -------
+    ndarray, shape (n, n_years) [fraction in 0..1]
+    """
+    r = np.maximum(ramp_months, 1e-6)
+    year_start = 12.0 * np.arange(n_years)
+    a = (year_start - start_month) / r
+    b = (year_start + 12.0 - start_month) / r
+    return np.clip(r * (_ramp_antiderivative(b) - _ramp_antiderivative(a)) / 12.0, 0.0, 1.0)
+
+
+def stock_flow(as_is, leaving_rate, entry_reduction):
+    """With-FSP stocks from a stock-flow model: fewer children enter, all leave at the same rate.
+
+    Children entering in year k as-is are ``as_is[k+1] - (1 - leaving) * as_is[k]``. FSP stops a share
+    ``entry_reduction[k]`` of them from entering; those kept out form an *avoided* stock that would
+    itself have left care at the leaving rate. With no reduction the as-is path is reproduced exactly.
+
+    Parameters
+    ----------
+    as_is : ndarray, shape (n, years + 1) [children]
+    leaving_rate : array, shape (n, 1) or (n, years)
+        Share of the stock at the start of a year that leaves during it [fraction/yr]
+        (Oxfordshire ~46% before Covid: 2021 scrutiny report).
+    entry_reduction : array, shape (n, years)
+        Share of as-is entrants kept out of care by FSP in each year [fraction].
+
+    Returns
+    -------
+    ndarray, shape (n, years + 1) [children], never negative.
+    """
+    n_years = as_is.shape[1] - 1
+    stay = 1.0 - np.broadcast_to(leaving_rate, (as_is.shape[0], n_years))
+    reduction = np.broadcast_to(entry_reduction, (as_is.shape[0], n_years))
+    entrants = np.maximum(as_is[:, 1:] - stay * as_is[:, :-1], 0.0)
+    avoided = np.zeros_like(as_is)
+    for k in range(n_years):  # years, not iterations: each step is vectorised over iterations
+        avoided[:, k + 1] = stay[:, k] * avoided[:, k] + entrants[:, k] * reduction[:, k]
+    return np.maximum(as_is - avoided, 0.0)
+
+
+def year_on_year(as_is, reduction, effect_fraction, floor=None):
+    """With-FSP stocks from the 2019 paper's method: a fixed yearly fall, not below a floor.
+
+    While FSP is in force the stock falls by ``reduction`` a year (FSM 1: 5% a year); before go-live it
+    follows the as-is growth; during the ramp it blends the two. FSM 2 adds a floor, the statistical
+    neighbours' lowest-quartile rate (Oxfordshire Cabinet, 16 July 2019, para 36). The stock never
+    exceeds as-is.
+
+    Parameters
+    ----------
+    as_is : ndarray, shape (n, years + 1) [children]
+    reduction : array, shape (n, 1) or (n, years)
+        Yearly fall at full effect [fraction/yr].
+    effect_fraction : array, shape (n, years)
+        Share of the full effect in force in each year [fraction].
+    floor : ndarray, shape (years + 1,), optional
+        Lowest stock FSP is assumed to reach [children].
+
+    Returns
+    -------
+    ndarray, shape (n, years + 1) [children], never negative.
+    """
+    n, cols = as_is.shape
+    reduction = np.broadcast_to(reduction, (n, cols - 1))
+    effect_fraction = np.broadcast_to(effect_fraction, (n, cols - 1))
+    prev = as_is[:, :-1]
+    growth = np.divide(as_is[:, 1:], prev, out=np.ones_like(prev), where=prev > 0)
+    out = np.empty_like(as_is)
+    out[:, 0] = as_is[:, 0]
+    for k in range(cols - 1):  # years, vectorised over iterations
+        step = effect_fraction[:, k] * (1 - reduction[:, k]) + (1 - effect_fraction[:, k]) * growth[:, k]
+        nxt = out[:, k] * step
+        if floor is not None:
+            nxt = np.maximum(nxt, floor[k + 1])
+        out[:, k + 1] = np.minimum(nxt, as_is[:, k + 1])
+    return np.maximum(out, 0.0)
+
+
+def child_years(stock):
+    """Child-years in each financial year from stocks at 31 March (trapezium rule) [child-years].
+
+    Parameters
+    ----------
+    stock : ndarray, shape (n, years + 1) [children]
+
+    Returns
+    -------
+    ndarray, shape (n, years) [child-years]
+    """
+    return (stock[:, :-1] + stock[:, 1:]) / 2.0

@@ -1,0 +1,24 @@
+"""Errors raised for bad input, each naming the file, the field path and what was expected."""
+from __future__ import annotations
+
+import difflib
+
+
+class ConfigError(ValueError):
+    """A config (or other input) is invalid.
+
+    The message has a fixed shape: ``FILE: FIELD.PATH: what was expected; got what instead``.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, path: str | None = None):
+        self.file = file
+        self.path = path
+        self.reason = message
+        where = ": ".join(p for p in (file, path) if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+def did_you_mean(name: str, options) -> str:
+    """A ' (did you mean 'x'?)' hint for a misspelt name, or '' when nothing is close."""
+    close = difflib.get_close_matches(str(name), [str(o) for o in options], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

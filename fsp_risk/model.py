@@ -1,0 +1,360 @@
+"""The simulation: validated config in, :class:`xarray.Dataset` out.
+
+Inputs are sampled per block of iterations (see :mod:`fsp_risk.sampling`); each block runs the whole
+model as array code and its results are written into preallocated arrays. The loop is over blocks of
+65,536 iterations and over years, never over iterations.
+"""
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+from typing import Callable
+
+import numpy as np
+import xarray as xr
+
+from . import demand, funding, mtfp, placements, workforce
+from .config import Config, MAX_ITERATIONS, SAMPLERS
+from .errors import ConfigError
+from .sampling import block_rng, block_sizes, central_inputs, sample_inputs
+from .years import fy_label, months_from_fy_start, parse_fy
+
+Arrays = dict[str, np.ndarray]
+
+
+# --------------------------------------------------------------------------- drivers
+def evaluate_drivers(config: Config, x: Arrays, rng: np.random.Generator | None) -> Arrays:
+    """Demand, workforce, placements and funding for one set of inputs.
+
+    ``x`` maps input names to arrays of shape (n, 1) or (n, years). Returns arrays of shape
+    (n, years) keyed by output name; ``avoided:<measure>`` holds avoided child-years (or case-years).
+    """
+    n_years = len(config.years)
+    first = config.first_year
+    out: Arrays = {}
+
+    # Programme timing: effect ramps up after go-live plus the sampled delay.
+    prog = config.programme
+    start = months_from_fy_start(prog.go_live, first) + x[prog.delay_months]
+    effect = demand.ramp_fraction(start, x[prog.ramp_months], n_years)
+
+    # Workforce cost (its variance from the central case is a pressure) and effect weakening.
+    staff = 0.0
+    weak_fte, weak_turnover = 0.0, 0.0
+    for g in config.workforce:
+        staff = staff + workforce.staff_cost(
+            x[g.fte], x[g.cost_per_fte], x[g.vacancy], x[g.agency_cover], x[g.agency_premium], x[g.turnover],
+            x[g.recruitment_cost],
+        )
+        if g.weakens_effect:
+            weak_fte = weak_fte + x[g.fte]
+            weak_turnover = weak_turnover + x[g.fte] * x[g.turnover]
+    n = start.shape[0]
+    out["staff_cost"] = np.broadcast_to(staff, (n, n_years)) if config.workforce else np.zeros((n, n_years))
+    if config.weakening is not None:
+        turnover = np.divide(weak_turnover, weak_fte, out=np.zeros(np.broadcast_shapes(np.shape(weak_turnover), np.shape(weak_fte))), where=np.asarray(weak_fte) > 0)
+        effect = effect * workforce.effect_weakening(turnover, x[config.weakening.threshold], x[config.weakening.slope])
+    out["effect_fraction"] = np.broadcast_to(effect, (n, n_years))
+
+    # Demand, as-is and with FSP.
+    # Counts at 31 March of calendar years first .. first + n_years: before year 0, then each year's end.
+    march_years = np.arange(first, first + n_years + 1)
+    for m in config.demand.values():
+        points = demand.interpolate_points(m.as_is.march_years, m.as_is.values, march_years, m.as_is.extrapolate)
+        as_is = demand.as_is_trajectory(points, x[m.growth])
+        if m.fsp.method == "stock_flow":
+            fsp = demand.stock_flow(as_is, x[m.fsp.leaving_rate], x[m.fsp.effect] * out["effect_fraction"])
+        else:
+            floor = None
+            if m.fsp.floor is not None:
+                floor = demand.interpolate_points(m.fsp.floor.march_years, m.fsp.floor.values, march_years,
+                                                  m.fsp.floor.extrapolate)
+            fsp = demand.year_on_year(as_is, x[m.fsp.effect], out["effect_fraction"], floor)
+        out[f"{m.name}_as_is"] = as_is[:, 1:]
+        out[f"{m.name}_fsp"] = fsp[:, 1:]
+        out[f"avoided:{m.name}"] = demand.child_years(as_is - fsp)
+
+    p = config.placements
+    if p is not None:
+        fy_starts = np.arange(first, first + n_years)
+        out["placement_cost_avoidance"] = placements.placement_cost_avoidance(
+            out[f"avoided:{p.measure}"], [x[t.share] for t in p.types],
+            [x[t.unit_cost] * placements.unit_cost_index(x[p.inflation], fy_starts - t.price_year) for t in p.types],
+            [x[t.cost_cv] for t in p.types], rng,
+        )
+    s = config.service
+    if s is not None:
+        out["service_cost_avoidance"] = np.broadcast_to(
+            placements.service_cost_avoidance(out[f"avoided:{s.measure}"], x[s.cases_per_team], x[s.team_cost]),
+            (n, n_years))
+
+    for f in config.funding:
+        end_index = np.rint(x[f.end_year]).astype(int)
+        out[f"grant_loss:{f.name}"] = funding.grant_loss(np.asarray(f.amounts.values), x[f.ends], end_index, x[f.replaced])
+    return out
+
+
+def _driver(d: Arrays, name: str) -> np.ndarray:
+    if name == "placements":
+        return d["placement_cost_avoidance"]
+    if name == "service":
+        return d["service_cost_avoidance"]
+    return d[f"avoided:{name}"]
+
+
+# --------------------------------------------------------------------------- roll-up
+def line_names(config: Config) -> list[tuple[str, str, str]]:
+    """The lines whose sum is the net change to the MTFP: (name, title, kind)."""
+    lines = [(f"cost:{c.name}", c.title, "cost pressure") for c in config.costs]
+    if config.workforce:
+        lines.append(("workforce", "Workforce: vacancy, agency and recruitment variance", "cost pressure"))
+    lines += [(f"funding:{f.name}", f.title, "funding loss") for f in config.funding]
+    lines += [(f"saving:{s.name}", s.title, "saving") for s in config.savings if s.cashable]
+    lines.append(("mtfp_target", "Current MTFP savings target", "target"))
+    if config.mtfp.delivered_outside is not None:
+        lines.append(("delivered_outside", "Savings delivered outside the programme", "target"))
+    return lines
+
+
+def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays) -> Arrays:
+    """Costs, savings, funding and the net change to the MTFP for one block [£/yr, (n, years)].
+
+    ``central`` is :func:`evaluate_drivers` on the central inputs: planned savings scale with their
+    driver against it, and the workforce cost is budgeted at it.
+    """
+    n_years = len(config.years)
+    n = d["effect_fraction"].shape[0]
+    base = config.years.index(config.price_base.base_year)
+    lines: list[np.ndarray] = []
+    out: Arrays = {}
+
+    total_costs = np.zeros((n, n_years))
+    for c in config.costs:
+        budget = np.asarray(c.amounts.values)
+        actual = np.broadcast_to(budget, (n, n_years))
+        if c.multiplier:
+            actual = actual * x[c.multiplier]
+        if c.inflation:
+            idx = config.price_base.indices[c.inflation]
+            actual = actual * mtfp.inflation_surprise(x[idx.planned], x[idx.actual], base, n_years)
+        total_costs = total_costs + actual
+        lines.append(mtfp.cost_pressure(actual, budget, c.budgeted))
+    if config.workforce:
+        pressure = d["staff_cost"] - central["staff_cost"]
+        total_costs = total_costs + pressure
+        lines.append(pressure)
+    out["total_costs"] = total_costs
+    out["workforce_cost_pressure"] = d["staff_cost"] - central["staff_cost"]
+
+    loss = np.zeros((n, n_years))
+    for f in config.funding:
+        loss = loss + d[f"grant_loss:{f.name}"]
+        lines.append(d[f"grant_loss:{f.name}"])
+    out["grant_loss"] = loss
+
+    total_savings = np.zeros((n, n_years))
+    cashable = np.zeros((n, n_years))
+    for s in config.savings:
+        if s.planned is not None:
+            saving = mtfp.realised_saving(np.asarray(s.planned.values), _driver(d, s.driver), _driver(central, s.driver))
+        else:
+            saving = -x[s.share] * _driver(d, s.driver)
+        if s.multiplier:
+            saving = saving * x[s.multiplier]
+        saving = np.broadcast_to(saving, (n, n_years))
+        total_savings = total_savings + saving
+        if s.cashable:
+            cashable = cashable + saving
+            lines.append(saving)
+    out["total_savings"] = total_savings
+    out["cashable_savings"] = cashable
+
+    target = np.asarray(config.mtfp.target.values)
+    lines.append(np.broadcast_to(-target, (n, n_years)))
+    if config.mtfp.delivered_outside is not None:
+        lines.append(np.broadcast_to(-np.asarray(config.mtfp.delivered_outside.values), (n, n_years)))
+
+    by_line = np.stack([np.broadcast_to(line, (n, n_years)) for line in lines], axis=-1)
+    net = by_line.sum(axis=-1)
+    out["net_change_by_line"] = by_line
+    out["net_change_to_mtfp"] = net
+    out["net_savings"] = -net
+    out["shortfall"] = np.maximum(net, 0.0)
+    price_level = mtfp.compound_index(x[config.price_base.deflator], base, n_years)
+    out["net_savings_real"] = -net / price_level
+    return out
+
+
+# --------------------------------------------------------------------------- output description
+_COUNT_UNITS = "children at 31 March"
+_VARIABLES = {
+    "net_change_to_mtfp": ("Net change to the MTFP (positive = pressure)", "GBP"),
+    "net_savings": ("Net savings against the MTFP (= minus net change)", "GBP"),
+    "net_savings_real": ("Net savings in real terms at price-base-year prices", "GBP"),
+    "shortfall": ("Shortfall against the MTFP target (positive part of the net change)", "GBP"),
+    "total_costs": ("Gross programme costs, including workforce variance", "GBP"),
+    "total_savings": ("Savings realised, cashable and cost avoidance (negative = saving)", "GBP"),
+    "cashable_savings": ("Cashable savings realised (negative = saving)", "GBP"),
+    "grant_loss": ("Funding lost and not replaced by partners", "GBP"),
+    "workforce_cost_pressure": ("Workforce cost above the central case (vacancy, agency, recruitment)", "GBP"),
+    "placement_cost_avoidance": ("Placement costs avoided as FSP keeps children out of care", "GBP"),
+    "service_cost_avoidance": ("Social work team costs avoided as open cases fall", "GBP"),
+    "effect_fraction": ("Share of FSP's full effect in force (ramp and workforce weakening)", "1"),
+    "net_change_by_line": ("Contribution of each line to the net change to the MTFP", "GBP"),
+}
+
+
+def _output_keys(config: Config) -> list[str]:
+    keys = [f"{m}_{case}" for m in config.demand for case in ("as_is", "fsp")]
+    keys += ["effect_fraction"]
+    keys += [k for k in ("placement_cost_avoidance",) if config.placements is not None]
+    keys += [k for k in ("service_cost_avoidance",) if config.service is not None]
+    keys += ["workforce_cost_pressure", "grant_loss", "total_costs", "total_savings", "cashable_savings",
+             "net_change_to_mtfp", "net_savings", "net_savings_real", "shortfall"]
+    return keys
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("fsp-risk", "numpy", "scipy", "xarray", "pandas"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+# --------------------------------------------------------------------------- simulate
+def check_central_case(config: Config, central: Arrays) -> None:
+    """Refuse planned savings that the central case gives nothing to scale from."""
+    for s in config.savings:
+        if s.planned is None:
+            continue
+        drv = _driver(central, s.driver)[0]
+        for k, (planned, value) in enumerate(zip(s.planned.values, drv)):
+            if planned != 0 and value == 0:
+                raise ConfigError(
+                    f"a saving is planned in {config.years[k]} but the central case gives no {s.driver} "
+                    "to scale it by (is go-live after that year?); expected a driver above zero wherever a "
+                    "saving is planned",
+                    file=config.path, path=f"savings.{s.name}.planned.values.{config.years[k]}",
+                )
+
+
+def simulate(
+    config: Config,
+    iterations: int | None = None,
+    seed: int | None = None,
+    sampler: str | None = None,
+    deterministic: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> xr.Dataset:
+    """Run the Monte Carlo simulation of a config.
+
+    Parameters
+    ----------
+    config : Config
+        From :func:`fsp_risk.load_config`.
+    iterations : int, optional
+        Number of iterations; the config's ``run.iterations`` when omitted. Ignored when deterministic.
+    seed : int, optional
+        Root seed; the config's ``run.seed`` when omitted.
+    sampler : {'mc', 'lhs'}, optional
+        Plain Monte Carlo or Latin hypercube (per block of 65,536 iterations).
+    deterministic : bool
+        One iteration with every input at its central value.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each block.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions ``iteration``, ``year`` and ``line``; provenance (config text and hash, seed,
+        sampler, versions) in ``attrs``.
+    """
+    iterations = config.run.iterations if iterations is None else iterations
+    seed = config.run.seed if seed is None else seed
+    sampler = config.run.sampler if sampler is None else sampler
+    if sampler not in SAMPLERS:
+        raise ConfigError(f"expected one of {', '.join(SAMPLERS)}, got {sampler!r}", path="sampler")
+    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or not 1 <= iterations <= MAX_ITERATIONS:
+        raise ConfigError(f"expected a whole number from 1 to {MAX_ITERATIONS:,}, got {iterations!r}", path="iterations")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"expected a whole number >= 0, got {seed!r}", path="seed")
+
+    x_central = central_inputs(config)
+    central = evaluate_drivers(config, x_central, None)
+    check_central_case(config, central)
+
+    n_years = len(config.years)
+    lines = line_names(config)
+    keys = _output_keys(config)
+    total = 1 if deterministic else int(iterations)
+    results = {k: np.empty((total, n_years), dtype=np.float64) for k in keys}
+    results["net_change_by_line"] = np.empty((total, n_years, len(lines)), dtype=np.float64)
+
+    if deterministic:
+        chunks = [(None, 0, 1)]
+    else:
+        chunks, startpos = [], 0
+        for b, size in enumerate(block_sizes(total)):
+            chunks.append((b, startpos, size))
+            startpos += size
+    for b, pos, size in chunks:
+        if b is None:
+            x, rng = x_central, None
+        else:
+            x = sample_inputs(config, seed, [(b, size)], sampler)
+            rng = block_rng(seed, "placement_costs", b)
+        d = evaluate_drivers(config, x, rng)
+        r = rollup(config, x, d, central)
+        for k in keys:
+            results[k][pos : pos + size] = (r if k in r else d)[k]
+        results["net_change_by_line"][pos : pos + size] = r["net_change_by_line"]
+        if progress is not None:
+            progress(pos + size, total)
+    return _to_dataset(config, results, lines, total, seed, sampler, deterministic)
+
+
+def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> xr.Dataset:
+    years = list(config.years)
+    data_vars = {}
+    for k, arr in results.items():
+        dims = ("iteration", "year", "line") if arr.ndim == 3 else ("iteration", "year")
+        case = next((c for c in ("_as_is", "_fsp") if k.endswith(c)), None)
+        if case is not None:
+            title = config.demand[k[: -len(case)]].title
+            attrs = {"long_name": f"{title}, {'as is' if case == '_as_is' else 'with FSP'}", "units": _COUNT_UNITS}
+        else:
+            long_name, units = _VARIABLES[k]
+            attrs = {"long_name": long_name, "units": units}
+        data_vars[k] = (dims, arr, attrs)
+    target = np.asarray(config.mtfp.target.values)
+    data_vars["target"] = ("year", target, {"long_name": "MTFP savings target (negative = saving)", "units": "GBP"})
+    coords = {
+        "iteration": np.arange(total),
+        "year": ("year", years, {"long_name": "financial year (April to March); counts are at 31 March at its end"}),
+        "line": ("line", [name for name, _, _ in lines]),
+        "line_title": ("line", [title for _, title, _ in lines]),
+        "line_kind": ("line", [kind for _, _, kind in lines]),
+    }
+    versions = _versions()
+    attrs = {
+        "title": config.title,
+        "config_name": config.name,
+        "config_path": config.path,
+        "config_sha256": config.sha256,
+        "config_text": config.text,
+        "seed": int(seed),
+        "sampler": "central" if deterministic else sampler,
+        "iterations": int(total),
+        "deterministic": int(deterministic),
+        "block_size": 65_536,
+        "price_base_year": config.price_base.base_year,
+        "sign_convention": "savings negative; net_change_to_mtfp positive = pressure",
+        **{f"version_{k.replace('-', '_')}": v for k, v in versions.items()},
+    }
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+__all__ = ["simulate", "evaluate_drivers", "rollup", "line_names", "fy_label", "parse_fy"]

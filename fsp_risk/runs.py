@@ -1,0 +1,47 @@
+"""Run folders: written to a temporary folder and renamed when complete; never overwritten."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+import xarray as xr
+
+from .analysis import summary_table
+
+
+def _unique_dir(root: Path, stem: str) -> Path:
+    path, k = root / stem, 2
+    while path.exists():
+        path, k = root / f"{stem}-{k}", k + 1
+    return path
+
+
+def write_run(ds: xr.Dataset, out_root: str | Path, name: str) -> Path:
+    """Write ``results.nc``, ``summary.csv`` and ``run.json`` to a new folder under ``out_root``.
+
+    The files are written into a hidden temporary folder first and the folder is renamed into place
+    only when all of them are complete; on any error (or Ctrl-C) the temporary folder is removed.
+    An existing run folder is never overwritten: a clash gets a ``-2``, ``-3``... suffix.
+    """
+    root = Path(out_root)
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stem = f"{name}-{stamp}-seed{ds.attrs['seed']}"
+    tmp = root / f".tmp-{stem}-{os.getpid()}"
+    tmp.mkdir()
+    try:
+        ds.to_netcdf(tmp / "results.nc", engine="netcdf4")
+        summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.2f")
+        meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
+        meta["created_utc"] = stamp
+        meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}
+        (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        final = _unique_dir(root, stem)
+        os.rename(tmp, final)  # atomic on one file system; fails rather than replace a non-empty folder
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
