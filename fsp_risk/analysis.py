@@ -41,4 +41,7 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
     table["p_target_met"] = np.nan
     sel = table["variable"] == "net_change_to_mtfp"
     table.loc[sel, "p_target_met"] = met.values
+    money = ["mean"] + [f"p{p}" for p in PERCENTILES]
+    table[money] = table[money].round(2)  # to the penny
+    table["p_target_met"] = table["p_target_met"].round(4)
     return table

@@ -14,7 +14,7 @@ from scipy import optimize, stats
 #: PERT's usual weight on the mode (Vose, "Risk Analysis", 3rd ed., 2008, ch. 9).
 PERT_LAMBDA = 4.0
 
-#: Kinds whose scipy ppf is slow and is tabulated for large arrays (beta family, truncated normal).
+#: Kinds whose scipy ppf is slow and is tabulated (beta family, truncated normal).
 _TABULATED = ("pert", "beta", "normal")
 #: Uniforms beyond logistic(+-23), about 1e-10 from 0 or 1, take the table's end values.
 _LOGIT_LIMIT = 23.0
@@ -69,7 +69,7 @@ class Distribution:
         u = np.asarray(u, dtype=float)
         if self._ppf is not None:
             return self._ppf(u)
-        if self.kind in _TABULATED and np.size(u) > 10_000:
+        if self.kind in _TABULATED:  # always, so a draw never depends on the size of its array
             grid_t, grid_x = self._table()
             # Interpolate in logit(u), where the inverse CDF is smooth even in the tails.
             return np.interp(np.log(u) - np.log1p(-u), grid_t, grid_x)

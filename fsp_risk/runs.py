@@ -34,7 +34,7 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str) -> Path:
     tmp.mkdir()
     try:
         ds.to_netcdf(tmp / "results.nc", engine="netcdf4")
-        summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.2f")
+        summary_table(ds).to_csv(tmp / "summary.csv", index=False)
         meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
         meta["created_utc"] = stamp
         meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}

@@ -1,0 +1,79 @@
+"""The command line: run folders, clear errors, nothing half-written, nothing overwritten."""
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import xarray as xr
+
+from fsp_risk import cli, runs
+
+from pathlib import Path
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIG_2019 = str(CONFIGS / "oxfordshire-2019-business-case.yaml")
+
+
+def test_run_writes_results_and_summary(tmp_path, capsys):
+    assert cli.main(["run", CONFIG_2019, "--iterations", "2000", "--seed", "7", "--out", str(tmp_path)]) == 0
+    folders = [p for p in tmp_path.iterdir()]
+    assert len(folders) == 1 and not folders[0].name.startswith(".tmp")
+    ds = xr.open_dataset(folders[0] / "results.nc")
+    assert ds.sizes["iteration"] == 2000 and ds.attrs["seed"] == 7
+    assert list(ds.year.values)[0] == "2019/20"
+    summary = pd.read_csv(folders[0] / "summary.csv")
+    total = summary[(summary.variable == "net_change_to_mtfp") & (summary.year == "total")].iloc[0]
+    assert total.p10 <= total.p50 <= total.p80 <= total.p90
+    out = capsys.readouterr().out
+    assert f"Outputs written to {folders[0]}" in out and "chance the MTFP target is met" in out
+
+
+def test_summary_agrees_with_numpy(tmp_path):
+    cli.main(["run", CONFIG_2019, "--iterations", "3000", "--out", str(tmp_path)])
+    folder = next(tmp_path.iterdir())
+    ds = xr.open_dataset(folder / "results.nc")
+    summary = pd.read_csv(folder / "summary.csv").set_index(["variable", "year"])
+    net = ds["net_change_to_mtfp"].sel(year="2025/26").values
+    row = summary.loc[("net_change_to_mtfp", "2025/26")]
+    assert row.p80 == pytest.approx(float(pd.Series(net).quantile(0.8)), abs=0.01)
+    assert row.p_target_met == pytest.approx((net <= 0).mean(), abs=5e-5)
+
+
+def test_runs_never_overwrite(tmp_path):
+    for _ in range(2):
+        assert cli.main(["run", CONFIG_2019, "--deterministic", "--out", str(tmp_path)]) == 0
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_failure_leaves_no_partial_folder(tmp_path, monkeypatch):
+    def broken(ds):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runs, "summary_table", broken)
+    assert cli.main(["run", CONFIG_2019, "--deterministic", "--out", str(tmp_path)]) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_config_error_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schema_version: 1\nname: x\n")
+    proc = subprocess.run([sys.executable, "-m", "fsp_risk.cli", "run", str(bad), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"fsp-risk: error: {bad}: title: required field is missing")
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--iterations", "0"], "expected a whole number from 1 to 100,000,000, got 0"),
+    (["--iterations", "lots"], "expected a whole number, got 'lots'"),
+    (["--seed", "-1"], "expected a whole number >= 0, got -1"),
+    (["--sampler", "sobol"], "invalid choice: 'sobol'"),
+])
+def test_bad_arguments(args, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", CONFIG_2019, *args])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err

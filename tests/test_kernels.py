@@ -1,0 +1,126 @@
+"""Each driver's kernel against a hand-computed case."""
+import numpy as np
+import pytest
+
+from fsp_risk import demand, funding, mtfp, placements, workforce
+
+
+# ----------------------------------------------------------------- demand
+def test_interpolation_and_extrapolation():
+    np.testing.assert_allclose(demand.interpolate_points([2020, 2025], [800, 1000], [2020, 2022, 2025]), [800, 880, 1000])
+    np.testing.assert_allclose(demand.interpolate_points([2020, 2025], [800, 1000], [2019, 2026], extrapolate=True), [760, 1040])
+
+
+def test_as_is_growth_multiplier_scales_growth_not_level():
+    points = np.array([100.0, 110.0, 130.0])
+    out = demand.as_is_trajectory(points, np.array([[0.0], [1.0], [2.0]]))
+    np.testing.assert_allclose(out, [[100, 100, 100], [100, 110, 130], [100, 120, 160]])
+
+
+def test_ramp_fraction_by_hand():
+    # Go-live at the start of year 1 (month 12), 12 months to full effect:
+    # year 0 none; year 1 averages a linear ramp 0 -> 1 = 0.5; year 2 full.
+    r = demand.ramp_fraction(np.array([[12.0]]), np.array([[12.0]]), 3)
+    np.testing.assert_allclose(r, [[0.0, 0.5, 1.0]])
+    # Immediate effect from month 6: half of year 0.
+    r = demand.ramp_fraction(np.array([[6.0]]), np.array([[0.0]]), 2)
+    np.testing.assert_allclose(r, [[0.5, 1.0]], atol=1e-6)
+
+
+def test_stock_flow_by_hand():
+    as_is = np.array([[100.0, 110.0, 120.0]])
+    leave = np.array([[0.5]])
+    # Entrants as is: 110 - 0.5*100 = 60; 120 - 0.5*110 = 65. A 20% reduction avoids 12 then
+    # 0.5*12 + 13 = 19 children, so with FSP: 98 and 101.
+    out = demand.stock_flow(as_is, leave, np.array([[0.2, 0.2]]))
+    np.testing.assert_allclose(out, [[100, 98, 101]])
+    # No effect reproduces the as-is path exactly.
+    np.testing.assert_array_equal(demand.stock_flow(as_is, leave, np.zeros((1, 2))), as_is)
+
+
+def test_stock_flow_never_negative():
+    as_is = np.array([[10.0, 50.0, 5.0]])
+    out = demand.stock_flow(as_is, np.array([[0.0]]), np.array([[1.0, 1.0]]))
+    assert np.all(out >= 0)
+
+
+def test_year_on_year_by_hand():
+    as_is = np.array([[1000.0, 1040.0, 1080.0, 1120.0]])
+    # Year 0 before go-live follows as-is; then 5% a year at full effect; the floor stops the fall.
+    out = demand.year_on_year(as_is, np.array([[0.05]]), np.array([[0.0, 1.0, 1.0]]),
+                              floor=np.array([0.0, 0.0, 0.0, 950.0]))
+    np.testing.assert_allclose(out, [[1000, 1040, 988, 950]])
+    # Half effect blends the as-is growth with the fall: 1000 * (0.5 * 0.95 + 0.5 * 1.04) = 995.
+    out = demand.year_on_year(as_is[:, :2], np.array([[0.05]]), np.array([[0.5]]))
+    np.testing.assert_allclose(out, [[1000, 995]])
+
+
+def test_child_years_trapezium():
+    np.testing.assert_allclose(demand.child_years(np.array([[10.0, 20.0, 20.0]])), [[15, 20]])
+
+
+# ----------------------------------------------------------------- workforce
+def test_staff_cost_by_hand():
+    # 100 posts at £50k: 15% vacant, 80% of those covered by agency at +40%; 14% turnover at £5k.
+    cost = workforce.staff_cost(100, 50_000, 0.15, 0.8, 0.4, 0.14, 5_000)
+    expected = 50_000 * (85 + 12 * 1.4) + 85 * 0.14 * 5_000
+    assert cost == pytest.approx(expected)
+
+
+def test_effect_weakening():
+    out = workforce.effect_weakening(np.array([0.10, 0.20, 0.50, 0.90]), 0.15, 2.0)
+    np.testing.assert_allclose(out, [1.0, 0.9, 0.3, 0.0])
+
+
+# ----------------------------------------------------------------- funding
+def test_grant_loss_by_hand():
+    amounts = np.array([200_000.0, 200_000.0, 200_000.0])
+    ends = np.array([[1.0], [0.0], [1.0]])
+    end_index = np.array([[1], [1], [2]])
+    replaced = np.array([[0.25], [0.0], [1.0]])
+    out = funding.grant_loss(amounts, ends, end_index, replaced)
+    np.testing.assert_allclose(out, [[0, 150_000, 150_000], [0, 0, 0], [0, 0, 0]])
+
+
+# ----------------------------------------------------------------- placements
+def test_placement_cost_avoidance_expected_value():
+    avoided = np.array([[10.0, 20.0]])
+    shares = [np.array([[0.6]]), np.array([[0.4]])]
+    costs = [np.array([[40_000.0, 44_000.0]]), np.array([[300_000.0, 330_000.0]])]
+    cvs = [np.array([[0.3]]), np.array([[0.5]])]
+    out = placements.placement_cost_avoidance(avoided, shares, costs, cvs, None)
+    np.testing.assert_allclose(out, [[6 * 40_000 + 4 * 300_000, 12 * 44_000 + 8 * 330_000]])
+
+
+def test_sum_of_child_year_costs_has_the_variance_of_a_sum():
+    # 50 child-years at mean £100k with cv 0.5: mean £5m, sd 0.5 * 100k * sqrt(50) (not 0.5 * £5m).
+    n = 400_000
+    rng = np.random.default_rng(5)
+    draws = placements.sum_of_child_year_costs(np.full((n, 1), 50.0), np.full((n, 1), 100_000.0), np.array([[0.5]]), rng)
+    assert draws.mean() == pytest.approx(5e6, rel=4.5 * 0.5 / np.sqrt(50) / np.sqrt(n))
+    assert draws.std() == pytest.approx(0.5 * 100_000 * np.sqrt(50), rel=0.01)
+    # Negative child-years (FSP adds children to care) are extra cost.
+    neg = placements.sum_of_child_year_costs(np.array([[-5.0]]), np.array([[1000.0]]), np.array([[0.3]]), rng)
+    assert neg[0, 0] < 0
+
+
+def test_unit_cost_index():
+    np.testing.assert_allclose(placements.unit_cost_index(np.array([[0.1]]), np.array([-1, 0, 2])), [[1 / 1.1, 1, 1.21]])
+
+
+# ----------------------------------------------------------------- MTFP arithmetic
+def test_compound_index_is_one_in_base_year():
+    idx = mtfp.compound_index(np.array([[0.1]]), base_index=1, n_years=3)
+    np.testing.assert_allclose(idx, [[1 / 1.1, 1.0, 1.1]])
+
+
+def test_inflation_surprise():
+    out = mtfp.inflation_surprise(np.array([[0.02]]), np.array([[0.04]]), 0, 3)
+    np.testing.assert_allclose(out, [[1.0, 1.04 / 1.02, (1.04 / 1.02) ** 2]])
+
+
+def test_realised_saving_scales_with_driver():
+    planned = np.array([0.0, -250_000.0, -500_000.0])
+    central = np.array([[0.0, 10.0, 40.0]])
+    out = mtfp.realised_saving(planned, np.array([[0.0, 5.0, 40.0], [3.0, 20.0, 0.0]]), central)
+    np.testing.assert_allclose(out, [[0, -125_000, -500_000], [0, -500_000, 0]])

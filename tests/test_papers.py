@@ -1,0 +1,51 @@
+"""The model against the council papers' own tables."""
+import numpy as np
+import pytest
+
+import fsp_risk
+
+# Oxfordshire Cabinet, 16 July 2019, para 42: the MTFP savings table (£; negative = saving).
+NET_CHANGE_2019 = [740_000, 250_000, 0, -446_000, -944_000, -945_000, -945_000]
+TOTAL_SAVINGS_2019 = [0, -250_000, -500_000, -946_000, -944_000, -945_000, -945_000]
+
+
+def test_2019_net_change_to_mtfp_to_the_pound(config_2019):
+    ds = fsp_risk.simulate(config_2019, deterministic=True)
+    assert ds.sizes["iteration"] == 1
+    net = ds["net_change_to_mtfp"].isel(iteration=0).values
+    assert list(ds.year.values) == ["2019/20", "2020/21", "2021/22", "2022/23", "2023/24", "2024/25", "2025/26"]
+    np.testing.assert_array_equal(np.round(net, 2), NET_CHANGE_2019)
+    assert round(float(net.sum()), 2) == -2_290_000
+
+
+def test_2019_total_savings_row_to_the_pound(config_2019):
+    ds = fsp_risk.simulate(config_2019, deterministic=True)
+    savings = ds["total_savings"].isel(iteration=0).values
+    np.testing.assert_array_equal(np.round(savings, 2), TOTAL_SAVINGS_2019)
+    assert round(float(savings.sum()), 2) == -4_530_000
+
+
+def test_2019_lines_add_up_to_net_change(config_2019):
+    ds = fsp_risk.simulate(config_2019, iterations=2_000, seed=3)
+    np.testing.assert_allclose(ds["net_change_by_line"].sum("line"), ds["net_change_to_mtfp"], rtol=0, atol=1e-6)
+
+
+def test_2019_central_trajectory_close_to_paper_fsm2(config_2019):
+    # Paper para 37, FSM 2 LAC at 31 March 2023 and 2025 (2022/23 and 2024/25 year ends).
+    ds = fsp_risk.simulate(config_2019, deterministic=True)
+    lac = ds["lac_fsp"].isel(iteration=0)
+    assert abs(float(lac.sel(year="2022/23")) - 697) / 697 < 0.08
+    assert float(lac.sel(year="2024/25")) == pytest.approx(682, abs=1)
+    # As-is passes through the paper's projection points.
+    as_is = ds["lac_as_is"].isel(iteration=0)
+    assert float(as_is.sel(year="2022/23")) == pytest.approx(919)
+    assert float(as_is.sel(year="2024/25")) == pytest.approx(990)
+
+
+def test_2024_central_case_is_the_unreplaced_grant_loss(config_2024):
+    # 000 para 34: £400k at risk from 2025/26 (Supported People / Supporting Families £200k, Public Health
+    # £200k); in the central case both end and partners replace 25% and 40% (the inputs' modes).
+    ds = fsp_risk.simulate(config_2024, deterministic=True)
+    loss = ds["grant_loss"].isel(iteration=0).values
+    np.testing.assert_allclose(loss, [0, 270_000, 270_000, 270_000, 270_000])
+    np.testing.assert_allclose(ds["net_change_to_mtfp"].isel(iteration=0).values, loss)
