@@ -40,7 +40,7 @@ class Input:
     owner: str
     evidence: str
     date: dt.date
-    review: dt.date | None
+    review: dt.date
     #: True for a discrete input whose values are year labels (stored as horizon indices).
     year_valued: bool = False
 
@@ -423,7 +423,8 @@ def _inputs(node: _Node, years: tuple[str, ...]) -> dict[str, Input]:
               "value", "low", "mode", "high", "p10", "p50", "p90", "mean", "sd", "min", "max", "alpha", "beta",
               "p", "values", "probs")
     for name, spec in node.data.items():
-        item = node.child(str(name)).mapping(fields, ("title", "units", "dist", "source", "owner", "evidence", "date"))
+        item = node.child(str(name)).mapping(fields, ("title", "units", "dist", "source", "owner", "evidence", "date",
+                                                      "review"))
         dist_spec = {k: v for k, v in spec.items() if k in fields[2:3] + fields[9:]}
         year_valued = False
         if spec.get("dist") == "discrete" and isinstance(spec.get("values"), list) and any(
@@ -451,9 +452,9 @@ def _inputs(node: _Node, years: tuple[str, ...]) -> dict[str, Input]:
             name=str(name), title=item.text("title"), units=item.text("units"), dist=dist,
             per_year=item.boolean("per_year", False), source=item.text("source"), owner=item.text("owner"),
             evidence=item.choice("evidence", EVIDENCE), date=item.date("date"),
-            review=item.date("review", required=False), year_valued=year_valued,
+            review=item.date("review"), year_valued=year_valued,
         )
-        if out[str(name)].review is not None and out[str(name)].review < out[str(name)].date:
+        if out[str(name)].review < out[str(name)].date:
             raise item.error("expected a review date on or after the input's date", "review")
     return out
 

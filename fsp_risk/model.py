@@ -196,6 +196,7 @@ _VARIABLES = {
     "total_savings": ("Savings realised, cashable and cost avoidance (negative = saving)", "GBP"),
     "cashable_savings": ("Cashable savings realised (negative = saving)", "GBP"),
     "grant_loss": ("Funding lost and not replaced by partners", "GBP"),
+    "workforce_cost": ("Cost of the staff groups modelled (employed, agency and recruitment)", "GBP"),
     "workforce_cost_pressure": ("Workforce cost above the central case (vacancy, agency, recruitment)", "GBP"),
     "placement_cost_avoidance": ("Placement costs avoided as FSP keeps children out of care", "GBP"),
     "service_cost_avoidance": ("Social work team costs avoided as open cases fall", "GBP"),
@@ -209,6 +210,7 @@ def _output_keys(config: Config) -> list[str]:
     keys += ["effect_fraction"]
     keys += [k for k in ("placement_cost_avoidance",) if config.placements is not None]
     keys += [k for k in ("service_cost_avoidance",) if config.service is not None]
+    keys += ["workforce_cost"] if config.workforce else []
     keys += ["workforce_cost_pressure", "grant_loss", "total_costs", "total_savings", "cashable_savings",
              "net_change_to_mtfp", "net_savings", "net_savings_real", "shortfall"]
     return keys
@@ -309,7 +311,7 @@ def simulate(
         d = evaluate_drivers(config, x, rng)
         r = rollup(config, x, d, central)
         for k in keys:
-            results[k][pos : pos + size] = (r if k in r else d)[k]
+            results[k][pos : pos + size] = r[k] if k in r else d["staff_cost" if k == "workforce_cost" else k]
         results["net_change_by_line"][pos : pos + size] = r["net_change_by_line"]
         if progress is not None:
             progress(pos + size, total)

@@ -56,6 +56,10 @@ CASES = [
      "savings.placement_savings.planned: expected savings as negative amounts"),
     ("end year outside horizon", lambda d: d["inputs"]["partners_stop_year"].update(values=["2021/22", "2030/31"]),
      "inputs.partners_stop_year.values: expected year labels within the horizon (2019/20 to 2025/26), got '2030/31'"),
+    ("missing review date", lambda d: d["inputs"]["ramp_months"].pop("review"),
+     "inputs.ramp_months.review: required field is missing"),
+    ("review before date", lambda d: d["inputs"]["ramp_months"].update(review="2018-01-01"),
+     "inputs.ramp_months.review: expected a review date on or after the input's date"),
     ("unused input", lambda d: d["inputs"].__setitem__("spare", dict(d["inputs"]["ramp_months"])),
      "inputs.spare: input is not used by any part of the model"),
 ]
