@@ -16,8 +16,8 @@ import xarray as xr
 from . import demand, funding, mtfp, placements, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS
 from .errors import ConfigError
-from .sampling import block_rng, block_sizes, central_inputs, sample_inputs
-from .years import fy_label, months_from_fy_start, parse_fy
+from .sampling import BLOCK, block_rng, block_sizes, central_inputs, sample_inputs
+from .years import months_from_fy_start
 
 Arrays = dict[str, np.ndarray]
 
@@ -351,7 +351,7 @@ def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> 
         "sampler": "central" if deterministic else sampler,
         "iterations": int(total),
         "deterministic": int(deterministic),
-        "block_size": 65_536,
+        "block_size": BLOCK,
         "price_base_year": config.price_base.base_year,
         "sign_convention": "savings negative; net_change_to_mtfp positive = pressure",
         **{f"version_{k.replace('-', '_')}": v for k, v in versions.items()},
@@ -359,4 +359,4 @@ def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> 
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
-__all__ = ["simulate", "evaluate_drivers", "rollup", "line_names", "fy_label", "parse_fy"]
+__all__ = ["simulate", "evaluate_drivers", "rollup", "line_names"]

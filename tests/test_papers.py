@@ -49,3 +49,25 @@ def test_2024_central_case_is_the_unreplaced_grant_loss(config_2024):
     loss = ds["grant_loss"].isel(iteration=0).values
     np.testing.assert_allclose(loss, [0, 270_000, 270_000, 270_000, 270_000])
     np.testing.assert_allclose(ds["net_change_to_mtfp"].isel(iteration=0).values, loss)
+
+
+
+def test_service_cost_avoidance_end_to_end(tmp_path):
+    """The optional service section: teams avoided as open cases fall, costed per team."""
+    import yaml
+
+    from conftest import CONFIGS
+
+    data = yaml.safe_load((CONFIGS / "oxfordshire-2019-business-case.yaml").read_text())
+    common = {"units": "x", "source": "test", "owner": "test", "evidence": "red", "date": "2019-07-16",
+              "review": "2020-07-16", "dist": "fixed"}
+    data["inputs"]["cases_per_team"] = {**common, "title": "Open cases per team", "value": 244}
+    data["inputs"]["team_cost"] = {**common, "title": "Cost of a team", "value": 500_000}
+    data["service"] = {"measure": "open_cases", "cases_per_team": "cases_per_team", "team_cost": "team_cost"}
+    path = tmp_path / "with-service.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    ds = fsp_risk.simulate(fsp_risk.load_config(path), deterministic=True).isel(iteration=0)
+    stock_gap = np.concatenate([[0.0], (ds["open_cases_as_is"] - ds["open_cases_fsp"]).values])
+    case_years = (stock_gap[:-1] + stock_gap[1:]) / 2  # nothing avoided at 31 March 2019, before go-live
+    np.testing.assert_allclose(ds["service_cost_avoidance"].values, case_years / 244 * 500_000)
+    assert float(ds["service_cost_avoidance"].sum()) > 0
