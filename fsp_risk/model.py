@@ -39,20 +39,19 @@ def evaluate_drivers(config: Config, x: Arrays, rng: np.random.Generator | None)
     effect = demand.ramp_fraction(start, x[prog.ramp_months], n_years)
 
     # Workforce cost (its variance from the central case is a pressure) and effect weakening.
-    staff = 0.0
-    weak_fte, weak_turnover = 0.0, 0.0
+    n = start.shape[0]
+    staff = np.zeros((n, n_years))
     for g in config.workforce:
         staff = staff + workforce.staff_cost(
             x[g.fte], x[g.cost_per_fte], x[g.vacancy], x[g.agency_cover], x[g.agency_premium], x[g.turnover],
             x[g.recruitment_cost],
         )
-        if g.weakens_effect:
-            weak_fte = weak_fte + x[g.fte]
-            weak_turnover = weak_turnover + x[g.fte] * x[g.turnover]
-    n = start.shape[0]
-    out["staff_cost"] = np.broadcast_to(staff, (n, n_years)) if config.workforce else np.zeros((n, n_years))
+    out["staff_cost"] = staff
     if config.weakening is not None:
-        turnover = np.divide(weak_turnover, weak_fte, out=np.zeros(np.broadcast_shapes(np.shape(weak_turnover), np.shape(weak_fte))), where=np.asarray(weak_fte) > 0)
+        weakening = [g for g in config.workforce if g.weakens_effect]
+        # FTE-weighted turnover of the groups whose turnover weakens the effect (the 1e-12 guards 0 FTE).
+        fte = sum(x[g.fte] for g in weakening)
+        turnover = sum(x[g.fte] * x[g.turnover] for g in weakening) / np.maximum(fte, 1e-12)
         effect = effect * workforce.effect_weakening(turnover, x[config.weakening.threshold], x[config.weakening.slope])
     out["effect_fraction"] = np.broadcast_to(effect, (n, n_years))
 
@@ -139,12 +138,12 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays) -> Arrays:
             actual = actual * mtfp.inflation_surprise(x[idx.planned], x[idx.actual], base, n_years)
         total_costs = total_costs + actual
         lines.append(mtfp.cost_pressure(actual, budget, c.budgeted))
-    if config.workforce:
-        pressure = d["staff_cost"] - central["staff_cost"]
-        total_costs = total_costs + pressure
-        lines.append(pressure)
-    out["total_costs"] = total_costs
+    # The staff budget is set at the central case's vacancy, agency and turnover.
     out["workforce_cost_pressure"] = d["staff_cost"] - central["staff_cost"]
+    if config.workforce:
+        total_costs = total_costs + out["workforce_cost_pressure"]
+        lines.append(out["workforce_cost_pressure"])
+    out["total_costs"] = total_costs
 
     loss = np.zeros((n, n_years))
     for f in config.funding:
