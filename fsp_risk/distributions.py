@@ -18,6 +18,8 @@ PERT_LAMBDA = 4.0
 _TABULATED = ("pert", "beta", "normal")
 #: Uniforms beyond logistic(+-23), about 1e-10 from 0 or 1, take the table's end values.
 _LOGIT_LIMIT = 23.0
+_TABLE_SIZE = 16_385
+_LOGIT_STEP = 2 * _LOGIT_LIMIT / (_TABLE_SIZE - 1)
 
 KINDS = (
     "fixed", "uniform", "triangular", "pert", "normal", "lognormal", "beta", "bernoulli", "discrete",
@@ -70,17 +72,21 @@ class Distribution:
         if self._ppf is not None:
             return self._ppf(u)
         if self.kind in _TABULATED:  # always, so a draw never depends on the size of its array
-            grid_t, grid_x = self._table()
-            # Interpolate in logit(u), where the inverse CDF is smooth even in the tails.
-            return np.interp(np.log(u) - np.log1p(-u), grid_t, grid_x)
+            grid_x = self._table()
+            # Linear interpolation in logit(u), where the inverse CDF is smooth even in the tails; the
+            # grid is uniform, so the cell is found by arithmetic rather than a search.
+            pos = (np.clip(np.log(u) - np.log1p(-u), -_LOGIT_LIMIT, _LOGIT_LIMIT) + _LOGIT_LIMIT) / _LOGIT_STEP
+            i = np.minimum(pos.astype(np.intp), _TABLE_SIZE - 2)
+            lo = grid_x[i]
+            return lo + (pos - i) * (grid_x[i + 1] - lo)
         return self._frozen.ppf(u)
 
-    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+    def _table(self) -> np.ndarray:
         # scipy's beta.ppf costs ~2 us a value; the exact ppf tabulated on 16,385 logit-spaced points
         # and interpolated costs ~50 ns, with an error below 1e-7 of the distribution's range.
         if "table" not in self._cache:
-            t = np.linspace(-_LOGIT_LIMIT, _LOGIT_LIMIT, 16_385)
-            self._cache["table"] = (t, self._frozen.ppf(1.0 / (1.0 + np.exp(-t))))
+            t = np.linspace(-_LOGIT_LIMIT, _LOGIT_LIMIT, _TABLE_SIZE)
+            self._cache["table"] = self._frozen.ppf(1.0 / (1.0 + np.exp(-t)))
         return self._cache["table"]
 
     def mean(self) -> float:
