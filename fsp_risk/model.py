@@ -108,7 +108,8 @@ def line_names(config: Config) -> list[tuple[str, str, str]]:
     if config.workforce:
         lines.append(("workforce", "Workforce: vacancy, agency and recruitment variance", "cost pressure"))
     lines += [(f"funding:{f.name}", f.title, "funding loss") for f in config.funding]
-    lines += [(f"saving:{s.name}", s.title, "saving") for s in config.savings if s.cashable]
+    lines += [(f"saving:{s.name}", s.title, f"saving ({'recurrent' if s.recurrent else 'one-off'}, cashable)")
+              for s in config.savings if s.cashable]
     lines.append(("mtfp_target", "Current MTFP savings target", "target"))
     if config.mtfp.delivered_outside is not None:
         lines.append(("delivered_outside", "Savings delivered outside the programme", "target"))

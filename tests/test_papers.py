@@ -71,3 +71,12 @@ def test_service_cost_avoidance_end_to_end(tmp_path):
     case_years = (stock_gap[:-1] + stock_gap[1:]) / 2  # nothing avoided at 31 March 2019, before go-live
     np.testing.assert_allclose(ds["service_cost_avoidance"].values, case_years / 244 * 500_000)
     assert float(ds["service_cost_avoidance"].sum()) > 0
+
+
+def test_line_metadata(config_2019):
+    ds = fsp_risk.simulate(config_2019, deterministic=True)
+    kinds = dict(zip(ds.line.values, ds.line_kind.values))
+    assert kinds["saving:placement_savings"] == "saving (recurrent, cashable)"
+    assert kinds["cost:training"] == "cost pressure" and kinds["funding:partner_adult_posts"] == "funding loss"
+    titles = dict(zip(ds.line.values, ds.line_title.values))
+    assert titles["mtfp_target"] == "Current MTFP savings target"
