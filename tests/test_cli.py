@@ -77,3 +77,29 @@ def test_bad_arguments(args, message, capsys):
         cli.main(["run", CONFIG_2019, *args])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+class FakeTerminal:
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+
+def test_progress_bar_on_a_terminal_for_long_runs():
+    term = FakeTerminal()
+    bar = cli.ProgressBar(stream=term, width=10)
+    bar(65_536, 131_072)
+    bar(131_072, 131_072)
+    assert "[#####     ] 65,536/131,072 iterations" in term.text
+    assert "[##########] 131,072/131,072 iterations" in term.text and term.text.endswith("\n")
+    short = FakeTerminal()
+    cli.ProgressBar(stream=short)(1_000, 1_000)  # one block: nothing to show
+    assert short.text == ""
