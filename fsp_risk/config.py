@@ -387,7 +387,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
     papers = root.data.get("papers") or []
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
         raise root.error("expected a list of texts naming the source papers", "papers")
-    refs.check_all_used(root)
+    refs.check_all_used()
     return Config(
         path=file, text=text, name=root.text("name"), title=root.text("title"),
         council=root.text("council", "unnamed council"), years=years, inputs=inputs, programme=programme,
@@ -419,13 +419,13 @@ def _inputs(node: _Node, years: tuple[str, ...]) -> dict[str, Input]:
     if not isinstance(node.data, dict) or not node.data:
         raise node.error("expected a mapping of named inputs (the assumption book)")
     out = {}
-    fields = ("title", "units", "dist", "per_year", "source", "owner", "evidence", "date", "review", "central",
-              "value", "low", "mode", "high", "p10", "p50", "p90", "mean", "sd", "min", "max", "alpha", "beta",
-              "p", "values", "probs")
+    book = ("title", "units", "per_year", "source", "owner", "evidence", "date", "review")
+    dist_keys = ("dist", "central", "value", "low", "mode", "high", "p10", "p50", "p90", "mean", "sd", "min", "max",
+                 "alpha", "beta", "p", "values", "probs")
     for name, spec in node.data.items():
-        item = node.child(str(name)).mapping(fields, ("title", "units", "dist", "source", "owner", "evidence", "date",
-                                                      "review"))
-        dist_spec = {k: v for k, v in spec.items() if k in fields[2:3] + fields[9:]}
+        item = node.child(str(name)).mapping(book + dist_keys, ("title", "units", "dist", "source", "owner",
+                                                                "evidence", "date", "review"))
+        dist_spec = {k: v for k, v in spec.items() if k in dist_keys}
         year_valued = False
         if spec.get("dist") == "discrete" and isinstance(spec.get("values"), list) and any(
             isinstance(v, str) for v in spec["values"]
@@ -486,7 +486,7 @@ class _Refs:
         self.used.add(name)
         return name
 
-    def check_all_used(self, root: _Node) -> None:
+    def check_all_used(self) -> None:
         unused = sorted(set(self.inputs) - self.used)
         if unused:
             raise ConfigError(
