@@ -86,7 +86,7 @@ def run_command(args) -> int:
     config = load_config(args.config)
     ds = simulate(config, iterations=args.iterations, seed=args.seed, sampler=args.sampler,
                   deterministic=args.deterministic, progress=ProgressBar())
-    folder = write_run(ds, args.out, config.name)
+    folder = write_run(ds, args.out, config.name, config)
     print("\n".join(_headline(ds)))
     print(f"Outputs written to {folder}")
     return 0

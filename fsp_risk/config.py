@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +189,57 @@ class Mtfp:
 
 
 @dataclass(frozen=True)
+class Mitigation:
+    """An action against a risk: its cost, and factors on the risk's likelihood and impact."""
+
+    id: str
+    title: str
+    risks: tuple[str, ...]
+    cost: YearSeries | None
+    likelihood_factor: str | None
+    impact_factor: str | None
+
+
+@dataclass(frozen=True)
+class Risk:
+    """A risk on the register, evaluated by the simulation."""
+
+    id: str
+    title: str
+    owner: str
+    category: str
+    kind: str  # "threat" or "opportunity"
+    likelihood: str  # input: probability of occurring (per year or over the horizon)
+    basis: str  # "per_year" or "horizon"
+    years: tuple[int, ...]  # indices of the years in which it can occur
+    impact: str  # input: £ per occurrence [GBP], per year if the input is per_year
+    stated_impact: int | None
+    stated_probability: str | None
+    driver: str | None
+    loading: float
+    #: The mitigations that act on this risk (from the register's mitigations list).
+    mitigations: tuple[Mitigation, ...]
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How a simulated £ impact and probability map to the register's scores and bands."""
+
+    impact_thresholds: tuple[float, ...]  # £ lower bound of scores 1, 2, ... [GBP]
+    probability_bands: tuple[str, ...]
+    probability_thresholds: tuple[float, ...]  # lower bound of each band [probability]
+    source: str
+
+
+@dataclass(frozen=True)
+class RiskRegister:
+    scoring: Scoring
+    drivers: dict[str, str]  # name -> title of a common factor behind several risks
+    risks: tuple[Risk, ...]
+    mitigations: tuple[Mitigation, ...]
+
+
+@dataclass(frozen=True)
 class RunDefaults:
     iterations: int
     seed: int
@@ -219,6 +270,7 @@ class Config:
     mtfp: Mtfp
     run: RunDefaults
     papers: tuple[str, ...] = field(default=())
+    risk_register: RiskRegister | None = None
 
     @property
     def sha256(self) -> str:
@@ -362,6 +414,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         (
             "schema_version", "name", "title", "council", "papers", "years", "run", "price_base", "programme",
             "inputs", "demand", "placements", "service", "workforce", "costs", "savings", "funding", "mtfp",
+            "risk_register",
         ),
         ("schema_version", "name", "title", "years", "inputs", "programme", "price_base", "demand", "mtfp"),
     )
@@ -384,6 +437,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
     funding = _funding(root.child("funding"), years, refs) if root.has("funding") else ()
     mtfp = _mtfp(root.child("mtfp"), years)
     run = _run(root.child("run")) if root.has("run") else RunDefaults(100_000, 12345, "mc")
+    register = _risk_register(root.child("risk_register"), years, refs) if root.has("risk_register") else None
     papers = root.data.get("papers") or []
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
         raise root.error("expected a list of texts naming the source papers", "papers")
@@ -393,7 +447,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         council=root.text("council", "unnamed council"), years=years, inputs=inputs, programme=programme,
         price_base=price_base, demand=demand, placements=placements, service=service, workforce=workforce,
         weakening=weakening, costs=costs, savings=savings, funding=funding, mtfp=mtfp, run=run,
-        papers=tuple(papers),
+        papers=tuple(papers), risk_register=register,
     )
 
 
@@ -709,6 +763,120 @@ def _run(node: _Node) -> RunDefaults:
     return RunDefaults(node.integer("iterations", 1, MAX_ITERATIONS) if node.has("iterations") else 100_000,
                        node.integer("seed", 0, 2**63 - 1) if node.has("seed") else 12345,
                        node.choice("sampler", SAMPLERS, "mc"))
+
+
+RISK_KINDS = ("threat", "opportunity")
+RISK_BASES = ("per_year", "horizon")
+
+
+def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
+    node.mapping(("scoring", "drivers", "risks", "mitigations"), ("scoring", "risks"))
+    sc = node.child("scoring").mapping(("impact_thresholds", "probability_bands", "probability_thresholds", "source"),
+                                       ("impact_thresholds", "probability_bands", "probability_thresholds", "source"))
+    impact_t = _increasing(sc, "impact_thresholds", lo=0.0)
+    bands = sc.data["probability_bands"]
+    if not isinstance(bands, list) or not bands or not all(isinstance(b, str) and b for b in bands):
+        raise sc.error("expected a list of band names, lowest first, like [low, medium, high]", "probability_bands")
+    prob_t = _increasing(sc, "probability_thresholds", lo=0.0, hi=1.0)
+    if len(prob_t) != len(bands):
+        raise sc.error(f"expected one lower bound per band ({len(bands)}), got {len(prob_t)}", "probability_thresholds")
+    if prob_t[0] != 0:
+        raise sc.error("expected the lowest band to start at 0", "probability_thresholds")
+    scoring = Scoring(impact_t, tuple(bands), prob_t, sc.text("source"))
+
+    drivers = {}
+    if node.has("drivers"):
+        dn = node.child("drivers")
+        if not isinstance(dn.data, dict):
+            raise dn.error("expected a mapping of common driver name to its description")
+        for name in dn.data:
+            drivers[str(name)] = dn.text(str(name))
+
+    rn = node.child("risks")
+    if not isinstance(rn.data, list) or not rn.data:
+        raise rn.error("expected a list of risks")
+    risks, seen = [], set()
+    for k, raw in enumerate(rn.data):
+        r = _Node(raw, f"{rn.path}[{k}]", rn.file)
+        r.mapping(("id", "title", "owner", "category", "type", "likelihood", "basis", "years", "impact", "stated",
+                   "driver"), ("id", "title", "owner", "category", "type", "likelihood", "impact"))
+        rid = r.text("id")
+        r.path = f"risk_register.risks[{rid}]"  # name the risk by its id in messages from here on
+        if rid in seen:
+            raise r.error("expected a unique risk id; this id is used twice", "id")
+        seen.add(rid)
+        basis = r.choice("basis", RISK_BASES, "per_year")
+        eligible = tuple(range(len(years)))
+        if r.has("years"):
+            labels = r.data["years"]
+            if not isinstance(labels, list) or not labels:
+                raise r.error("expected a list of financial years in which the risk can occur", "years")
+            for label in labels:
+                if label not in years:
+                    raise r.error(f"year {label!r} is outside the config's years ({years[0]} to {years[-1]})"
+                                  f"{did_you_mean(label, years)}", "years")
+            eligible = tuple(sorted(years.index(label) for label in labels))
+        stated_impact = stated_prob = None
+        if r.has("stated"):
+            st = r.child("stated").mapping(("impact", "probability"), ("impact", "probability"))
+            stated_impact = st.integer("impact", 0, len(impact_t))
+            stated_prob = st.choice("probability", tuple(bands))
+        driver, loading = None, 0.0
+        if r.has("driver"):
+            dr = r.child("driver").mapping(("name", "loading"), ("name", "loading"))
+            if not drivers:
+                raise dr.error("no common drivers are defined under risk_register.drivers", "name")
+            driver = dr.choice("name", tuple(drivers))
+            loading = _number(dr, "loading", dr.data["loading"])
+            if not -1 < loading < 1:
+                raise dr.error(f"expected a loading strictly between -1 and 1, got {loading:g}", "loading")
+        risks.append(Risk(
+            rid, r.text("title"), r.text("owner"), r.text("category"), r.choice("type", RISK_KINDS),
+            refs.get(r, "likelihood", lo=0, hi=1, scalar=basis == "horizon"), basis, eligible,
+            refs.get(r, "impact", lo=0), stated_impact, stated_prob, driver, loading, (),
+        ))
+
+    mitigations, mids = [], set()
+    mn = node.child("mitigations")
+    if mn.data is not None and not isinstance(mn.data, list):
+        raise mn.error("expected a list of mitigations")
+    for j, rawm in enumerate(mn.data or []):
+        m = _Node(rawm, f"{mn.path}[{j}]", mn.file)
+        m.mapping(("id", "title", "risks", "cost", "likelihood_factor", "impact_factor"), ("id", "title", "risks"))
+        mid = m.text("id")
+        m.path = f"risk_register.mitigations[{mid}]"
+        if mid in mids:
+            raise m.error("expected a unique mitigation id; this id is used twice", "id")
+        mids.add(mid)
+        targets = m.data["risks"]
+        if not isinstance(targets, list) or not targets:
+            raise m.error("expected a list of the ids of the risks it mitigates", "risks")
+        for t in targets:
+            if t not in seen:
+                raise m.error(f"unknown risk {t!r}{did_you_mean(t, seen)}; risks are {', '.join(sorted(seen))}",
+                              "risks")
+        if not (m.has("likelihood_factor") or m.has("impact_factor")):
+            raise m.error("expected a likelihood_factor or an impact_factor (or both)", "likelihood_factor")
+        mitigations.append(Mitigation(
+            mid, m.text("title"), tuple(str(t) for t in targets),
+            _series(m.child("cost"), years, nonnegative=True) if m.has("cost") else None,
+            refs.get(m, "likelihood_factor", lo=0, hi=1, scalar=True, required=False),
+            refs.get(m, "impact_factor", lo=0, scalar=True, required=False),
+        ))
+    risks = [replace(r, mitigations=tuple(m for m in mitigations if r.id in m.risks)) for r in risks]
+    return RiskRegister(scoring, drivers, tuple(risks), tuple(mitigations))
+
+
+def _increasing(node: _Node, key: str, lo: float | None = None, hi: float | None = None) -> tuple[float, ...]:
+    values = node.data.get(key)
+    if not isinstance(values, list) or not values:
+        raise node.error("expected a list of numbers, lowest first", key)
+    out = tuple(_number(node, key, v) for v in values)
+    if any(b <= a for a, b in zip(out, out[1:])):
+        raise node.error(f"expected strictly increasing numbers, got {list(values)}", key)
+    if (lo is not None and out[0] < lo) or (hi is not None and out[-1] > hi):
+        raise node.error(f"expected numbers within [{lo:g}, {hi if hi is not None else float('inf'):g}], got {list(values)}", key)
+    return out
 
 
 #: Far above any useful run; guards against a typo such as an extra three zeros.

@@ -13,10 +13,10 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from . import demand, funding, mtfp, placements, workforce
+from . import demand, funding, mtfp, placements, risk_register, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS
 from .errors import ConfigError
-from .sampling import BLOCK, block_rng, block_sizes, central_inputs, sample_inputs
+from .sampling import BLOCK, block_rng, block_sizes, block_uniforms, central_inputs, sample_inputs
 from .years import months_from_fy_start
 
 Arrays = dict[str, np.ndarray]
@@ -110,17 +110,21 @@ def line_names(config: Config) -> list[tuple[str, str, str]]:
     lines += [(f"funding:{f.name}", f.title, "funding loss") for f in config.funding]
     lines += [(f"saving:{s.name}", s.title, f"saving ({'recurrent' if s.recurrent else 'one-off'}, cashable)")
               for s in config.savings if s.cashable]
+    if config.risk_register is not None:
+        lines += [(f"risk:{r.id}", r.title, f"risk ({r.kind}, after mitigation)") for r in config.risk_register.risks]
+        lines += [(f"mitigation:{m.id}", m.title, "mitigation cost") for m in config.risk_register.mitigations]
     lines.append(("mtfp_target", "Current MTFP savings target", "target"))
     if config.mtfp.delivered_outside is not None:
         lines.append(("delivered_outside", "Savings delivered outside the programme", "target"))
     return lines
 
 
-def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays) -> Arrays:
+def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: list[np.ndarray] = ()) -> Arrays:
     """Costs, savings, funding and the net change to the MTFP for one block [£/yr, (n, years)].
 
     ``central`` is :func:`evaluate_drivers` on the central inputs: planned savings scale with their
-    driver against it, and the workforce cost is budgeted at it.
+    driver against it, and the workforce cost is budgeted at it. ``risk_lines`` are the register's
+    residual impacts (one per risk) then its mitigation costs (one per mitigation).
     """
     n_years = len(config.years)
     n = d["effect_fraction"].shape[0]
@@ -169,6 +173,7 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays) -> Arrays:
     out["total_savings"] = total_savings
     out["cashable_savings"] = cashable
 
+    lines += list(risk_lines)
     target = np.asarray(config.mtfp.target.values)
     lines.append(np.broadcast_to(-target, (n, n_years)))
     if config.mtfp.delivered_outside is not None:
@@ -182,6 +187,36 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays) -> Arrays:
     out["shortfall"] = np.maximum(net, 0.0)
     price_level = mtfp.compound_index(x[config.price_base.deflator], base, n_years)
     out["net_savings_real"] = -net / price_level
+    return out
+
+
+def evaluate_risks(config: Config, x: Arrays, seed: int, block: int | None, size: int, sampler: str) -> dict:
+    """Occurrence and impact of every risk on the register for one block, stacked on a last ``risk`` axis.
+
+    ``block`` None is the deterministic case: every uniform is 0.5, so a risk occurs only if it is
+    more likely than not (as a Bernoulli input's central value is its most likely outcome).
+    """
+    n_years = len(config.years)
+    reg = config.risk_register
+
+    def uniforms(name, ncols):
+        if block is None:
+            return np.full((size, ncols), 0.5)
+        return block_uniforms(seed, name, block, size, ncols, sampler)
+
+    drivers = {name: uniforms(f"driver:{name}", 1) for name in reg.drivers}
+    per_risk = []
+    for r in reg.risks:
+        common = drivers.get(r.driver)
+        u = {
+            "year": risk_register.correlated_uniforms(uniforms(f"risk:{r.id}:year", n_years), common, r.loading),
+            "once": risk_register.correlated_uniforms(uniforms(f"risk:{r.id}:once", 1), common, r.loading),
+            "pick": uniforms(f"risk:{r.id}:pick", 1),
+        }
+        per_risk.append(risk_register.evaluate(r, x, u, n_years))
+    out = {k: np.stack([pr[k] for pr in per_risk], axis=-1) for k in per_risk[0]}
+    out["lines"] = [pr["risk_impact_residual"] for pr in per_risk] + [
+        np.broadcast_to(risk_register.mitigation_cost(m, n_years), (size, n_years)) for m in reg.mitigations]
     return out
 
 
@@ -202,7 +237,12 @@ _VARIABLES = {
     "service_cost_avoidance": ("Social work team costs avoided as open cases fall", "GBP"),
     "effect_fraction": ("Share of FSP's full effect in force (ramp and workforce weakening)", "1"),
     "net_change_by_line": ("Contribution of each line to the net change to the MTFP", "GBP"),
+    "risk_occurred": ("Risk occurred in the year, before mitigation (1 = yes)", "1"),
+    "risk_occurred_residual": ("Risk occurred in the year, after mitigation (1 = yes)", "1"),
+    "risk_impact": ("Impact of the risk on the MTFP before mitigation (threats positive)", "GBP"),
+    "risk_impact_residual": ("Impact of the risk on the MTFP after mitigation, excluding its cost", "GBP"),
 }
+RISK_KEYS = ("risk_occurred", "risk_occurred_residual", "risk_impact", "risk_impact_residual")
 
 
 def _output_keys(config: Config) -> list[str]:
@@ -294,6 +334,10 @@ def simulate(
     total = 1 if deterministic else int(iterations)
     results = {k: np.empty((total, n_years), dtype=np.float64) for k in keys}
     results["net_change_by_line"] = np.empty((total, n_years, len(lines)), dtype=np.float64)
+    reg = config.risk_register
+    if reg is not None:
+        for k in RISK_KEYS:
+            results[k] = np.empty((total, n_years, len(reg.risks)), dtype=np.float64)
 
     if deterministic:
         chunks = [(None, 0, 1)]
@@ -309,10 +353,14 @@ def simulate(
             x = sample_inputs(config, seed, [(b, size)], sampler)
             rng = block_rng(seed, "placement_costs", b)
         d = evaluate_drivers(config, x, rng)
-        r = rollup(config, x, d, central)
+        risks = evaluate_risks(config, x, seed, b, size, sampler) if reg is not None else {"lines": []}
+        r = rollup(config, x, d, central, risks["lines"])
         for k in keys:
             results[k][pos : pos + size] = r[k] if k in r else d["staff_cost" if k == "workforce_cost" else k]
         results["net_change_by_line"][pos : pos + size] = r["net_change_by_line"]
+        if reg is not None:
+            for k in RISK_KEYS:
+                results[k][pos : pos + size] = risks[k]
         if progress is not None:
             progress(pos + size, total)
     return _to_dataset(config, results, lines, total, seed, sampler, deterministic)
@@ -322,7 +370,12 @@ def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> 
     years = list(config.years)
     data_vars = {}
     for k, arr in results.items():
-        dims = ("iteration", "year", "line") if arr.ndim == 3 else ("iteration", "year")
+        if k in RISK_KEYS:
+            dims = ("iteration", "year", "risk")
+            if k.startswith("risk_occurred"):
+                arr = arr.astype(np.int8)
+        else:
+            dims = ("iteration", "year", "line") if arr.ndim == 3 else ("iteration", "year")
         case = next((c for c in ("_as_is", "_fsp") if k.endswith(c)), None)
         if case is not None:
             title = config.demand[k[: -len(case)]].title
@@ -340,6 +393,22 @@ def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> 
         "line_title": ("line", [title for _, title, _ in lines]),
         "line_kind": ("line", [kind for _, _, kind in lines]),
     }
+    reg = config.risk_register
+    if reg is not None:
+        from .risk_register import mitigation_cost_by_risk
+
+        risks = reg.risks
+        coords.update({
+            "risk": ("risk", [r.id for r in risks]),
+            "risk_title": ("risk", [r.title for r in risks]),
+            "risk_owner": ("risk", [r.owner for r in risks]),
+            "risk_type": ("risk", [r.kind for r in risks]),
+            "stated_impact_score": ("risk", [-1 if r.stated_impact is None else r.stated_impact for r in risks]),
+            "stated_probability_band": ("risk", [r.stated_probability or "" for r in risks]),
+        })
+        data_vars["mitigation_cost"] = (("year", "risk"), mitigation_cost_by_risk(reg, len(years)),
+                                        {"long_name": "Cost of the mitigations acting on the risk, a shared "
+                                                      "action split equally", "units": "GBP"})
     versions = _versions()
     attrs = {
         "title": config.title,

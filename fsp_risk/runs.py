@@ -19,8 +19,10 @@ def _unique_dir(root: Path, stem: str) -> Path:
     return path
 
 
-def write_run(ds: xr.Dataset, out_root: str | Path, name: str) -> Path:
+def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> Path:
     """Write ``results.nc``, ``summary.csv`` and ``run.json`` to a new folder under ``out_root``.
+
+    With a ``config`` that has a risk register, ``risk_register.csv`` (one row per risk) is written too.
 
     The files are written into a hidden temporary folder first and the folder is renamed into place
     only when all of them are complete; on any error (or Ctrl-C) the temporary folder is removed.
@@ -35,6 +37,10 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str) -> Path:
     try:
         ds.to_netcdf(tmp / "results.nc", engine="netcdf4")
         summary_table(ds).to_csv(tmp / "summary.csv", index=False)
+        if config is not None and config.risk_register is not None:
+            from .risk_register import risk_table
+
+            risk_table(ds, config).to_csv(tmp / "risk_register.csv", index=False)
         meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
         meta["created_utc"] = stamp
         meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}

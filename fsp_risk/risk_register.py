@@ -1,0 +1,159 @@
+"""The risk register, evaluated by simulation: occurrence and £ impact of each risk, inherent and residual.
+
+A risk occurs in a year when its (possibly correlated) uniform falls below its probability. Risks that
+share a common driver are correlated through a one-factor Gaussian copula: each risk's normal score is
+``loading * Z_driver + sqrt(1 - loading**2) * Z_own``, with ``Z_driver`` one draw per iteration (a
+climate that persists over the horizon). Mitigations scale the probability and the impact; the residual
+case uses the same uniforms as the inherent one, so a mitigated risk occurs only where the inherent risk
+does (common random numbers).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.special import ndtr, ndtri
+
+from .config import Config, Mitigation, Risk, RiskRegister, Scoring
+
+
+def correlated_uniforms(own, driver, loading: float):
+    """Uniforms carrying a common driver [probability scale].
+
+    Parameters
+    ----------
+    own : array  The risk's own uniforms, any shape broadcasting with ``driver``.
+    driver : array or None  The common driver's uniforms, shape (n, 1); None for an independent risk.
+    loading : float  Correlation of the risk's normal score with the driver, in (-1, 1).
+    """
+    if driver is None or loading == 0:
+        return own
+    z = loading * ndtri(driver) + np.sqrt(1.0 - loading**2) * ndtri(own)
+    return ndtr(z)
+
+
+def occurrences(u_year, u_once, u_pick, probability, eligible, basis: str):
+    """Whether the risk occurs in each year [0/1, shape (n, years)].
+
+    Parameters
+    ----------
+    u_year : array (n, years)  Uniforms for a per-year risk.
+    u_once, u_pick : array (n, 1)  For a horizon risk: whether it occurs, and in which eligible year.
+    probability : array (n, 1) or (n, years)  Chance per year (per_year) or over the horizon (horizon).
+    eligible : sequence of int  Indices of the years in which the risk can occur.
+    basis : {'per_year', 'horizon'}
+    """
+    n, n_years = np.shape(u_year)
+    mask = np.zeros(n_years, dtype=bool)
+    mask[list(eligible)] = True
+    if basis == "per_year":
+        return ((u_year < probability) & mask).astype(float)
+    eligible = np.asarray(eligible)
+    year = eligible[np.minimum((u_pick[:, 0] * len(eligible)).astype(int), len(eligible) - 1)]
+    out = np.zeros((n, n_years))
+    out[np.arange(n), year] = np.broadcast_to(u_once < probability, (n, 1))[:, 0]
+    return out
+
+
+def impact(occurred, amount, kind: str):
+    """£ impact on the MTFP in each year: positive for a threat, negative for an opportunity [GBP]."""
+    sign = 1.0 if kind == "threat" else -1.0
+    return sign * occurred * amount
+
+
+def evaluate(risk: Risk, x: dict, u: dict, n_years: int) -> dict[str, np.ndarray]:
+    """Inherent and residual occurrence and impact of one risk for one block.
+
+    ``x`` holds the sampled inputs; ``u`` the risk's uniforms (``year``, ``once``, ``pick``, already
+    correlated with any common driver).
+    """
+    p = x[risk.likelihood]
+    amount = np.broadcast_to(x[risk.impact], (p.shape[0], n_years))
+    likelihood_factor, impact_factor = 1.0, 1.0
+    for m in risk.mitigations:
+        if m.likelihood_factor:
+            likelihood_factor = likelihood_factor * x[m.likelihood_factor]
+        if m.impact_factor:
+            impact_factor = impact_factor * x[m.impact_factor]
+    occ = occurrences(u["year"], u["once"], u["pick"], p, risk.years, risk.basis)
+    occ_res = occurrences(u["year"], u["once"], u["pick"], p * likelihood_factor, risk.years, risk.basis)
+    return {
+        "risk_occurred": occ,
+        "risk_occurred_residual": occ_res,
+        "risk_impact": impact(occ, amount, risk.kind),
+        "risk_impact_residual": impact(occ_res, amount * impact_factor, risk.kind),
+    }
+
+
+def mitigation_cost(mitigation: Mitigation, n_years: int) -> np.ndarray:
+    """Yearly cost of a mitigation [GBP, shape (years,)]."""
+    return np.zeros(n_years) if mitigation.cost is None else np.asarray(mitigation.cost.values, dtype=float)
+
+
+def mitigation_cost_by_risk(register: RiskRegister, n_years: int) -> np.ndarray:
+    """Mitigation costs attributed to risks, a shared action split equally [GBP, shape (years, risks)]."""
+    ids = [r.id for r in register.risks]
+    out = np.zeros((n_years, len(ids)))
+    for m in register.mitigations:
+        for rid in m.risks:
+            out[:, ids.index(rid)] += mitigation_cost(m, n_years) / len(m.risks)
+    return out
+
+
+# --------------------------------------------------------------------------- scoring and the risk table
+def impact_score(value, thresholds) -> np.ndarray:
+    """Register impact score: the number of £ thresholds at or below ``value`` (0 below the first)."""
+    return np.searchsorted(np.asarray(thresholds), np.asarray(value), side="right")
+
+
+def probability_band(p, thresholds, bands) -> np.ndarray:
+    """Register probability band: the band whose lower bound is the largest at or below ``p``."""
+    idx = np.searchsorted(np.asarray(thresholds), np.asarray(p), side="right") - 1
+    return np.asarray(bands, dtype=object)[np.clip(idx, 0, len(bands) - 1)]
+
+
+def risk_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:
+    """One row per risk: simulated probability and £ impact, inherent and residual, and the scores.
+
+    The impact score is taken on the mean impact over the horizon *when the risk occurs*, as a register
+    scores "impact if it happens"; the probability band on the chance it occurs at least once.
+    """
+    register = config.risk_register
+    scoring: Scoring = register.scoring
+    total_net = ds["net_change_to_mtfp"].sum("year")
+    shortfall_iter = (total_net > 0).values
+    rows = []
+    for r in register.risks:
+        sel = {"risk": r.id}
+        inh = ds["risk_impact"].sel(sel).sum("year").values
+        res = ds["risk_impact_residual"].sel(sel).sum("year").values
+        occ = (ds["risk_occurred"].sel(sel).sum("year") > 0).values
+        occ_res = (ds["risk_occurred_residual"].sel(sel).sum("year") > 0).values
+        mit = float(ds["mitigation_cost"].sel(sel).sum())
+        magnitude = np.abs(inh[occ]) if occ.any() else np.array([0.0])
+        p_inh, p_res = occ.mean(), occ_res.mean()
+        when = magnitude.mean()
+        score = int(impact_score(when, scoring.impact_thresholds))
+        band = str(probability_band(p_inh, scoring.probability_thresholds, scoring.probability_bands))
+        res_when = np.abs(res[occ_res]).mean() if occ_res.any() else 0.0
+        note = []
+        if r.stated_impact is not None and r.stated_impact != score:
+            note.append(f"impact simulated {score}, register says {r.stated_impact}")
+        if r.stated_probability is not None and r.stated_probability != band:
+            note.append(f"probability simulated '{band}', register says '{r.stated_probability}'")
+        rows.append({
+            "risk": r.id, "title": r.title, "owner": r.owner, "category": r.category, "type": r.kind,
+            "p_occurs": p_inh, "expected_impact": inh.mean(),
+            "impact_p50_if_occurs": np.percentile(magnitude, 50), "impact_p80_if_occurs": np.percentile(magnitude, 80),
+            "impact_p90_if_occurs": np.percentile(magnitude, 90),
+            "p_occurs_residual": p_res, "expected_impact_residual": res.mean(), "mitigation_cost": mit,
+            "expected_mtfp_impact": res.mean() + mit,
+            "share_of_shortfall_iterations": occ_res[shortfall_iter].mean() if shortfall_iter.any() else np.nan,
+            "simulated_impact_score": score, "simulated_probability_band": band,
+            "residual_impact_score": int(impact_score(res_when, scoring.impact_thresholds)),
+            "residual_probability_band": str(probability_band(p_res, scoring.probability_thresholds,
+                                                              scoring.probability_bands)),
+            "stated_impact_score": r.stated_impact, "stated_probability_band": r.stated_probability,
+            "differs_from_register": "; ".join(note),
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,182 @@
+"""The risk register evaluated by simulation (issue 3, first part: risks with £ impacts)."""
+import copy
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import fsp_risk
+from fsp_risk import ConfigError
+from fsp_risk.risk_register import impact_score, probability_band, risk_table
+
+BASE = yaml.safe_load((Path(__file__).resolve().parents[1] / "configs" / "oxfordshire-2024-commissioning.yaml").read_text())
+COMMON = {"units": "x", "source": "test", "owner": "test", "evidence": "red", "date": "2024-04-10", "review": "2025-04-10"}
+
+
+def fixed(value, title="t"):
+    return {**COMMON, "title": title, "dist": "fixed", "value": value}
+
+
+def with_register(risks, mitigations=(), drivers=None, inputs=None):
+    data = copy.deepcopy(BASE)
+    data["inputs"].update(inputs or {})
+    data["risk_register"] = {
+        "scoring": {"impact_thresholds": [1, 50_000, 150_000, 500_000, 1_000_000],
+                    "probability_bands": ["very low", "low", "medium", "high", "very high"],
+                    "probability_thresholds": [0, 0.1, 0.3, 0.6, 0.9], "source": "test"},
+        "risks": risks,
+    }
+    if mitigations:
+        data["risk_register"]["mitigations"] = list(mitigations)
+    if drivers:
+        data["risk_register"]["drivers"] = drivers
+    return data
+
+
+def risk(rid, likelihood, impact, **extra):
+    return {"id": rid, "title": f"Risk {rid}", "owner": "o", "category": "finance", "type": "threat",
+            "likelihood": likelihood, "impact": impact, **extra}
+
+
+def load(tmp_path, data):
+    path = tmp_path / "register.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return fsp_risk.load_config(path), path
+
+
+def test_fixed_probability_and_impact(tmp_path):
+    # p = 0.3 in one year, £200k when it happens: P(occurs) = 0.3, E[impact] = £60k.
+    data = with_register([risk("R1", "p", "x", years=["2025/26"])],
+                         inputs={"p": fixed(0.3), "x": fixed(200_000)})
+    config, _ = load(tmp_path, data)
+    n = 40_000
+    ds = fsp_risk.simulate(config, iterations=n, seed=4)
+    table = risk_table(ds, config).set_index("risk")
+    se = np.sqrt(0.3 * 0.7 / n)
+    assert abs(table.loc["R1", "p_occurs"] - 0.3) < 4.5 * se
+    assert abs(table.loc["R1", "expected_impact"] - 60_000) < 4.5 * se * 200_000
+    assert table.loc["R1", "impact_p50_if_occurs"] == pytest.approx(200_000)
+    # It only occurs in its year, and its residual impact is a line of the net change.
+    assert float(ds["risk_occurred"].sel(risk="R1").drop_sel(year="2025/26").sum()) == 0
+    np.testing.assert_allclose(ds["net_change_by_line"].sel(line="risk:R1"), ds["risk_impact_residual"].sel(risk="R1"))
+    np.testing.assert_allclose(ds["net_change_by_line"].sum("line"), ds["net_change_to_mtfp"], atol=1e-6)
+
+
+def test_mitigation_halves_probability_and_costs_money(tmp_path):
+    data = with_register(
+        [risk("R1", "p", "x", years=["2025/26"])],
+        mitigations=[{"id": "M1", "title": "Soft market testing", "risks": ["R1"], "likelihood_factor": "half",
+                      "cost": {"values": {"2024/25": 10_000}, "source": "test"}}],
+        inputs={"p": fixed(0.4), "x": fixed(100_000), "half": fixed(0.5)})
+    config, _ = load(tmp_path, data)
+    n = 40_000
+    ds = fsp_risk.simulate(config, iterations=n, seed=6)
+    table = risk_table(ds, config).set_index("risk")
+    assert abs(table.loc["R1", "p_occurs_residual"] - 0.2) < 4.5 * np.sqrt(0.2 * 0.8 / n)
+    assert table.loc["R1", "p_occurs_residual"] / table.loc["R1", "p_occurs"] == pytest.approx(0.5, abs=0.03)
+    # Common random numbers: the mitigated risk occurs only where the unmitigated one does.
+    assert bool((ds["risk_occurred_residual"] <= ds["risk_occurred"]).all())
+    assert table.loc["R1", "mitigation_cost"] == 10_000
+    assert float(ds["net_change_by_line"].sel(line="mitigation:M1", year="2024/25").min()) == 10_000
+
+
+def test_common_driver_correlation(tmp_path):
+    # Two median risks whose normal scores load 0.8 and 0.75 on one driver: correlation 0.6, so the
+    # occurrence indicators correlate 2 arcsin(0.6) / pi (bivariate normal orthant probability).
+    data = with_register(
+        [risk("A", "p", "x", basis="horizon", driver={"name": "climate", "loading": 0.8}),
+         risk("B", "p", "x", basis="horizon", driver={"name": "climate", "loading": 0.75}),
+         risk("C", "p", "x", basis="horizon")],
+        drivers={"climate": "Partner funding climate"},
+        inputs={"p": fixed(0.5), "x": fixed(1_000)})
+    config, _ = load(tmp_path, data)
+    ds = fsp_risk.simulate(config, iterations=60_000, seed=2)
+    occ = ds["risk_occurred"].sum("year")
+    corr = np.corrcoef(occ.sel(risk="A"), occ.sel(risk="B"))[0, 1]
+    assert corr == pytest.approx(2 * np.arcsin(0.6) / np.pi, abs=0.02)
+    assert abs(np.corrcoef(occ.sel(risk="A"), occ.sel(risk="C"))[0, 1]) < 0.02
+
+
+def test_horizon_risk_occurs_at_most_once(tmp_path):
+    data = with_register([risk("R1", "p", "x", basis="horizon", years=["2025/26", "2026/27"])],
+                         inputs={"p": fixed(0.5), "x": fixed(1_000)})
+    config, _ = load(tmp_path, data)
+    ds = fsp_risk.simulate(config, iterations=20_000, seed=1)
+    per_iter = ds["risk_occurred"].sel(risk="R1").sum("year")
+    assert int(per_iter.max()) == 1
+    by_year = ds["risk_occurred"].sel(risk="R1").mean("iteration")
+    assert float(by_year.sel(year="2025/26")) == pytest.approx(0.25, abs=0.015)
+    assert float(by_year.sel(year="2024/25")) == 0
+
+
+def test_opportunity_is_negative(tmp_path):
+    data = with_register([risk("O1", "p", "x", type="opportunity")], inputs={"p": fixed(1.0), "x": fixed(5_000)})
+    config, _ = load(tmp_path, data)
+    ds = fsp_risk.simulate(config, iterations=100, seed=1)
+    assert float(ds["risk_impact"].max()) == -5_000
+
+
+@pytest.mark.parametrize("value, score", [(0, 0), (0.5, 0), (1, 1), (49_999, 1), (50_000, 2), (150_000, 3),
+                                          (499_999.99, 3), (500_000, 4), (1_000_000, 5), (9e9, 5)])
+def test_impact_score_boundaries(value, score):
+    assert impact_score(value, (1, 50_000, 150_000, 500_000, 1_000_000)) == score
+
+
+@pytest.mark.parametrize("p, band", [(0, "very low"), (0.0999, "very low"), (0.1, "low"), (0.3, "medium"),
+                                     (0.5999, "medium"), (0.6, "high"), (0.9, "very high"), (1.0, "very high")])
+def test_probability_band_boundaries(p, band):
+    assert probability_band(p, (0, 0.1, 0.3, 0.6, 0.9), ("very low", "low", "medium", "high", "very high")) == band
+
+
+def test_register_score_differences_are_reported(tmp_path):
+    data = with_register([risk("R1", "p", "x", stated={"impact": 4, "probability": "medium"})],
+                         inputs={"p": fixed(0.05), "x": fixed(200_000)})
+    config, _ = load(tmp_path, data)
+    table = risk_table(fsp_risk.simulate(config, iterations=20_000, seed=3), config).set_index("risk")
+    # 5% a year over five years is about 23% ("low"); £200k when it happens scores 3, not 4.
+    assert table.loc["R1", "simulated_impact_score"] == 3
+    assert table.loc["R1", "simulated_probability_band"] == "low"
+    assert table.loc["R1", "differs_from_register"] == (
+        "impact simulated 3, register says 4; probability simulated 'low', register says 'medium'")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["risk_register"]["risks"][0].update(driver={"name": "climat", "loading": 0.5}),
+     "risk_register.risks[R1].driver.name: expected one of climate, got 'climat' (did you mean 'climate'?)"),
+    (lambda d: d["inputs"]["p"].update(value=1.5),
+     "risk_register.risks[R1].likelihood: input 'p' can take values in [1.5, 1.5], but this field expects values [0, 1]"),
+    (lambda d: d["risk_register"].__setitem__("mitigations", [{"id": "M1", "title": "m", "risks": ["R11"],
+                                                               "impact_factor": "p"}]),
+     "risk_register.mitigations[M1].risks: unknown risk 'R2' (did you mean 'R1'?); risks are R1"),
+    (lambda d: d["risk_register"]["risks"].append(dict(d["risk_register"]["risks"][0])),
+     "risk_register.risks[R1].id: expected a unique risk id"),
+    (lambda d: d["risk_register"]["risks"][0].update(years=["2031/32"]),
+     "risk_register.risks[R1].years: year '2031/32' is outside the config's years"),
+    (lambda d: d["risk_register"]["scoring"].update(probability_thresholds=[0, 0.3, 0.1, 0.6, 0.9]),
+     "risk_register.scoring.probability_thresholds: expected strictly increasing numbers"),
+    (lambda d: d["risk_register"]["risks"][0].update(type="worry"),
+     "risk_register.risks[R1].type: expected one of threat, opportunity, got 'worry'"),
+])
+def test_register_errors_name_the_risk_and_field(tmp_path, change, message):
+    data = with_register([risk("R1", "p", "x")], drivers={"climate": "c"},
+                         inputs={"p": fixed(0.2), "x": fixed(1_000)})
+    change(data)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ConfigError, match=re.escape(f"{path}: {message}")):
+        fsp_risk.load_config(path)
+
+
+def test_run_folder_has_the_risk_table(tmp_path):
+    import pandas as pd
+
+    from fsp_risk import cli
+
+    data = with_register([risk("R1", "p", "x")], inputs={"p": fixed(0.2), "x": fixed(1_000)})
+    _, path = load(tmp_path, data)
+    assert cli.main(["run", str(path), "--iterations", "500", "--out", str(tmp_path / "out")]) == 0
+    folder = next((tmp_path / "out").iterdir())
+    table = pd.read_csv(folder / "risk_register.csv")
+    assert list(table.risk) == ["R1"] and 0 < table.p_occurs[0] < 1
