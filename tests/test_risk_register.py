@@ -149,7 +149,7 @@ def test_register_score_differences_are_reported(tmp_path):
      "risk_register.risks[R1].likelihood: input 'p' can take values in [1.5, 1.5], but this field expects values [0, 1]"),
     (lambda d: d["risk_register"].__setitem__("mitigations", [{"id": "M1", "title": "m", "risks": ["R11"],
                                                                "impact_factor": "p"}]),
-     "risk_register.mitigations[M1].risks: unknown risk 'R2' (did you mean 'R1'?); risks are R1"),
+     "risk_register.mitigations[M1].risks: unknown risk 'R11' (did you mean 'R1'?); risks are R1"),
     (lambda d: d["risk_register"]["risks"].append(dict(d["risk_register"]["risks"][0])),
      "risk_register.risks[R1].id: expected a unique risk id"),
     (lambda d: d["risk_register"]["risks"][0].update(years=["2031/32"]),
