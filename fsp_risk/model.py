@@ -12,22 +12,25 @@ from typing import Callable
 
 import numpy as np
 import xarray as xr
+from scipy.special import ndtri
 
 from . import demand, funding, mtfp, placements, risk_register, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS
 from .errors import ConfigError
-from .sampling import BLOCK, block_rng, block_sizes, block_uniforms, central_inputs, sample_inputs
+from .sampling import BLOCK, block_sizes, block_uniforms, central_inputs, sample_inputs
 from .years import months_from_fy_start
 
 Arrays = dict[str, np.ndarray]
 
 
 # --------------------------------------------------------------------------- drivers
-def evaluate_drivers(config: Config, x: Arrays, rng: np.random.Generator | None) -> Arrays:
+def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] | None) -> Arrays:
     """Demand, workforce, placements and funding for one set of inputs.
 
-    ``x`` maps input names to arrays of shape (n, 1) or (n, years). Returns arrays of shape
-    (n, years) keyed by output name; ``avoided:<measure>`` holds avoided child-years (or case-years).
+    ``x`` maps input names to arrays of shape (n, 1) or (n, years). ``z_placements`` holds a standard
+    normal score per placement type for the spread of its child-years' costs (None: expected costs).
+    Returns arrays of shape (n, years) keyed by output name; ``avoided:<measure>`` holds avoided
+    child-years (or case-years).
     """
     n_years = len(config.years)
     first = config.first_year
@@ -79,7 +82,7 @@ def evaluate_drivers(config: Config, x: Arrays, rng: np.random.Generator | None)
         out["placement_cost_avoidance"] = placements.placement_cost_avoidance(
             out[f"avoided:{p.measure}"], [x[t.share] for t in p.types],
             [x[t.unit_cost] * placements.unit_cost_index(x[p.inflation], fy_starts - t.price_year) for t in p.types],
-            [x[t.cost_cv] for t in p.types], rng,
+            [x[t.cost_cv] for t in p.types], z_placements,
         )
     s = config.service
     if s is not None:
@@ -91,6 +94,15 @@ def evaluate_drivers(config: Config, x: Arrays, rng: np.random.Generator | None)
         end_index = np.rint(x[f.end_year]).astype(int)
         out[f"grant_loss:{f.name}"] = funding.grant_loss(np.asarray(f.amounts.values), x[f.ends], end_index, x[f.replaced])
     return out
+
+
+def placement_scores(config: Config, seed: int, block: int, size: int, sampler: str) -> list[np.ndarray] | None:
+    """Standard normal scores, one (size, years) array per placement type, from their own streams."""
+    if config.placements is None:
+        return None
+    n_years = len(config.years)
+    return [ndtri(block_uniforms(seed, f"placement_costs:{t.name}", block, size, n_years, sampler))
+            for t in config.placements.types]
 
 
 def _driver(d: Arrays, name: str) -> np.ndarray:
@@ -348,11 +360,11 @@ def simulate(
             startpos += size
     for b, pos, size in chunks:
         if b is None:
-            x, rng = x_central, None
+            x, z = x_central, None
         else:
             x = sample_inputs(config, seed, [(b, size)], sampler)
-            rng = block_rng(seed, "placement_costs", b)
-        d = evaluate_drivers(config, x, rng)
+            z = placement_scores(config, seed, b, size, sampler)
+        d = evaluate_drivers(config, x, z)
         risks = evaluate_risks(config, x, seed, b, size, sampler) if reg is not None else {"lines": []}
         r = rollup(config, x, d, central, risks["lines"])
         for k in keys:

@@ -4,7 +4,7 @@ Children kept out of care avoid placement costs. Avoided child-years are split o
 by the placement mix, and each child-year's cost is its own draw: the costs of ``m`` child-years in a
 type are summed, not ``m`` times one sampled unit cost. Each child-year's cost is gamma distributed
 with the type's mean and coefficient of variation; a sum of gamma variables with a common scale is
-gamma with the shapes added, so the sum over ``m`` child-years is drawn exactly in one call.
+gamma with the shapes added, so the sum over ``m`` child-years is one gamma draw.
 """
 from __future__ import annotations
 
@@ -25,8 +25,14 @@ def unit_cost_index(inflation, years_from_price_year):
     return (1.0 + inflation) ** years_from_price_year
 
 
-def sum_of_child_year_costs(child_years, mean_cost, cv, rng):
+def sum_of_child_year_costs(child_years, mean_cost, cv, z):
     """Total cost of ``child_years`` child-years whose costs are independent gamma draws [£].
+
+    Each child-year's cost is Gamma(k, mean/k) with k = 1/cv^2, so m child-years cost Gamma(m k, mean/k).
+    The sum is drawn by inverse CDF from a standard normal score ``z`` with the Wilson-Hilferty cube-root
+    transform (Wilson and Hilferty, 1931), so the same ``z`` gives a smoothly varying total when the
+    child-years change (common random numbers) and any sampler can drive it. Its mean is exact to a
+    factor 1 - 1/(729 (m k)^3).
 
     Parameters
     ----------
@@ -36,26 +42,23 @@ def sum_of_child_year_costs(child_years, mean_cost, cv, rng):
         Mean cost of one child-year [£/child-year].
     cv : array, shape (n, 1)
         Coefficient of variation of one child-year's cost between children [ratio].
-    rng : numpy.random.Generator or None
-        None gives the expected total (deterministic run).
+    z : array, shape (n, years), or None
+        Standard normal scores; None gives the expected total (deterministic run).
 
     Returns
     -------
     ndarray, shape (n, years) [£]
     """
     expected = child_years * mean_cost
-    if rng is None:
+    if z is None:
         return expected
-    cv = np.broadcast_to(cv, expected.shape)
-    random = cv > 0
-    # Gamma(shape=k, scale=mean/k) per child-year with k = 1/cv^2; m child-years sum to Gamma(m k, mean/k).
-    k = np.where(random, 1.0 / np.where(random, cv, 1.0) ** 2, 1.0)
-    shape = np.abs(child_years) * k
-    draws = rng.gamma(np.where(random, shape, 0.0), np.where(random, mean_cost / k, 0.0))
-    return np.where(random, np.sign(child_years) * draws, expected)
+    shape = np.abs(child_years) / np.maximum(np.asarray(cv, dtype=float), 1e-12) ** 2
+    a = 1.0 / (9.0 * np.maximum(shape, 1e-12))
+    factor = np.maximum(1.0 - a + z * np.sqrt(a), 0.0) ** 3
+    return np.where(np.asarray(cv) > 0, expected * factor, expected)
 
 
-def placement_cost_avoidance(avoided_child_years, shares, unit_costs, cost_cvs, rng):
+def placement_cost_avoidance(avoided_child_years, shares, unit_costs, cost_cvs, zs):
     """Placement costs avoided by FSP in each year [£/yr, positive = avoided].
 
     Parameters
@@ -70,7 +73,9 @@ def placement_cost_avoidance(avoided_child_years, shares, unit_costs, cost_cvs, 
         (see :func:`unit_cost_index`).
     cost_cvs : list of arrays, each shape (n, 1)
         Spread of one child-year's cost within each type [ratio].
-    rng : numpy.random.Generator or None
+    zs : list of arrays, each shape (n, years), or None
+        Standard normal scores for each type's total (see :func:`sum_of_child_year_costs`); None for
+        the expected value.
 
     Returns
     -------
@@ -78,8 +83,9 @@ def placement_cost_avoidance(avoided_child_years, shares, unit_costs, cost_cvs, 
     """
     total_share = sum(shares)
     avoided = 0.0
-    for share, cost, cv in zip(shares, unit_costs, cost_cvs):
-        avoided = avoided + sum_of_child_year_costs(avoided_child_years * share / total_share, cost, cv, rng)
+    for k, (share, cost, cv) in enumerate(zip(shares, unit_costs, cost_cvs)):
+        z = None if zs is None else zs[k]
+        avoided = avoided + sum_of_child_year_costs(avoided_child_years * share / total_share, cost, cv, z)
     return avoided
 
 

@@ -95,13 +95,23 @@ def test_placement_cost_avoidance_expected_value():
 def test_sum_of_child_year_costs_has_the_variance_of_a_sum():
     # 50 child-years at mean £100k with cv 0.5: mean £5m, sd 0.5 * 100k * sqrt(50) (not 0.5 * £5m).
     n = 400_000
-    rng = np.random.default_rng(5)
-    draws = placements.sum_of_child_year_costs(np.full((n, 1), 50.0), np.full((n, 1), 100_000.0), np.array([[0.5]]), rng)
+    z = np.random.default_rng(5).standard_normal((n, 1))
+    draws = placements.sum_of_child_year_costs(np.full((n, 1), 50.0), np.full((n, 1), 100_000.0), np.array([[0.5]]), z)
     assert draws.mean() == pytest.approx(5e6, rel=4.5 * 0.5 / np.sqrt(50) / np.sqrt(n))
     assert draws.std() == pytest.approx(0.5 * 100_000 * np.sqrt(50), rel=0.01)
+    # Its quantiles are the gamma distribution's (Wilson-Hilferty is accurate to well under 1% here).
+    from scipy import stats
+
+    k = 50 / 0.25
+    exact = stats.gamma(k, scale=100_000 / 4).ppf([0.1, 0.5, 0.9])
+    np.testing.assert_allclose(np.percentile(draws, [10, 50, 90]), exact, rtol=0.002)
     # Negative child-years (FSP adds children to care) are extra cost.
-    neg = placements.sum_of_child_year_costs(np.array([[-5.0]]), np.array([[1000.0]]), np.array([[0.3]]), rng)
+    neg = placements.sum_of_child_year_costs(np.array([[-5.0]]), np.array([[1000.0]]), np.array([[0.3]]), np.array([[0.0]]))
     assert neg[0, 0] < 0
+    # The same score gives a total that moves smoothly with the child-years (common random numbers).
+    a = placements.sum_of_child_year_costs(np.array([[50.0]]), np.array([[1000.0]]), np.array([[0.5]]), np.array([[1.3]]))
+    b = placements.sum_of_child_year_costs(np.array([[50.5]]), np.array([[1000.0]]), np.array([[0.5]]), np.array([[1.3]]))
+    assert 0 < (b - a)[0, 0] < 2 * 0.5 * 1000
 
 
 def test_unit_cost_index():
