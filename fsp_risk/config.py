@@ -198,6 +198,8 @@ class Mitigation:
     cost: YearSeries | None
     likelihood_factor: str | None
     impact_factor: str | None
+    #: Inputs redrawn from another input's distribution on their own random stream, (input, replacement).
+    replace: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,16 +211,19 @@ class Risk:
     owner: str
     category: str
     kind: str  # "threat" or "opportunity"
-    likelihood: str  # input: probability of occurring (per year or over the horizon)
+    likelihood: str | None  # input: probability of occurring (per year or over the horizon)
     basis: str  # "per_year" or "horizon"
     years: tuple[int, ...]  # indices of the years in which it can occur
-    impact: str  # input: £ per occurrence [GBP], per year if the input is per_year
+    impact: str | None  # input: £ per occurrence [GBP], per year if the input is per_year
     stated_impact: int | None
     stated_probability: str | None
     driver: str | None
     loading: float
     #: The mitigations that act on this risk (from the register's mitigations list).
     mitigations: tuple[Mitigation, ...]
+    #: For a risk linked to the model: (input, value that switches the risk off) pairs. Its impact is the
+    #: net change with the inputs as sampled minus with them off; likelihood and impact are then None.
+    link: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -799,9 +804,28 @@ def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
     for k, raw in enumerate(rn.data):
         r = _Node(raw, f"{rn.path}[{k}]", rn.file)
         r.mapping(("id", "title", "owner", "category", "type", "likelihood", "basis", "years", "impact", "stated",
-                   "driver"), ("id", "title", "owner", "category", "type", "likelihood", "impact"))
+                   "driver", "link"), ("id", "title", "owner", "category", "type"))
         rid = r.text("id")
         r.path = f"risk_register.risks[{rid}]"  # name the risk by its id in messages from here on
+        link = ()
+        if r.has("link"):
+            for key in ("likelihood", "impact", "basis", "years", "driver"):
+                if r.has(key):
+                    raise r.error("a risk linked to the model takes its likelihood and impact from the linked "
+                                  "inputs; remove this field or the link", key)
+            ln = r.child("link")
+            if not isinstance(ln.data, dict) or not ln.data:
+                raise ln.error("expected a mapping of input name to the value that switches the risk off, "
+                               "like {public_health_ends: 0}")
+            pairs = []
+            for name, off in ln.data.items():
+                refs.get(_Node({str(name): str(name)}, ln.path, ln.file), str(name))
+                pairs.append((str(name), _number(ln, str(name), off)))
+            link = tuple(pairs)
+        else:
+            for key in ("likelihood", "impact"):
+                if not r.has(key):
+                    raise r.error("required field is missing (or give a 'link' to model inputs)", key)
         if rid in seen:
             raise r.error("expected a unique risk id; this id is used twice", "id")
         seen.add(rid)
@@ -832,8 +856,8 @@ def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
                 raise dr.error(f"expected a loading strictly between -1 and 1, got {loading:g}", "loading")
         risks.append(Risk(
             rid, r.text("title"), r.text("owner"), r.text("category"), r.choice("type", RISK_KINDS),
-            refs.get(r, "likelihood", lo=0, hi=1, scalar=basis == "horizon"), basis, eligible,
-            refs.get(r, "impact", lo=0), stated_impact, stated_prob, driver, loading, (),
+            None if link else refs.get(r, "likelihood", lo=0, hi=1, scalar=basis == "horizon"), basis, eligible,
+            None if link else refs.get(r, "impact", lo=0), stated_impact, stated_prob, driver, loading, (), link,
         ))
 
     mitigations, mids = [], set()
@@ -842,7 +866,8 @@ def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
         raise mn.error("expected a list of mitigations")
     for j, rawm in enumerate(mn.data or []):
         m = _Node(rawm, f"{mn.path}[{j}]", mn.file)
-        m.mapping(("id", "title", "risks", "cost", "likelihood_factor", "impact_factor"), ("id", "title", "risks"))
+        m.mapping(("id", "title", "risks", "cost", "likelihood_factor", "impact_factor", "replace"),
+                  ("id", "title", "risks"))
         mid = m.text("id")
         m.path = f"risk_register.mitigations[{mid}]"
         if mid in mids:
@@ -855,13 +880,27 @@ def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
             if t not in seen:
                 raise m.error(f"unknown risk {t!r}{did_you_mean(t, seen)}; risks are {', '.join(sorted(seen))}",
                               "risks")
-        if not (m.has("likelihood_factor") or m.has("impact_factor")):
-            raise m.error("expected a likelihood_factor or an impact_factor (or both)", "likelihood_factor")
+        if not (m.has("likelihood_factor") or m.has("impact_factor") or m.has("replace")):
+            raise m.error("expected a likelihood_factor, an impact_factor or a replace (what the action changes)",
+                          "likelihood_factor")
+        replace_pairs = []
+        if m.has("replace"):
+            rp = m.child("replace")
+            if not isinstance(rp.data, dict) or not rp.data:
+                raise rp.error("expected a mapping of input to the input it is replaced by, like "
+                               "{public_health_replaced: public_health_replaced_mitigated}")
+            for orig, repl in rp.data.items():
+                refs.get(_Node({str(orig): str(orig)}, rp.path, rp.file), str(orig))
+                refs.get(rp, str(orig))
+                if refs.inputs[str(orig)].per_year != refs.inputs[repl].per_year:
+                    raise rp.error(f"input {repl!r} must be per_year exactly when {orig!r} is", str(orig))
+                replace_pairs.append((str(orig), repl))
         mitigations.append(Mitigation(
             mid, m.text("title"), tuple(str(t) for t in targets),
             _series(m.child("cost"), years, nonnegative=True) if m.has("cost") else None,
             refs.get(m, "likelihood_factor", lo=0, hi=1, scalar=True, required=False),
             refs.get(m, "impact_factor", lo=0, scalar=True, required=False),
+            tuple(replace_pairs),
         ))
     risks = [replace(r, mitigations=tuple(m for m in mitigations if r.id in m.risks)) for r in risks]
     return RiskRegister(scoring, drivers, tuple(risks), tuple(mitigations))

@@ -17,7 +17,7 @@ from scipy.special import ndtri
 from . import demand, funding, mtfp, placements, risk_register, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS
 from .errors import ConfigError
-from .sampling import BLOCK, block_sizes, block_uniforms, central_inputs, sample_inputs
+from .sampling import BLOCK, block_sizes, block_uniforms, central_inputs, input_uniforms
 from .years import months_from_fy_start
 
 Arrays = dict[str, np.ndarray]
@@ -123,7 +123,9 @@ def line_names(config: Config) -> list[tuple[str, str, str]]:
     lines += [(f"saving:{s.name}", s.title, f"saving ({'recurrent' if s.recurrent else 'one-off'}, cashable)")
               for s in config.savings if s.cashable]
     if config.risk_register is not None:
-        lines += [(f"risk:{r.id}", r.title, f"risk ({r.kind}, after mitigation)") for r in config.risk_register.risks]
+        # A risk linked to model inputs is already inside the model's lines; only £-impact risks add one.
+        lines += [(f"risk:{r.id}", r.title, f"risk ({r.kind}, after mitigation)")
+                  for r in config.risk_register.risks if not r.link]
         lines += [(f"mitigation:{m.id}", m.title, "mitigation cost") for m in config.risk_register.mitigations]
     lines.append(("mtfp_target", "Current MTFP savings target", "target"))
     if config.mtfp.delivered_outside is not None:
@@ -202,8 +204,9 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
     return out
 
 
-def evaluate_risks(config: Config, x: Arrays, seed: int, block: int | None, size: int, sampler: str) -> dict:
-    """Occurrence and impact of every risk on the register for one block, stacked on a last ``risk`` axis.
+def _standalone_risks(config: Config, x: Arrays, x_res: Arrays, seed: int, block: int | None, size: int,
+                      sampler: str) -> dict[str, dict]:
+    """Occurrence and impact of each risk with a £ impact, for one block, keyed by risk id.
 
     ``block`` None is the deterministic case: every uniform is 0.5, so a risk occurs only if it is
     more likely than not (as a Bernoulli input's central value is its most likely outcome).
@@ -217,18 +220,71 @@ def evaluate_risks(config: Config, x: Arrays, seed: int, block: int | None, size
         return block_uniforms(seed, name, block, size, ncols, sampler)
 
     drivers = {name: uniforms(f"driver:{name}", 1) for name in reg.drivers}
-    per_risk = []
+    out = {}
     for r in reg.risks:
+        if r.link:
+            continue
         common = drivers.get(r.driver)
         u = {
             "year": risk_register.correlated_uniforms(uniforms(f"risk:{r.id}:year", n_years), common, r.loading),
             "once": risk_register.correlated_uniforms(uniforms(f"risk:{r.id}:once", 1), common, r.loading),
             "pick": uniforms(f"risk:{r.id}:pick", 1),
         }
-        per_risk.append(risk_register.evaluate(r, x, u, n_years))
-    out = {k: np.stack([pr[k] for pr in per_risk], axis=-1) for k in per_risk[0]}
-    out["lines"] = [pr["risk_impact_residual"] for pr in per_risk] + [
-        np.broadcast_to(risk_register.mitigation_cost(m, n_years), (size, n_years)) for m in reg.mitigations]
+        out[r.id] = risk_register.evaluate(r, x, x_res, u, n_years)
+    return out
+
+
+def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None, z, seed: int, block: int | None,
+                   size: int, sampler: str) -> Arrays:
+    """All outputs for one block of iterations.
+
+    ``x`` are the sampled inputs and ``u`` their uniforms (None in the deterministic case). With a risk
+    register, the main result is *after* mitigation: mitigations that replace an input redraw it from
+    the replacement's distribution on the same uniforms. A risk linked to model inputs is costed as the
+    net change with its inputs as sampled minus with them switched off, on the same random numbers.
+    """
+    reg = config.risk_register
+    n_years = len(config.years)
+    if reg is None:
+        d = evaluate_drivers(config, x, z)
+        return {**d, **rollup(config, x, d, central)}
+
+    x_res = dict(x)
+    for m in reg.mitigations:
+        for orig, repl in m.replace:
+            dist = config.inputs[repl].dist
+            x_res[orig] = np.full(np.shape(x[orig]), dist.central) if u is None else dist.ppf(u[orig])
+    standalone = _standalone_risks(config, x, x_res, seed, block, size, sampler)
+    mitigation_lines = [np.broadcast_to(risk_register.mitigation_cost(m, n_years), (size, n_years))
+                        for m in reg.mitigations]
+    no_mitigation = [np.zeros((size, n_years))] * len(reg.mitigations)
+    lines_res = [standalone[r.id]["risk_impact_residual"] for r in reg.risks if not r.link] + mitigation_lines
+    lines_inh = [standalone[r.id]["risk_impact"] for r in reg.risks if not r.link] + no_mitigation
+
+    def run(inputs, extra_lines):
+        d = evaluate_drivers(config, inputs, z)
+        return d, rollup(config, inputs, d, central, extra_lines)
+
+    d, out = run(x_res, lines_res)
+    out = {**d, **out}
+    net_inh = run(x, lines_inh)[1]["net_change_to_mtfp"]
+    out["net_change_inherent"] = net_inh
+    per_risk = []
+    for r in reg.risks:
+        if not r.link:
+            per_risk.append(standalone[r.id])
+            continue
+        imp_inh = net_inh - run(risk_register.switched_off(x, r), lines_inh)[1]["net_change_to_mtfp"]
+        imp_res = out["net_change_to_mtfp"] - run(risk_register.switched_off(x_res, r), lines_res)[1]["net_change_to_mtfp"]
+        shape = imp_inh.shape
+        per_risk.append({
+            "risk_occurred": (risk_register.linked_event(x, r, shape) & (np.abs(imp_inh) > 0.005)).astype(float),
+            "risk_occurred_residual": (risk_register.linked_event(x_res, r, shape) & (np.abs(imp_res) > 0.005)).astype(float),
+            "risk_impact": imp_inh,
+            "risk_impact_residual": imp_res,
+        })
+    for k in RISK_KEYS:
+        out[k] = np.stack([pr[k] for pr in per_risk], axis=-1)
     return out
 
 
@@ -249,6 +305,7 @@ _VARIABLES = {
     "service_cost_avoidance": ("Social work team costs avoided as open cases fall", "GBP"),
     "effect_fraction": ("Share of FSP's full effect in force (ramp and workforce weakening)", "1"),
     "net_change_by_line": ("Contribution of each line to the net change to the MTFP", "GBP"),
+    "net_change_inherent": ("Net change to the MTFP before any mitigation (positive = pressure)", "GBP"),
     "risk_occurred": ("Risk occurred in the year, before mitigation (1 = yes)", "1"),
     "risk_occurred_residual": ("Risk occurred in the year, after mitigation (1 = yes)", "1"),
     "risk_impact": ("Impact of the risk on the MTFP before mitigation (threats positive)", "GBP"),
@@ -350,6 +407,7 @@ def simulate(
     if reg is not None:
         for k in RISK_KEYS:
             results[k] = np.empty((total, n_years, len(reg.risks)), dtype=np.float64)
+        results["net_change_inherent"] = np.empty((total, n_years), dtype=np.float64)
 
     if deterministic:
         chunks = [(None, 0, 1)]
@@ -360,19 +418,14 @@ def simulate(
             startpos += size
     for b, pos, size in chunks:
         if b is None:
-            x, z = x_central, None
+            x, u, z = x_central, None, None
         else:
-            x = sample_inputs(config, seed, [(b, size)], sampler)
+            u = {name: input_uniforms(item, seed, [(b, size)], n_years, sampler) for name, item in config.inputs.items()}
+            x = {name: config.inputs[name].dist.ppf(uu) for name, uu in u.items()}
             z = placement_scores(config, seed, b, size, sampler)
-        d = evaluate_drivers(config, x, z)
-        risks = evaluate_risks(config, x, seed, b, size, sampler) if reg is not None else {"lines": []}
-        r = rollup(config, x, d, central, risks["lines"])
-        for k in keys:
-            results[k][pos : pos + size] = r[k] if k in r else d["staff_cost" if k == "workforce_cost" else k]
-        results["net_change_by_line"][pos : pos + size] = r["net_change_by_line"]
-        if reg is not None:
-            for k in RISK_KEYS:
-                results[k][pos : pos + size] = risks[k]
+        block_out = simulate_block(config, central, x, u, z, seed, b, size, sampler)
+        for k, arr in results.items():
+            arr[pos : pos + size] = block_out["staff_cost" if k == "workforce_cost" else k]
         if progress is not None:
             progress(pos + size, total)
     return _to_dataset(config, results, lines, total, seed, sampler, deterministic)

@@ -61,14 +61,15 @@ def impact(occurred, amount, kind: str):
     return sign * occurred * amount
 
 
-def evaluate(risk: Risk, x: dict, u: dict, n_years: int) -> dict[str, np.ndarray]:
-    """Inherent and residual occurrence and impact of one risk for one block.
+def evaluate(risk: Risk, x: dict, x_res: dict, u: dict, n_years: int) -> dict[str, np.ndarray]:
+    """Inherent and residual occurrence and impact of one risk with a £ impact, for one block.
 
-    ``x`` holds the sampled inputs; ``u`` the risk's uniforms (``year``, ``once``, ``pick``, already
-    correlated with any common driver).
+    ``x`` holds the sampled inputs and ``x_res`` the same after mitigations that replace inputs; ``u``
+    the risk's uniforms (``year``, ``once``, ``pick``, already correlated with any common driver).
     """
-    p = x[risk.likelihood]
-    amount = np.broadcast_to(x[risk.impact], (p.shape[0], n_years))
+    p, p_res = x[risk.likelihood], x_res[risk.likelihood]
+    amount = np.broadcast_to(x[risk.impact], (u["year"].shape[0], n_years))
+    amount_res = np.broadcast_to(x_res[risk.impact], (u["year"].shape[0], n_years))
     likelihood_factor, impact_factor = 1.0, 1.0
     for m in risk.mitigations:
         if m.likelihood_factor:
@@ -76,13 +77,29 @@ def evaluate(risk: Risk, x: dict, u: dict, n_years: int) -> dict[str, np.ndarray
         if m.impact_factor:
             impact_factor = impact_factor * x[m.impact_factor]
     occ = occurrences(u["year"], u["once"], u["pick"], p, risk.years, risk.basis)
-    occ_res = occurrences(u["year"], u["once"], u["pick"], p * likelihood_factor, risk.years, risk.basis)
+    occ_res = occurrences(u["year"], u["once"], u["pick"], p_res * likelihood_factor, risk.years, risk.basis)
     return {
         "risk_occurred": occ,
         "risk_occurred_residual": occ_res,
         "risk_impact": impact(occ, amount, risk.kind),
-        "risk_impact_residual": impact(occ_res, amount * impact_factor, risk.kind),
+        "risk_impact_residual": impact(occ_res, amount_res * impact_factor, risk.kind),
     }
+
+
+def switched_off(x: dict, risk: Risk) -> dict:
+    """Inputs with a linked risk's inputs set to the values that switch it off."""
+    out = dict(x)
+    for name, off in risk.link:
+        out[name] = np.full(np.shape(x[name]), off)
+    return out
+
+
+def linked_event(x: dict, risk: Risk, shape) -> np.ndarray:
+    """Where a linked risk's inputs are not at their 'off' values [bool, shape (n, years)]."""
+    event = np.zeros(shape, dtype=bool)
+    for name, off in risk.link:
+        event = event | np.broadcast_to(x[name] != off, shape)
+    return event
 
 
 def mitigation_cost(mitigation: Mitigation, n_years: int) -> np.ndarray:

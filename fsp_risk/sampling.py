@@ -51,18 +51,19 @@ def block_uniforms(seed: int, name: str, block: int, size: int, ncols: int, samp
     return np.clip(u, np.finfo(float).tiny, None)
 
 
-def sample_input(item: Input, seed: int, blocks: list[tuple[int, int]], n_years: int, sampler: str) -> np.ndarray:
-    """Values of one input for the given ``(block index, size)`` list.
+def input_uniforms(item: Input, seed: int, blocks: list[tuple[int, int]], n_years: int, sampler: str) -> np.ndarray:
+    """The uniforms behind one input for the given ``(block index, size)`` list.
 
-    Returns
-    -------
-    ndarray
-        Shape ``(n, n_years)`` for a per-year input, ``(n, 1)`` otherwise, so that it broadcasts
-        against ``(iteration, year)`` arrays.
+    Shape ``(n, n_years)`` for a per-year input, ``(n, 1)`` otherwise, so that values broadcast
+    against ``(iteration, year)`` arrays.
     """
     ncols = n_years if item.per_year else 1
-    u = np.concatenate([block_uniforms(seed, f"input:{item.name}", b, size, ncols, sampler) for b, size in blocks])
-    return item.dist.ppf(u)
+    return np.concatenate([block_uniforms(seed, f"input:{item.name}", b, size, ncols, sampler) for b, size in blocks])
+
+
+def sample_input(item: Input, seed: int, blocks: list[tuple[int, int]], n_years: int, sampler: str) -> np.ndarray:
+    """Values of one input for the given ``(block index, size)`` list (see :func:`input_uniforms`)."""
+    return item.dist.ppf(input_uniforms(item, seed, blocks, n_years, sampler))
 
 
 def central_inputs(config: Config) -> dict[str, np.ndarray]:

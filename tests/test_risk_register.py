@@ -180,3 +180,56 @@ def test_run_folder_has_the_risk_table(tmp_path):
     folder = next((tmp_path / "out").iterdir())
     table = pd.read_csv(folder / "risk_register.csv")
     assert list(table.risk) == ["R1"] and 0 < table.p_occurs[0] < 1
+
+
+def linked_funding_register(mitigate=False):
+    mitigations = []
+    inputs = {}
+    if mitigate:
+        mitigations = [{"id": "M3", "title": "Co-funding agreed with statutory partners", "risks": ["R3"],
+                        "replace": {"public_health_ends": "public_health_ends_mitigated"}}]
+        inputs["public_health_ends_mitigated"] = {**COMMON, "title": "PH funding ends after mitigation",
+                                                  "dist": "bernoulli", "p": 0.45}
+    return with_register(
+        [{"id": "R3", "title": "Sustainable funding not identified", "owner": "o", "category": "funding",
+          "type": "threat", "link": {"supporting_families_ends": 0, "public_health_ends": 0}}],
+        mitigations=mitigations, inputs=inputs)
+
+
+def test_linked_risk_costs_what_the_model_says(tmp_path):
+    # Switching both funding streams back on removes exactly the unreplaced grant loss, year by year.
+    config, _ = load(tmp_path, linked_funding_register())
+    n = 20_000
+    ds = fsp_risk.simulate(config, iterations=n, seed=12)
+    np.testing.assert_allclose(ds["risk_impact"].sel(risk="R3"), ds["grant_loss"], atol=1e-6)
+    table = risk_table(ds, config).set_index("risk")
+    p_any = 1 - (1 - 0.8) * (1 - 0.9)  # either stream ends (independent draws)
+    assert abs(table.loc["R3", "p_occurs"] - p_any) < 4.5 * np.sqrt(p_any * (1 - p_any) / n)
+    assert "risk:R3" not in ds.line.values  # already inside the model's funding lines
+
+
+def test_replace_mitigation_uses_the_same_draws(tmp_path):
+    config, _ = load(tmp_path, linked_funding_register(mitigate=True))
+    ds = fsp_risk.simulate(config, iterations=20_000, seed=12)
+    # Main result is after mitigation; the inherent net change is kept beside it.
+    assert float(ds["net_change_to_mtfp"].mean()) < float(ds["net_change_inherent"].mean())
+    occ, occ_res = ds["risk_occurred"].sel(risk="R3"), ds["risk_occurred_residual"].sel(risk="R3")
+    assert bool((occ_res <= occ).all())
+    res = ds["risk_impact_residual"].sel(risk="R3").sum("year")
+    inh = ds["risk_impact"].sel(risk="R3").sum("year")
+    assert bool((res <= inh + 1e-6).all()) and float(res.mean()) < float(inh.mean())
+
+
+def test_linked_risk_errors(tmp_path):
+    data = linked_funding_register()
+    data["risk_register"]["risks"][0]["link"] = {"public_health_end": 0}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ConfigError, match=re.escape(
+            "risk_register.risks[R3].link.public_health_end: unknown input 'public_health_end' (did you mean 'public_health_ends'?)")):
+        fsp_risk.load_config(path)
+    data = linked_funding_register()
+    data["risk_register"]["risks"][0]["likelihood"] = "p"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ConfigError, match=re.escape("risk_register.risks[R3].likelihood: a risk linked to the model")):
+        fsp_risk.load_config(path)
