@@ -83,11 +83,20 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class EffectScale:
+    """An input that scales FSP's effect [ratio], in the given year indices only (all when empty)."""
+
+    input: str
+    years: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Programme:
     go_live: dt.date
     go_live_source: str
     delay_months: str
     ramp_months: str
+    effect_scales: tuple[EffectScale, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,8 @@ class Placements:
     measure: str
     types: tuple[PlacementType, ...]
     inflation: str
+    #: Children in care above the central forecast cost money against a budget set on that forecast.
+    budget_variance: bool = False
 
 
 @dataclass(frozen=True)
@@ -429,7 +440,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
     inputs = _inputs(root.child("inputs"), years)
     refs = _Refs(inputs, file)
 
-    programme = _programme(root.child("programme"), refs)
+    programme = _programme(root.child("programme"), years, refs)
     price_base = _price_base(root.child("price_base"), years, refs)
     demand = _demand(root.child("demand"), years, refs)
     placements = _placements(root.child("placements"), demand, refs) if root.has("placements") else None
@@ -585,11 +596,28 @@ def _points(node: _Node) -> Points:
                   node.boolean("extrapolate", False))
 
 
-def _programme(node: _Node, refs: _Refs) -> Programme:
-    node.mapping(("go_live", "go_live_source", "delay_months", "ramp_months"),
+def _programme(node: _Node, years, refs: _Refs) -> Programme:
+    node.mapping(("go_live", "go_live_source", "delay_months", "ramp_months", "effect_scales"),
                  ("go_live", "go_live_source", "delay_months", "ramp_months"))
+    scales = []
+    if node.has("effect_scales"):
+        sn = node.child("effect_scales")
+        if not isinstance(sn.data, list):
+            raise sn.error("expected a list of {input: NAME, years: [...]} that scale FSP's effect")
+        for k, raw in enumerate(sn.data):
+            e = _Node(raw, f"{sn.path}[{k}]", sn.file).mapping(("input", "years"), ("input",))
+            idx = tuple(range(len(years)))
+            if e.has("years"):
+                labels = e.data["years"]
+                bad = [y for y in (labels if isinstance(labels, list) else [labels]) if y not in years]
+                if not isinstance(labels, list) or not labels or bad:
+                    raise e.error(f"expected a list of the config's years ({years[0]} to {years[-1]}), got {labels!r}",
+                                  "years")
+                idx = tuple(sorted(years.index(y) for y in labels))
+            scales.append(EffectScale(refs.get(e, "input", lo=0), idx))
     return Programme(node.date("go_live"), node.text("go_live_source"),
-                     refs.get(node, "delay_months", lo=0, scalar=True), refs.get(node, "ramp_months", lo=0, scalar=True))
+                     refs.get(node, "delay_months", lo=0, scalar=True), refs.get(node, "ramp_months", lo=0, scalar=True),
+                     tuple(scales))
 
 
 def _price_base(node: _Node, years, refs: _Refs) -> PriceBase:
@@ -638,7 +666,7 @@ def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
 
 
 def _placements(node: _Node, demand, refs: _Refs) -> Placements:
-    node.mapping(("measure", "types", "inflation"), ("measure", "types", "inflation"))
+    node.mapping(("measure", "types", "inflation", "budget_variance"), ("measure", "types", "inflation"))
     measure = node.choice("measure", tuple(demand))
     types_node = node.child("types")
     if not isinstance(types_node.data, dict) or not types_node.data:
@@ -657,7 +685,8 @@ def _placements(node: _Node, demand, refs: _Refs) -> Placements:
     total = sum(refs.inputs[t.share].dist.central for t in types)
     if abs(total - 1) > 0.005:
         raise types_node.error(f"expected the central shares of the placement types to sum to 1, got {total:.4f}")
-    return Placements(measure, tuple(types), refs.get(node, "inflation", lo=-0.5, hi=1, scalar=True))
+    return Placements(measure, tuple(types), refs.get(node, "inflation", lo=-0.5, hi=1, scalar=True),
+                      node.boolean("budget_variance", False))
 
 
 def _service(node: _Node, demand, refs: _Refs) -> Service:

@@ -56,6 +56,10 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
         fte = sum(x[g.fte] for g in weakening)
         turnover = sum(x[g.fte] * x[g.turnover] for g in weakening) / np.maximum(fte, 1e-12)
         effect = effect * workforce.effect_weakening(turnover, x[config.weakening.threshold], x[config.weakening.slope])
+    for scale in prog.effect_scales:
+        in_years = np.zeros(n_years, dtype=bool)
+        in_years[list(scale.years)] = True
+        effect = effect * np.where(in_years, x[scale.input], 1.0)
     out["effect_fraction"] = np.broadcast_to(effect, (n, n_years))
 
     # Demand, as-is and with FSP.
@@ -75,15 +79,18 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
         out[f"{m.name}_as_is"] = as_is[:, 1:]
         out[f"{m.name}_fsp"] = fsp[:, 1:]
         out[f"avoided:{m.name}"] = demand.child_years(as_is - fsp)
+        out[f"child_years_fsp:{m.name}"] = demand.child_years(fsp)
 
     p = config.placements
     if p is not None:
         fy_starts = np.arange(first, first + n_years)
+        shares = [x[t.share] for t in p.types]
+        unit_costs = [x[t.unit_cost] * placements.unit_cost_index(x[p.inflation], fy_starts - t.price_year)
+                      for t in p.types]
         out["placement_cost_avoidance"] = placements.placement_cost_avoidance(
-            out[f"avoided:{p.measure}"], [x[t.share] for t in p.types],
-            [x[t.unit_cost] * placements.unit_cost_index(x[p.inflation], fy_starts - t.price_year) for t in p.types],
-            [x[t.cost_cv] for t in p.types], z_placements,
+            out[f"avoided:{p.measure}"], shares, unit_costs, [x[t.cost_cv] for t in p.types], z_placements,
         )
+        out["placement_mean_cost"] = placements.mean_cost(shares, unit_costs)
     s = config.service
     if s is not None:
         out["service_cost_avoidance"] = np.broadcast_to(
@@ -119,6 +126,8 @@ def line_names(config: Config) -> list[tuple[str, str, str]]:
     lines = [(f"cost:{c.name}", c.title, "cost pressure") for c in config.costs]
     if config.workforce:
         lines.append(("workforce", "Workforce: vacancy, agency and recruitment variance", "cost pressure"))
+    if config.placements is not None and config.placements.budget_variance:
+        lines.append(("placements", "Placements: children in care above the budgeted forecast", "cost pressure"))
     lines += [(f"funding:{f.name}", f.title, "funding loss") for f in config.funding]
     lines += [(f"saving:{s.name}", s.title, f"saving ({'recurrent' if s.recurrent else 'one-off'}, cashable)")
               for s in config.savings if s.cashable]
@@ -162,6 +171,12 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
     if config.workforce:
         total_costs = total_costs + out["workforce_cost_pressure"]
         lines.append(out["workforce_cost_pressure"])
+    p = config.placements
+    if p is not None and p.budget_variance:
+        extra = d[f"child_years_fsp:{p.measure}"] - central[f"child_years_fsp:{p.measure}"]
+        out["placement_budget_variance"] = np.broadcast_to(extra * d["placement_mean_cost"], (n, n_years))
+        total_costs = total_costs + out["placement_budget_variance"]
+        lines.append(out["placement_budget_variance"])
     out["total_costs"] = total_costs
 
     loss = np.zeros((n, n_years))
@@ -302,6 +317,7 @@ _VARIABLES = {
     "workforce_cost": ("Cost of the staff groups modelled (employed, agency and recruitment)", "GBP"),
     "workforce_cost_pressure": ("Workforce cost above the central case (vacancy, agency, recruitment)", "GBP"),
     "placement_cost_avoidance": ("Placement costs avoided as FSP keeps children out of care", "GBP"),
+    "placement_budget_variance": ("Cost of children in care above the central forecast the budget is set on", "GBP"),
     "service_cost_avoidance": ("Social work team costs avoided as open cases fall", "GBP"),
     "effect_fraction": ("Share of FSP's full effect in force (ramp and workforce weakening)", "1"),
     "net_change_by_line": ("Contribution of each line to the net change to the MTFP", "GBP"),
@@ -318,6 +334,7 @@ def _output_keys(config: Config) -> list[str]:
     keys = [f"{m}_{case}" for m in config.demand for case in ("as_is", "fsp")]
     keys += ["effect_fraction"]
     keys += [k for k in ("placement_cost_avoidance",) if config.placements is not None]
+    keys += [k for k in ("placement_budget_variance",) if config.placements is not None and config.placements.budget_variance]
     keys += [k for k in ("service_cost_avoidance",) if config.service is not None]
     keys += ["workforce_cost"] if config.workforce else []
     keys += ["workforce_cost_pressure", "grant_loss", "total_costs", "total_savings", "cashable_savings",

@@ -89,6 +89,18 @@ def placement_cost_avoidance(avoided_child_years, shares, unit_costs, cost_cvs, 
     return avoided
 
 
+def mean_cost(shares, unit_costs):
+    """Mean cost of a child-year over the placement mix [£/child-year, shape (n, years)].
+
+    Parameters
+    ----------
+    shares : list of arrays (n, 1)  Placement mix [fraction], normalised here.
+    unit_costs : list of arrays (n, years)  Mean cost of a child-year in each type [£/child-year].
+    """
+    total_share = sum(shares)
+    return sum(share * cost for share, cost in zip(shares, unit_costs)) / total_share
+
+
 def service_cost_avoidance(avoided_case_years, cases_per_team, team_cost):
     """Cost of the social work teams no longer needed as open cases fall [£/yr].
 

@@ -44,12 +44,14 @@ def test_2019_central_trajectory_close_to_paper_fsm2(config_2019):
 
 def test_2024_central_case_is_the_unreplaced_grant_loss(config_2024):
     # 000 para 34: £400k at risk from 2025/26 (Supported People / Supporting Families £200k, Public Health
-    # £200k); in the central case both end and partners replace 25% and 40% (the inputs' modes).
-    ds = fsp_risk.simulate(config_2024, deterministic=True)
-    loss = ds["grant_loss"].isel(iteration=0).values
-    np.testing.assert_allclose(loss, [0, 270_000, 270_000, 270_000, 270_000])
-    np.testing.assert_allclose(ds["net_change_to_mtfp"].isel(iteration=0).values, loss)
-
+    # £200k). Before mitigation both end and partners replace 25% and 40% (the inputs' modes); after the
+    # register's co-funding mitigation (M3) they replace 35% and 50%.
+    ds = fsp_risk.simulate(config_2024, deterministic=True).isel(iteration=0)
+    np.testing.assert_allclose(ds["net_change_inherent"].values, [0, 270_000, 270_000, 270_000, 270_000])
+    np.testing.assert_allclose(ds["net_change_to_mtfp"].values, [0, 230_000, 230_000, 230_000, 230_000])
+    np.testing.assert_allclose(ds["grant_loss"].values, ds["net_change_to_mtfp"].values)
+    # The central case is the budget: no placement or workforce variance.
+    assert float(np.abs(ds["net_change_by_line"].sel(line=["placements", "workforce"])).max()) == 0
 
 
 def test_service_cost_avoidance_end_to_end(tmp_path):

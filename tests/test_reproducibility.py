@@ -33,7 +33,7 @@ def test_provenance_in_attrs(config_2024):
     assert ds.attrs["config_text"] == config_2024.text
     assert ds.attrs["config_sha256"] == config_2024.sha256
     assert ds.attrs["version_numpy"] == np.__version__
-    assert set(ds.dims) == {"iteration", "year", "line"}
+    assert set(ds.dims) == {"iteration", "year", "line", "risk"}
 
 
 def test_lhs_mean_closer_than_mc_across_seeds(config_2024):

@@ -19,8 +19,18 @@ def fixed(value, title="t"):
     return {**COMMON, "title": title, "dist": "fixed", "value": value}
 
 
+def without_shipped_register(base):
+    """The 2024 config without its own register, effect scales and the inputs only they use."""
+    data = copy.deepcopy(base)
+    del data["risk_register"]
+    scales = [e["input"] for e in data["programme"].pop("effect_scales")]
+    for name in scales + [n for n in data["inputs"] if n.endswith("_mitigated")]:
+        del data["inputs"][name]
+    return data
+
+
 def with_register(risks, mitigations=(), drivers=None, inputs=None):
-    data = copy.deepcopy(BASE)
+    data = without_shipped_register(BASE)
     data["inputs"].update(inputs or {})
     data["risk_register"] = {
         "scoring": {"impact_thresholds": [1, 50_000, 150_000, 500_000, 1_000_000],
