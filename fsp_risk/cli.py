@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _headline(ds) -> list[str]:
     net = ds["net_change_to_mtfp"]
     total = net.sum("year")
-    lines = [f"Net change to MTFP over {ds.year.values[0]} to {ds.year.values[-1]} (positive = pressure):"]
+    after = " after mitigation" if "net_change_inherent" in ds else ""
+    lines = [f"Net change to MTFP over {ds.year.values[0]} to {ds.year.values[-1]}{after} (positive = pressure):"]
     if ds.sizes["iteration"] == 1:
         lines.append(f"  central case: £{float(total[0]):,.0f}")
     else:
@@ -88,6 +89,10 @@ def run_command(args) -> int:
                   deterministic=args.deterministic, progress=ProgressBar())
     folder = write_run(ds, args.out, config.name, config)
     print("\n".join(_headline(ds)))
+    if config.risk_register is not None:
+        from .risk_register import reserve_statement
+
+        print(reserve_statement(ds, config))
     print(f"Outputs written to {folder}")
     return 0
 

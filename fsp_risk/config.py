@@ -253,6 +253,8 @@ class RiskRegister:
     drivers: dict[str, str]  # name -> title of a common factor behind several risks
     risks: tuple[Risk, ...]
     mitigations: tuple[Mitigation, ...]
+    #: Confidence at which the risk-based reserve covers the register's exposure [probability].
+    reserve_confidence: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -804,7 +806,13 @@ RISK_BASES = ("per_year", "horizon")
 
 
 def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
-    node.mapping(("scoring", "drivers", "risks", "mitigations"), ("scoring", "risks"))
+    node.mapping(("scoring", "drivers", "risks", "mitigations", "reserve_confidence"), ("scoring", "risks"))
+    confidence = 0.8
+    if node.has("reserve_confidence"):
+        confidence = _number(node, "reserve_confidence", node.data["reserve_confidence"])
+        if not 0.5 <= confidence < 1:
+            raise node.error(f"expected a confidence from 0.5 to below 1 (0.8 is usual), got {confidence:g}",
+                             "reserve_confidence")
     sc = node.child("scoring").mapping(("impact_thresholds", "probability_bands", "probability_thresholds", "source"),
                                        ("impact_thresholds", "probability_bands", "probability_thresholds", "source"))
     impact_t = _increasing(sc, "impact_thresholds", lo=0.0)
@@ -932,7 +940,7 @@ def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
             tuple(replace_pairs),
         ))
     risks = [replace(r, mitigations=tuple(m for m in mitigations if r.id in m.risks)) for r in risks]
-    return RiskRegister(scoring, drivers, tuple(risks), tuple(mitigations))
+    return RiskRegister(scoring, drivers, tuple(risks), tuple(mitigations), confidence)
 
 
 def _increasing(node: _Node, key: str, lo: float | None = None, hi: float | None = None) -> tuple[float, ...]:

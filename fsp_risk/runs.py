@@ -38,9 +38,11 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> P
         ds.to_netcdf(tmp / "results.nc", engine="netcdf4")
         summary_table(ds).to_csv(tmp / "summary.csv", index=False)
         if config is not None and config.risk_register is not None:
-            from .risk_register import risk_table
+            from .risk_register import portfolio_table, reserve_statement, risk_table
 
             risk_table(ds, config).to_csv(tmp / "risk_register.csv", index=False)
+            portfolio_table(ds, config).to_csv(tmp / "risk_portfolio.csv", index=False)
+            (tmp / "risk_reserve.txt").write_text(reserve_statement(ds, config) + "\n", encoding="utf-8")
         meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
         meta["created_utc"] = stamp
         meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}

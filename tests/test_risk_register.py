@@ -243,3 +243,35 @@ def test_linked_risk_errors(tmp_path):
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     with pytest.raises(ConfigError, match=re.escape("risk_register.risks[R3].likelihood: a risk linked to the model")):
         fsp_risk.load_config(path)
+
+
+def test_portfolio_p80_contribution_and_reserve(tmp_path):
+    # Two independent risks of £100k at 50% and £1m at 10% (one year): exposure quantiles are closed form.
+    data = with_register([risk("A", "pa", "xa", years=["2025/26"]), risk("B", "pb", "xb", years=["2025/26"])],
+                         inputs={"pa": fixed(0.5), "xa": fixed(100_000), "pb": fixed(0.1), "xb": fixed(1_000_000)})
+    data["risk_register"]["reserve_confidence"] = 0.8
+    config, _ = load(tmp_path, data)
+    ds = fsp_risk.simulate(config, iterations=40_000, seed=7)
+    from fsp_risk.risk_register import portfolio_table, reserve_statement
+
+    table = portfolio_table(ds, config).set_index("risk")
+    assert table.loc["A", "emv"] == pytest.approx(50_000, rel=0.03)
+    assert table.loc["B", "emv"] == pytest.approx(100_000, rel=0.08)
+    # Total: 0 (45%), 100k (45%), 1m (5%), 1.1m (5%) -> P80 = £100k. Without A: P80 = 0; without B: £100k.
+    assert table.loc["total", "p80_exposure"] == 100_000
+    assert table.loc["A", "contribution_to_p80"] == 100_000
+    assert table.loc["B", "contribution_to_p80"] == 0
+    sentence = reserve_statement(ds, config)
+    assert sentence.startswith("On the simulated risk register (2 risks, after mitigation), a risk-based reserve of £100,000")
+    assert "in 80% of outcomes" in sentence
+
+
+def test_shipped_2024_register_runs_with_its_table():
+    config_2024 = fsp_risk.load_config(Path(__file__).resolve().parents[1] / "configs" / "oxfordshire-2024-commissioning.yaml")
+    ds = fsp_risk.simulate(config_2024, iterations=5_000, seed=1)
+    table = risk_table(ds, config_2024).set_index("risk")
+    assert list(table.index) == ["R1", "R2", "R3", "R4"]
+    assert (table["p_occurs_residual"] <= table["p_occurs"] + 1e-12).all()
+    assert (table["stated_impact_score"] == [5, 4, 4, 5]).all()
+    # Paper 000 para 33: the Public Health reserve contribution is due to end, so R3 is near certain.
+    assert table.loc["R3", "p_occurs"] > 0.9
