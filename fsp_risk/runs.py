@@ -43,6 +43,16 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> P
             risk_table(ds, config).to_csv(tmp / "risk_register.csv", index=False)
             portfolio_table(ds, config).to_csv(tmp / "risk_portfolio.csv", index=False)
             (tmp / "risk_reserve.txt").write_text(reserve_statement(ds, config) + "\n", encoding="utf-8")
+            from .plots import risk_heat_map, save_figure
+
+            table = risk_table(ds, config)
+            years = ds.year.values
+            caption = (f"Each risk's chance of occurring over {years[0]} to {years[-1]} and its impact score from the "
+                       f"£ thresholds of the register's scoring scheme, before (circle) and after (square) mitigation. "
+                       f"Source: fsp-risk simulation of {config.title}, {ds.attrs['iterations']:,} iterations, "
+                       f"seed {ds.attrs['seed']}.")
+            save_figure(risk_heat_map(table, config.risk_register.scoring.probability_bands, caption),
+                        tmp / "charts", "risk_heat_map")
         meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
         meta["created_utc"] = stamp
         meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}

@@ -275,3 +275,17 @@ def test_shipped_2024_register_runs_with_its_table():
     assert (table["stated_impact_score"] == [5, 4, 4, 5]).all()
     # Paper 000 para 33: the Public Health reserve contribution is due to end, so R3 is near certain.
     assert table.loc["R3", "p_occurs"] > 0.9
+
+
+def test_default_run_writes_risk_table_heat_map_and_reserve(tmp_path):
+    from PIL import Image
+
+    from fsp_risk import cli
+
+    assert cli.main(["run", "--iterations", "3000", "--out", str(tmp_path)]) == 0
+    folder = next(tmp_path.iterdir())
+    for name in ("risk_register.csv", "risk_portfolio.csv", "risk_reserve.txt", "charts/risk_heat_map.svg"):
+        assert (folder / name).is_file(), name
+    with Image.open(folder / "charts" / "risk_heat_map.png") as png:
+        assert round(png.info["dpi"][0]) == 300
+    assert (folder / "risk_reserve.txt").read_text().startswith("On the simulated risk register (4 risks")

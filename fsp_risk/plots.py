@@ -1,0 +1,105 @@
+"""Charts for a printed cabinet paper: active titles, £ labels, colour-blind-safe, readable in greyscale.
+
+House style follows the UK Government Analysis Function's data visualisation guidance (colours, 2021):
+dark blue ``#12436D``, turquoise ``#28A197``, dark pink ``#801650``, orange ``#F46A25``; sequential
+``#12436D``, ``#2073BC``, ``#6BACE6``. Colour never carries meaning alone: shapes and labels do too.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no screen
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE = "#12436D", "#28A197", "#801650", "#F46A25"
+SEQUENTIAL = ("#6BACE6", "#2073BC", "#12436D")  # light to dark
+GREY_TEXT = "#3D3D3D"
+
+
+def save_figure(fig, folder: Path, name: str) -> list[Path]:
+    """Write ``name``.png (300 dpi) and ``name``.svg into ``folder``; returns the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
+    fig.savefig(paths[0], dpi=300, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def _heat_title(table: pd.DataFrame) -> str:
+    lowered = int((table["residual_rating"] < table["inherent_rating"]).sum())
+    n = len(table)
+    if lowered == 0:
+        return "Mitigation does not lower any risk's score"
+    return f"Mitigation lowers {lowered} of {n} risks' scores"
+
+
+def risk_heat_map(table: pd.DataFrame, bands: tuple[str, ...], caption: str):
+    """Probability band x impact score, each risk before (circle) and after (square) mitigation.
+
+    ``table`` is :func:`fsp_risk.risk_register.risk_table`'s output. Returns the figure.
+    """
+    n_bands = len(bands)
+    scores = np.arange(1, 6)
+    band_index = {b: i for i, b in enumerate(bands)}
+    t = table.copy()
+    t["inh_row"] = t["simulated_probability_band"].map(band_index)
+    t["res_row"] = t["residual_probability_band"].map(band_index)
+    t["inh_col"] = t["simulated_impact_score"].clip(1, 5) - 1
+    t["res_col"] = t["residual_impact_score"].clip(1, 5) - 1
+    t["inherent_rating"] = (t["inh_row"] + 1) * (t["inh_col"] + 1)
+    t["residual_rating"] = (t["res_row"] + 1) * (t["res_col"] + 1)
+
+    fig, ax = plt.subplots(figsize=(7.2, 5.4))
+    rating = (np.arange(n_bands)[:, None] + 1) * (scores[None, :])
+    edges = np.array([0, n_bands * 5 / 4, n_bands * 5 / 2, np.inf])  # low, medium, high rating thirds
+    for r in range(n_bands):
+        for c in range(5):
+            level = int(np.searchsorted(edges, rating[r, c], side="right") - 1)
+            ax.add_patch(plt.Rectangle((c, r), 1, 1, facecolor=SEQUENTIAL[level], edgecolor="white", linewidth=2,
+                                       alpha=0.35 + 0.2 * level))
+    # Several risks can share a cell: spread them on a small ring inside it.
+    offsets = [(0.5, 0.5), (0.3, 0.7), (0.7, 0.3), (0.3, 0.3), (0.7, 0.7), (0.5, 0.2), (0.5, 0.8)]
+
+    def positions(rows, cols):
+        seen: dict[tuple[int, int], int] = {}
+        out = []
+        for rr, cc in zip(rows, cols):
+            k = seen.get((rr, cc), 0)
+            seen[(rr, cc)] = k + 1
+            dx, dy = offsets[k % len(offsets)]
+            out.append((cc + dx, rr + dy))
+        return out
+
+    inh = positions(t["inh_row"], t["inh_col"])
+    res = positions(t["res_row"], t["res_col"])
+    for (x0, y0), (x1, y1), rid in zip(inh, res, t["risk"]):
+        if (x0, y0) == (x1, y1):
+            x0, x1 = x0 - 0.13, x1 + 0.13  # unchanged: show both, side by side
+        else:
+            ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                        arrowprops=dict(arrowstyle="->", color=GREY_TEXT, lw=1.4, shrinkA=7, shrinkB=7))
+        ax.plot(x0, y0, "o", ms=13, color=ORANGE, markeredgecolor="black", zorder=3)
+        ax.plot(x1, y1, "s", ms=12, color="white", markeredgecolor=DARK_BLUE, markeredgewidth=2, zorder=3)
+        ax.annotate(rid, (x0, y0), xytext=(-9, 7), textcoords="offset points", ha="right", fontsize=10,
+                    fontweight="bold", color="black", zorder=4)
+        ax.annotate(rid, (x1, y1), xytext=(-9, -13), textcoords="offset points", ha="right", fontsize=9,
+                    color=DARK_BLUE, zorder=4)
+    ax.set_xlim(0, 5)
+    ax.set_ylim(0, n_bands)
+    ax.set_xticks(np.arange(5) + 0.5, [str(s) for s in scores])
+    ax.set_yticks(np.arange(n_bands) + 0.5, list(bands))
+    ax.set_xlabel("Impact score (from the simulated £ impact when the risk occurs)")
+    ax.set_ylabel("Probability over the horizon")
+    ax.set_title(_heat_title(t), loc="left", fontsize=14, fontweight="bold")
+    ax.plot([], [], "o", ms=10, color=ORANGE, markeredgecolor="black", label="Before mitigation")
+    ax.plot([], [], "s", ms=10, color="white", markeredgecolor=DARK_BLUE, markeredgewidth=2, label="After mitigation")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.text(0.01, -0.04, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig
