@@ -806,7 +806,10 @@ RISK_BASES = ("per_year", "horizon")
 
 
 def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
-    node.mapping(("scoring", "drivers", "risks", "mitigations", "reserve_confidence"), ("scoring", "risks"))
+    node.mapping(("scoring", "drivers", "risks", "mitigations", "reserve_confidence", "import_csv"), ("scoring",))
+    if not (node.has("risks") or node.has("import_csv")):
+        raise node.error("required field is missing (give risks, or import_csv to start from a council register)",
+                         "risks")
     confidence = 0.8
     if node.has("reserve_confidence"):
         confidence = _number(node, "reserve_confidence", node.data["reserve_confidence"])
@@ -835,10 +838,13 @@ def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
             drivers[str(name)] = dn.text(str(name))
 
     rn = node.child("risks")
-    if not isinstance(rn.data, list) or not rn.data:
+    if rn.data is not None and (not isinstance(rn.data, list) or not rn.data):
         raise rn.error("expected a list of risks")
     risks, seen = [], set()
-    for k, raw in enumerate(rn.data):
+    if node.has("import_csv"):
+        risks = _import_register(node.child("import_csv"), years, bands, refs)
+        seen = {r.id for r in risks}
+    for k, raw in enumerate(rn.data or []):
         r = _Node(raw, f"{rn.path}[{k}]", rn.file)
         r.mapping(("id", "title", "owner", "category", "type", "likelihood", "basis", "years", "impact", "stated",
                    "driver", "link"), ("id", "title", "owner", "category", "type"))
@@ -941,6 +947,94 @@ def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
         ))
     risks = [replace(r, mitigations=tuple(m for m in mitigations if r.id in m.risks)) for r in risks]
     return RiskRegister(scoring, drivers, tuple(risks), tuple(mitigations), confidence)
+
+
+CSV_COLUMNS = ("id", "title", "owner", "likelihood", "impact")
+
+
+def _bands(node: _Node, key: str, lo: float, hi: float | None) -> tuple[tuple[float, float], ...]:
+    """Five [low, high] bands, one per score 1-5, for a council register's scores."""
+    bands = node.data.get(key)
+    if not isinstance(bands, list) or len(bands) != 5 or not all(isinstance(b, list) and len(b) == 2 for b in bands):
+        raise node.error("expected five [low, high] pairs, one for each score from 1 to 5", key)
+    out = []
+    for k, (a, b) in enumerate(bands, start=1):
+        a, b = _number(node, key, a), _number(node, key, b)
+        if not (a < b and a >= lo and (hi is None or b <= hi)):
+            limit = f"within [{lo:g}, {hi:g}]" if hi is not None else f"from {lo:g}"
+            raise node.error(f"score {k}: expected low < high {limit}, got [{a:g}, {b:g}]", key)
+        out.append((a, b))
+    return tuple(out)
+
+
+def _import_register(node: _Node, years, bands: list[str], refs: _Refs) -> list[Risk]:
+    """Risks from a council register in CSV: scores 1-5 turned into stated distributions.
+
+    A likelihood score k becomes a probability uniform over the council's k-th % band, of occurring
+    once over the horizon in a year drawn evenly; an impact score k becomes a PERT over the k-th £
+    band with its mode at the band's middle. Each becomes an input of the assumption book, sourced to
+    its file and row, rated red (a register score is a judgement).
+    """
+    import csv
+
+    node.mapping(("file", "likelihood_bands", "impact_bands", "source", "date", "review"),
+                 ("file", "likelihood_bands", "impact_bands", "source", "date", "review"))
+    likelihood_bands = _bands(node, "likelihood_bands", 0.0, 1.0)
+    impact_bands = _bands(node, "impact_bands", 0.0, None)
+    source, date, review = node.text("source"), node.date("date"), node.date("review")
+    config_dir = Path(node.file).resolve().parent
+    rel = Path(node.text("file"))
+    path = (config_dir / rel).resolve()
+    if not rel.is_absolute() and config_dir.parent not in path.parents:
+        raise node.error(f"expected a path inside the project (relative to the config's folder), got {str(rel)!r}",
+                         "file")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+            columns = rows[0].keys() if rows else []
+    except OSError as exc:
+        raise node.error(f"cannot read the register CSV {str(path)!r} ({exc.strerror})", "file") from None
+    where = str(path)
+    missing = [c for c in CSV_COLUMNS if c not in columns]
+    if not rows:
+        raise ConfigError("expected a header row and at least one risk", file=where)
+    if missing:
+        raise ConfigError(f"expected columns {', '.join(CSV_COLUMNS)} (category optional); missing "
+                          f"{', '.join(repr(m) for m in missing)}", file=where)
+    risks, seen = [], set()
+    for n, row in enumerate(rows, start=2):  # row 1 is the header
+        scores = {}
+        for col in ("likelihood", "impact"):
+            text = (row[col] or "").strip()
+            if not text.isdigit() or not 1 <= int(text) <= 5:
+                raise ConfigError(f"expected a whole number from 1 to 5, got {text!r}", file=where, path=f"row {n}.{col}")
+            scores[col] = int(text)
+        rid = (row["id"] or "").strip()
+        if not rid or rid in seen:
+            raise ConfigError(f"expected a unique, non-empty risk id, got {rid!r}", file=where, path=f"row {n}.id")
+        seen.add(rid)
+        lo, hi = likelihood_bands[scores["likelihood"] - 1]
+        ilo, ihi = impact_bands[scores["impact"] - 1]
+        common = dict(per_year=False, owner=(row["owner"] or "").strip() or "not stated", evidence="red", date=date,
+                      review=review, year_valued=False)
+        p_name, x_name = f"imported_{rid}_likelihood", f"imported_{rid}_impact"
+        refs.inputs[p_name] = Input(
+            p_name, f"Chance that imported risk {rid} occurs over the horizon", "probability",
+            make_distribution({"dist": "uniform", "low": lo, "high": hi}),
+            source=f"{where} row {n}: likelihood score {scores['likelihood']} read as uniform over the council's band "
+                   f"{lo:.0%}-{hi:.0%} over the horizon ({source})", **common)
+        refs.inputs[x_name] = Input(
+            x_name, f"Impact of imported risk {rid} when it occurs", "GBP",
+            make_distribution({"dist": "pert", "low": ilo, "mode": (ilo + ihi) / 2, "high": ihi}),
+            source=f"{where} row {n}: impact score {scores['impact']} read as PERT over the council's band "
+                   f"£{ilo:,.0f}-£{ihi:,.0f}, mode at its middle ({source})", **common)
+        refs.used.update((p_name, x_name))
+        risks.append(Risk(
+            rid, (row["title"] or "").strip() or rid, common["owner"], (row.get("category") or "imported").strip(),
+            "threat", p_name, "horizon", tuple(range(len(years))), x_name, scores["impact"],
+            bands[scores["likelihood"] - 1] if len(bands) == 5 else None, None, 0.0, (),
+        ))
+    return risks
 
 
 def _increasing(node: _Node, key: str, lo: float | None = None, hi: float | None = None) -> tuple[float, ...]:

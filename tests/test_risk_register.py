@@ -289,3 +289,57 @@ def test_default_run_writes_risk_table_heat_map_and_reserve(tmp_path):
     with Image.open(folder / "charts" / "risk_heat_map.png") as png:
         assert round(png.info["dpi"][0]) == 300
     assert (folder / "risk_reserve.txt").read_text().startswith("On the simulated risk register (4 risks")
+
+
+IMPORT = {"file": "register.csv",
+          "likelihood_bands": [[0, 0.05], [0.05, 0.2], [0.2, 0.5], [0.5, 0.8], [0.8, 1.0]],
+          "impact_bands": [[0, 10_000], [10_000, 50_000], [50_000, 250_000], [250_000, 500_000], [500_000, 1_000_000]],
+          "source": "test council's risk matrix", "date": "2024-04-10", "review": "2025-04-10"}
+
+
+def import_config(tmp_path, csv_text, **overrides):
+    (tmp_path / "register.csv").write_text(csv_text)
+    data = with_register([])
+    del data["risk_register"]["risks"]
+    data["risk_register"]["import_csv"] = {**IMPORT, **overrides}
+    path = tmp_path / "import.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_import_council_register_csv(tmp_path):
+    path = import_config(tmp_path, "id,title,owner,likelihood,impact\nC1,Grant ends,FBP,4,3\nC2,Fire,Estates,1,5\n")
+    config = fsp_risk.load_config(path)
+    assert [r.id for r in config.risk_register.risks] == ["C1", "C2"]
+    p_input = config.inputs["imported_C1_likelihood"]
+    assert p_input.dist.support() == (0.5, 0.8) and p_input.evidence == "red"
+    assert "register.csv row 2: likelihood score 4 read as uniform" in p_input.source
+    ds = fsp_risk.simulate(config, iterations=40_000, seed=5)
+    table = risk_table(ds, config).set_index("risk")
+    # Likelihood score 4 -> uniform(50%, 80%): occurs with probability 65%; impact score 3 -> mean £150k.
+    assert table.loc["C1", "p_occurs"] == pytest.approx(0.65, abs=0.01)
+    assert table.loc["C1", "expected_impact"] == pytest.approx(0.65 * 150_000, rel=0.02)
+    assert table.loc["C1", "stated_impact_score"] == 3 and table.loc["C1", "stated_probability_band"] == "high"
+
+
+@pytest.mark.parametrize("csv_text, message", [
+    ("id,title,owner,impact\nC1,t,o,3\n", "register.csv: expected columns id, title, owner, likelihood, impact (category optional); missing 'likelihood'"),
+    ("id,title,owner,likelihood,impact\nC1,t,o,high,3\n", "register.csv: row 2.likelihood: expected a whole number from 1 to 5, got 'high'"),
+    ("id,title,owner,likelihood,impact\nC1,t,o,2,7\n", "register.csv: row 2.impact: expected a whole number from 1 to 5, got '7'"),
+    ("id,title,owner,likelihood,impact\nC1,t,o,2,3\nC1,u,o,2,3\n", "register.csv: row 3.id: expected a unique, non-empty risk id, got 'C1'"),
+])
+def test_bad_register_csv(tmp_path, csv_text, message):
+    path = import_config(tmp_path, csv_text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        fsp_risk.load_config(path)
+
+
+def test_register_csv_path_may_not_escape_the_project(tmp_path):
+    (tmp_path / "project" / "configs").mkdir(parents=True)
+    data = with_register([])
+    del data["risk_register"]["risks"]
+    data["risk_register"]["import_csv"] = {**IMPORT, "file": "../../elsewhere.csv"}
+    path = tmp_path / "project" / "configs" / "x.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ConfigError, match=re.escape("risk_register.import_csv.file: expected a path inside the project")):
+        fsp_risk.load_config(path)
