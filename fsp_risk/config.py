@@ -43,6 +43,9 @@ class Input:
     review: dt.date
     #: True for a discrete input whose values are year labels (stored as horizon indices).
     year_valued: bool = False
+    #: A common driver this input loads on (Gaussian copula), and the loading in (-1, 1).
+    driver: str | None = None
+    loading: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,6 @@ class Scoring:
 @dataclass(frozen=True)
 class RiskRegister:
     scoring: Scoring
-    drivers: dict[str, str]  # name -> title of a common factor behind several risks
     risks: tuple[Risk, ...]
     mitigations: tuple[Mitigation, ...]
     #: Confidence at which the risk-based reserve covers the register's exposure [probability].
@@ -289,6 +291,8 @@ class Config:
     run: RunDefaults
     papers: tuple[str, ...] = field(default=())
     risk_register: RiskRegister | None = None
+    #: Common drivers (name -> what it stands for) that correlate the inputs and risks loading on them.
+    common_drivers: dict[str, str] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -432,14 +436,15 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         (
             "schema_version", "name", "title", "council", "papers", "years", "run", "price_base", "programme",
             "inputs", "demand", "placements", "service", "workforce", "costs", "savings", "funding", "mtfp",
-            "risk_register",
+            "risk_register", "common_drivers",
         ),
         ("schema_version", "name", "title", "years", "inputs", "programme", "price_base", "demand", "mtfp"),
     )
     if root.data["schema_version"] != SCHEMA_VERSION:
         raise root.error(f"expected {SCHEMA_VERSION}, got {root.data['schema_version']!r}", "schema_version")
     years = _years(root.child("years"))
-    inputs = _inputs(root.child("inputs"), years)
+    drivers = _common_drivers(root.child("common_drivers")) if root.has("common_drivers") else {}
+    inputs = _inputs(root.child("inputs"), years, drivers)
     refs = _Refs(inputs, file)
 
     programme = _programme(root.child("programme"), years, refs)
@@ -455,7 +460,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
     funding = _funding(root.child("funding"), years, refs) if root.has("funding") else ()
     mtfp = _mtfp(root.child("mtfp"), years)
     run = _run(root.child("run")) if root.has("run") else RunDefaults(100_000, 12345, "mc")
-    register = _risk_register(root.child("risk_register"), years, refs) if root.has("risk_register") else None
+    register = _risk_register(root.child("risk_register"), years, refs, drivers) if root.has("risk_register") else None
     papers = root.data.get("papers") or []
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
         raise root.error("expected a list of texts naming the source papers", "papers")
@@ -465,7 +470,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         council=root.text("council", "unnamed council"), years=years, inputs=inputs, programme=programme,
         price_base=price_base, demand=demand, placements=placements, service=service, workforce=workforce,
         weakening=weakening, costs=costs, savings=savings, funding=funding, mtfp=mtfp, run=run,
-        papers=tuple(papers), risk_register=register,
+        papers=tuple(papers), risk_register=register, common_drivers=drivers,
     )
 
 
@@ -487,11 +492,11 @@ def _years(node: _Node) -> tuple[str, ...]:
     return tuple(fy_label(s) for s in starts)
 
 
-def _inputs(node: _Node, years: tuple[str, ...]) -> dict[str, Input]:
+def _inputs(node: _Node, years: tuple[str, ...], drivers: dict[str, str]) -> dict[str, Input]:
     if not isinstance(node.data, dict) or not node.data:
         raise node.error("expected a mapping of named inputs (the assumption book)")
     out = {}
-    book = ("title", "units", "per_year", "source", "owner", "evidence", "date", "review")
+    book = ("title", "units", "per_year", "source", "owner", "evidence", "date", "review", "driver")
     dist_keys = ("dist", "central", "value", "low", "mode", "high", "p10", "p50", "p90", "mean", "sd", "min", "max",
                  "alpha", "beta", "p", "values", "probs")
     for name, spec in node.data.items():
@@ -526,6 +531,9 @@ def _inputs(node: _Node, years: tuple[str, ...]) -> dict[str, Input]:
             evidence=item.choice("evidence", EVIDENCE), date=item.date("date"),
             review=item.date("review"), year_valued=year_valued,
         )
+        if item.has("driver"):
+            driver, loading = _driver_loading(item, drivers)
+            out[str(name)] = replace(out[str(name)], driver=driver, loading=loading)
         if out[str(name)].review < out[str(name)].date:
             raise item.error("expected a review date on or after the input's date", "review")
     return out
@@ -805,8 +813,8 @@ RISK_KINDS = ("threat", "opportunity")
 RISK_BASES = ("per_year", "horizon")
 
 
-def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
-    node.mapping(("scoring", "drivers", "risks", "mitigations", "reserve_confidence", "import_csv"), ("scoring",))
+def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> RiskRegister:
+    node.mapping(("scoring", "risks", "mitigations", "reserve_confidence", "import_csv"), ("scoring",))
     if not (node.has("risks") or node.has("import_csv")):
         raise node.error("required field is missing (give risks, or import_csv to start from a council register)",
                          "risks")
@@ -828,14 +836,6 @@ def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
     if prob_t[0] != 0:
         raise sc.error("expected the lowest band to start at 0", "probability_thresholds")
     scoring = Scoring(impact_t, tuple(bands), prob_t, sc.text("source"))
-
-    drivers = {}
-    if node.has("drivers"):
-        dn = node.child("drivers")
-        if not isinstance(dn.data, dict):
-            raise dn.error("expected a mapping of common driver name to its description")
-        for name in dn.data:
-            drivers[str(name)] = dn.text(str(name))
 
     rn = node.child("risks")
     if rn.data is not None and (not isinstance(rn.data, list) or not rn.data):
@@ -888,15 +888,7 @@ def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
             st = r.child("stated").mapping(("impact", "probability"), ("impact", "probability"))
             stated_impact = st.integer("impact", 0, len(impact_t))
             stated_prob = st.choice("probability", tuple(bands))
-        driver, loading = None, 0.0
-        if r.has("driver"):
-            dr = r.child("driver").mapping(("name", "loading"), ("name", "loading"))
-            if not drivers:
-                raise dr.error("no common drivers are defined under risk_register.drivers", "name")
-            driver = dr.choice("name", tuple(drivers))
-            loading = _number(dr, "loading", dr.data["loading"])
-            if not -1 < loading < 1:
-                raise dr.error(f"expected a loading strictly between -1 and 1, got {loading:g}", "loading")
+        driver, loading = _driver_loading(r, drivers) if r.has("driver") else (None, 0.0)
         risks.append(Risk(
             rid, r.text("title"), r.text("owner"), r.text("category"), r.choice("type", RISK_KINDS),
             None if link else refs.get(r, "likelihood", lo=0, hi=1, scalar=basis == "horizon"), basis, eligible,
@@ -946,7 +938,26 @@ def _risk_register(node: _Node, years, refs: _Refs) -> RiskRegister:
             tuple(replace_pairs),
         ))
     risks = [replace(r, mitigations=tuple(m for m in mitigations if r.id in m.risks)) for r in risks]
-    return RiskRegister(scoring, drivers, tuple(risks), tuple(mitigations), confidence)
+    return RiskRegister(scoring, tuple(risks), tuple(mitigations), confidence)
+
+
+def _driver_loading(node: _Node, drivers: dict[str, str]) -> tuple[str, float]:
+    """A ``driver: {name, loading}`` field: which common driver, and how strongly [correlation]."""
+    dr = node.child("driver").mapping(("name", "loading"), ("name", "loading"))
+    if not drivers:
+        raise dr.error("no common drivers are defined; add them under common_drivers", "name")
+    name = dr.choice("name", tuple(drivers))
+    loading = _number(dr, "loading", dr.data["loading"])
+    if not -1 < loading < 1:
+        raise dr.error(f"expected a loading strictly between -1 and 1, got {loading:g}", "loading")
+    return name, loading
+
+
+def _common_drivers(node: _Node) -> dict[str, str]:
+    if not isinstance(node.data, dict) or not node.data:
+        raise node.error("expected a mapping of driver name to what it stands for, like "
+                         "{partner_funding_climate: 'Partners' appetite to co-fund'}")
+    return {str(name): node.text(str(name)) for name in node.data}
 
 
 CSV_COLUMNS = ("id", "title", "owner", "likelihood", "impact")

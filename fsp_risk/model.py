@@ -17,7 +17,7 @@ from scipy.special import ndtri
 from . import demand, funding, mtfp, placements, risk_register, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS
 from .errors import ConfigError
-from .sampling import BLOCK, block_sizes, block_uniforms, central_inputs, input_uniforms
+from .sampling import BLOCK, block_sizes, block_uniforms, central_inputs, correlated_uniforms, input_uniforms
 from .years import months_from_fy_start
 
 Arrays = dict[str, np.ndarray]
@@ -234,15 +234,15 @@ def _standalone_risks(config: Config, x: Arrays, x_res: Arrays, seed: int, block
             return np.full((size, ncols), 0.5)
         return block_uniforms(seed, name, block, size, ncols, sampler)
 
-    drivers = {name: uniforms(f"driver:{name}", 1) for name in reg.drivers}
+    drivers = {name: uniforms(f"driver:{name}", 1) for name in config.common_drivers}
     out = {}
     for r in reg.risks:
         if r.link:
             continue
         common = drivers.get(r.driver)
         u = {
-            "year": risk_register.correlated_uniforms(uniforms(f"risk:{r.id}:year", n_years), common, r.loading),
-            "once": risk_register.correlated_uniforms(uniforms(f"risk:{r.id}:once", 1), common, r.loading),
+            "year": correlated_uniforms(uniforms(f"risk:{r.id}:year", n_years), common, r.loading),
+            "once": correlated_uniforms(uniforms(f"risk:{r.id}:once", 1), common, r.loading),
             "pick": uniforms(f"risk:{r.id}:pick", 1),
         }
         out[r.id] = risk_register.evaluate(r, x, x_res, u, n_years)

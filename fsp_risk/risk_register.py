@@ -1,9 +1,10 @@
 """The risk register, evaluated by simulation: occurrence and £ impact of each risk, inherent and residual.
 
-A risk occurs in a year when its (possibly correlated) uniform falls below its probability. Risks that
-share a common driver are correlated through a one-factor Gaussian copula: each risk's normal score is
-``loading * Z_driver + sqrt(1 - loading**2) * Z_own``, with ``Z_driver`` one draw per iteration (a
-climate that persists over the horizon). Mitigations scale the probability and the impact; the residual
+A risk occurs in a year when its (possibly correlated) uniform is above one minus its probability, as
+a Bernoulli input fires, so a positive loading on a common driver makes both likelier together. Risks
+and inputs that share a common driver are correlated through a one-factor Gaussian copula (see
+:func:`fsp_risk.sampling.correlated_uniforms`), the driver being one draw per iteration (a climate that
+persists over the horizon). Mitigations scale the probability and the impact; the residual
 case uses the same uniforms as the inherent one, so a mitigated risk occurs only where the inherent risk
 does (common random numbers).
 """
@@ -12,24 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.special import ndtr, ndtri
 
 from .config import Config, Mitigation, Risk, RiskRegister, Scoring
-
-
-def correlated_uniforms(own, driver, loading: float):
-    """Uniforms carrying a common driver [probability scale].
-
-    Parameters
-    ----------
-    own : array  The risk's own uniforms, any shape broadcasting with ``driver``.
-    driver : array or None  The common driver's uniforms, shape (n, 1); None for an independent risk.
-    loading : float  Correlation of the risk's normal score with the driver, in (-1, 1).
-    """
-    if driver is None or loading == 0:
-        return own
-    z = loading * ndtri(driver) + np.sqrt(1.0 - loading**2) * ndtri(own)
-    return ndtr(z)
 
 
 def occurrences(u_year, u_once, u_pick, probability, eligible, basis: str):
@@ -47,11 +32,11 @@ def occurrences(u_year, u_once, u_pick, probability, eligible, basis: str):
     mask = np.zeros(n_years, dtype=bool)
     mask[list(eligible)] = True
     if basis == "per_year":
-        return ((u_year < probability) & mask).astype(float)
+        return ((u_year > 1.0 - probability) & mask).astype(float)
     eligible = np.asarray(eligible)
     year = eligible[np.minimum((u_pick[:, 0] * len(eligible)).astype(int), len(eligible) - 1)]
     out = np.zeros((n, n_years))
-    out[np.arange(n), year] = np.broadcast_to(u_once < probability, (n, 1))[:, 0]
+    out[np.arange(n), year] = np.broadcast_to(u_once > 1.0 - probability, (n, 1))[:, 0]
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 from scipy.stats import qmc
 
 from .config import Config, Input
@@ -51,14 +52,42 @@ def block_uniforms(seed: int, name: str, block: int, size: int, ncols: int, samp
     return np.clip(u, np.finfo(float).tiny, None)
 
 
+def correlated_uniforms(own, driver, loading: float):
+    """Uniforms that load on a common driver through a one-factor Gaussian copula [probability scale].
+
+    The normal score is ``loading * Z_driver + sqrt(1 - loading**2) * Z_own``, so two variables with
+    loadings a and b have normal scores correlated a * b, and each keeps its own marginal distribution.
+
+    Parameters
+    ----------
+    own : array  The variable's own uniforms; any shape broadcasting with ``driver``.
+    driver : array or None  The driver's uniforms, shape (n, 1); None for no driver.
+    loading : float  In (-1, 1).
+    """
+    if driver is None or loading == 0:
+        return own
+    return ndtr(loading * ndtri(driver) + np.sqrt(1.0 - loading**2) * ndtri(own))
+
+
+def driver_uniforms(seed: int, name: str, block: int, size: int, sampler: str) -> np.ndarray:
+    """One uniform per iteration for a common driver, shape (size, 1): a climate lasting the horizon."""
+    return block_uniforms(seed, f"driver:{name}", block, size, 1, sampler)
+
+
 def input_uniforms(item: Input, seed: int, blocks: list[tuple[int, int]], n_years: int, sampler: str) -> np.ndarray:
     """The uniforms behind one input for the given ``(block index, size)`` list.
 
     Shape ``(n, n_years)`` for a per-year input, ``(n, 1)`` otherwise, so that values broadcast
-    against ``(iteration, year)`` arrays.
+    against ``(iteration, year)`` arrays. An input on a common driver gets correlated uniforms.
     """
     ncols = n_years if item.per_year else 1
-    return np.concatenate([block_uniforms(seed, f"input:{item.name}", b, size, ncols, sampler) for b, size in blocks])
+    parts = []
+    for b, size in blocks:
+        u = block_uniforms(seed, f"input:{item.name}", b, size, ncols, sampler)
+        if item.driver is not None:
+            u = correlated_uniforms(u, driver_uniforms(seed, item.driver, b, size, sampler), item.loading)
+        parts.append(u)
+    return np.concatenate(parts)
 
 
 def sample_input(item: Input, seed: int, blocks: list[tuple[int, int]], n_years: int, sampler: str) -> np.ndarray:

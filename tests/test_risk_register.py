@@ -20,9 +20,12 @@ def fixed(value, title="t"):
 
 
 def without_shipped_register(base):
-    """The 2024 config without its own register, effect scales and the inputs only they use."""
+    """The 2024 config without its own register, effect scales, common driver and the inputs only they use."""
     data = copy.deepcopy(base)
     del data["risk_register"]
+    del data["common_drivers"]
+    for spec in data["inputs"].values():
+        spec.pop("driver", None)
     scales = [e["input"] for e in data["programme"].pop("effect_scales")]
     for name in scales + [n for n in data["inputs"] if n.endswith("_mitigated")]:
         del data["inputs"][name]
@@ -41,7 +44,7 @@ def with_register(risks, mitigations=(), drivers=None, inputs=None):
     if mitigations:
         data["risk_register"]["mitigations"] = list(mitigations)
     if drivers:
-        data["risk_register"]["drivers"] = drivers
+        data["common_drivers"] = drivers
     return data
 
 
@@ -342,4 +345,41 @@ def test_register_csv_path_may_not_escape_the_project(tmp_path):
     path = tmp_path / "project" / "configs" / "x.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     with pytest.raises(ConfigError, match=re.escape("risk_register.import_csv.file: expected a path inside the project")):
+        fsp_risk.load_config(path)
+
+
+def test_inputs_and_risks_share_a_common_driver(tmp_path):
+    # Two uniform inputs loading 0.8 and -0.75 on one driver: normal scores correlate -0.6, so their
+    # Spearman correlation is (6 / pi) arcsin(-0.3); each input keeps its uniform marginal.
+    from scipy import stats
+
+    from fsp_risk.sampling import input_uniforms
+
+    data = with_register([risk("R1", "p", "x", basis="horizon", driver={"name": "climate", "loading": 0.8})],
+                         drivers={"climate": "Partners' appetite to co-fund"},
+                         inputs={"p": fixed(0.5), "x": fixed(1_000)})
+    data["inputs"]["public_health_replaced"] = {**COMMON, "title": "t", "dist": "uniform", "low": 0, "high": 1,
+                                                "driver": {"name": "climate", "loading": -0.75}}
+    data["inputs"]["supporting_families_replaced"] = {**COMMON, "title": "t", "dist": "uniform", "low": 0, "high": 1,
+                                                      "driver": {"name": "climate", "loading": 0.8}}
+    config, _ = load(tmp_path, data)
+    blocks = [(0, 60_000)]
+    a = input_uniforms(config.inputs["supporting_families_replaced"], 3, blocks, 5, "mc")[:, 0]
+    b = input_uniforms(config.inputs["public_health_replaced"], 3, blocks, 5, "mc")[:, 0]
+    rho = stats.spearmanr(a, b).statistic
+    assert rho == pytest.approx(6 / np.pi * np.arcsin(-0.6 / 2), abs=0.015)
+    assert stats.kstest(b, "uniform").pvalue > 1e-3
+    # The risk loads +0.8 on the same driver: it occurs more often when supporting_families_replaced is high.
+    ds = fsp_risk.simulate(config, iterations=60_000, seed=3)
+    occurred = ds["risk_occurred"].sel(risk="R1").sum("year").values
+    assert np.corrcoef(occurred, a)[0, 1] > 0.3
+
+
+def test_unknown_common_driver_on_an_input(tmp_path):
+    data = with_register([risk("R1", "p", "x")], inputs={"p": fixed(0.5), "x": fixed(1_000)})
+    data["inputs"]["public_health_replaced"]["driver"] = {"name": "climate", "loading": 0.5}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ConfigError, match=re.escape(
+            "inputs.public_health_replaced.driver.name: no common drivers are defined; add them under common_drivers")):
         fsp_risk.load_config(path)
