@@ -1,4 +1,10 @@
-"""Summaries of a results Dataset: percentiles by year and over the horizon, chance of meeting the MTFP."""
+"""Summaries of a results Dataset for finance readers, each with its Monte Carlo standard error.
+
+Percentiles use numpy's default (linear interpolation between order statistics). The standard error
+of a percentile is taken from the distribution-free 95% confidence interval between two order
+statistics (Hahn and Meeker, "Statistical Intervals", 1991, ch. 5): ranks ``n q -/+ 1.96 sqrt(n q (1 - q))``,
+half the interval's width divided by 1.96.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -8,9 +14,13 @@ import xarray as xr
 #: Lines summarised in summary.csv, in the order a finance reader expects.
 SUMMARY_VARIABLES = (
     "net_change_to_mtfp", "net_savings", "shortfall", "total_costs", "total_savings", "cashable_savings",
-    "grant_loss", "workforce_cost_pressure", "placement_cost_avoidance", "service_cost_avoidance",
+    "grant_loss", "workforce_cost_pressure", "placement_budget_variance", "placement_cost_avoidance",
+    "service_cost_avoidance",
 )
 PERCENTILES = (10, 50, 80, 90)
+#: The UK public sector's usual confidence level for contingencies.
+CONTINGENCY_PERCENTILE = 80
+_Z95 = 1.959963984540054
 
 
 def with_total(da: xr.DataArray) -> xr.DataArray:
@@ -19,29 +29,99 @@ def with_total(da: xr.DataArray) -> xr.DataArray:
     return xr.concat([da, total], dim="year")
 
 
-def summary_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Mean and percentiles of each money line, by year and in total, with the chance the MTFP is met.
+def percentiles_with_se(values: np.ndarray, percentiles=PERCENTILES) -> tuple[np.ndarray, np.ndarray]:
+    """Percentiles of each column and their Monte Carlo standard errors.
 
-    ``p_target_met`` is the share of iterations whose net change to the MTFP is zero or below, i.e.
-    whose savings meet the MTFP target in that year (or over the horizon, for ``total``).
+    Parameters
+    ----------
+    values : ndarray, shape (n, k)
+    percentiles : sequence of float in [0, 100]
+
+    Returns
+    -------
+    (estimates, standard errors), each shape (len(percentiles), k), in the units of ``values``.
     """
+    s = np.sort(values, axis=0)
+    n = s.shape[0]
+    est, se = [], []
+    for p in percentiles:
+        q = p / 100.0
+        h = (n - 1) * q
+        lo = int(np.floor(h))
+        hi = min(lo + 1, n - 1)
+        est.append(s[lo] + (h - lo) * (s[hi] - s[lo]))
+        half = _Z95 * np.sqrt(n * q * (1 - q))
+        j = int(np.clip(np.floor(n * q - half), 0, n - 1))
+        k = int(np.clip(np.ceil(n * q + half), 0, n - 1))
+        se.append((s[k] - s[j]) / (2 * _Z95))
+    return np.array(est), np.array(se)
+
+
+def proportion_se(p, n: int):
+    """Standard error of a proportion estimated from ``n`` iterations."""
+    return np.sqrt(np.asarray(p) * (1 - np.asarray(p)) / n)
+
+
+def summary_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Mean and percentiles of each money line, by year and over the horizon, with standard errors.
+
+    For ``net_change_to_mtfp`` the table also gives ``p_target_met`` (share of iterations whose net
+    change is zero or below: the MTFP savings are met), ``expected_shortfall`` (mean of the positive
+    part) and ``contingency_p80`` (the sum that covers the shortfall in 80% of outcomes).
+    """
+    n = ds.sizes["iteration"]
     rows = []
     for name in SUMMARY_VARIABLES:
         if name not in ds:
             continue
         values = with_total(ds[name])
-        pct = np.percentile(values.values, PERCENTILES, axis=0)
-        mean = values.mean("iteration").values
+        arr = values.values
+        pct, pct_se = percentiles_with_se(arr)
+        mean = arr.mean(axis=0)
+        mean_se = arr.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros_like(mean)
         for j, year in enumerate(values.year.values):
-            row = {"variable": name, "year": str(year), "mean": mean[j]}
-            row.update({f"p{p}": pct[i, j] for i, p in enumerate(PERCENTILES)})
+            row = {"variable": name, "year": str(year), "mean": mean[j], "mean_se": mean_se[j]}
+            for i, p in enumerate(PERCENTILES):
+                row[f"p{p}"] = pct[i, j]
+                row[f"p{p}_se"] = pct_se[i, j]
             rows.append(row)
     table = pd.DataFrame(rows)
-    met = (with_total(ds["net_change_to_mtfp"]) <= 0).mean("iteration")
-    table["p_target_met"] = np.nan
+    net = with_total(ds["net_change_to_mtfp"])
+    met = (net <= 0).mean("iteration").values
+    shortfall = np.maximum(net.values, 0.0)
     sel = table["variable"] == "net_change_to_mtfp"
-    table.loc[sel, "p_target_met"] = met.values
-    money = ["mean"] + [f"p{p}" for p in PERCENTILES]
+    for col in ("p_target_met", "p_target_met_se", "expected_shortfall", "contingency_p80"):
+        table[col] = np.nan
+    table.loc[sel, "p_target_met"] = met
+    table.loc[sel, "p_target_met_se"] = proportion_se(met, n)
+    table.loc[sel, "expected_shortfall"] = shortfall.mean(axis=0)
+    table.loc[sel, "contingency_p80"] = np.maximum(table.loc[sel, f"p{CONTINGENCY_PERCENTILE}"].values, 0.0)
+    money = [c for c in table.columns if c not in ("variable", "year", "p_target_met", "p_target_met_se")]
     table[money] = table[money].round(2)  # to the penny
-    table["p_target_met"] = table["p_target_met"].round(4)
+    table[["p_target_met", "p_target_met_se"]] = table[["p_target_met", "p_target_met_se"]].round(4)
+    return table
+
+
+def cumulative_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Cumulative net savings by the end of each year and the chance of payback by then.
+
+    Payback by a year means cumulative net savings (minus the cumulative net change to the MTFP) are
+    zero or more at its end.
+    """
+    n = ds.sizes["iteration"]
+    cum = ds["net_savings"].cumsum("year").values
+    pct, pct_se = percentiles_with_se(cum)
+    payback = (cum >= 0).mean(axis=0)
+    rows = []
+    for j, year in enumerate(ds.year.values):
+        row = {"year": str(year), "mean": cum[:, j].mean()}
+        for i, p in enumerate(PERCENTILES):
+            row[f"p{p}"], row[f"p{p}_se"] = pct[i, j], pct_se[i, j]
+        row["p_payback"] = payback[j]
+        row["p_payback_se"] = float(proportion_se(payback[j], n))
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    money = [c for c in table.columns if c not in ("year", "p_payback", "p_payback_se")]
+    table[money] = table[money].round(2)
+    table[["p_payback", "p_payback_se"]] = table[["p_payback", "p_payback_se"]].round(4)
     return table

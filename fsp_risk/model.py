@@ -44,12 +44,15 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
     # Workforce cost (its variance from the central case is a pressure) and effect weakening.
     n = start.shape[0]
     staff = np.zeros((n, n_years))
+    budget = np.zeros((n, n_years))
+    central = {name: item.dist.central for name, item in config.inputs.items()}
     for g in config.workforce:
-        staff = staff + workforce.staff_cost(
-            x[g.fte], x[g.cost_per_fte], x[g.vacancy], x[g.agency_cover], x[g.agency_premium], x[g.turnover],
-            x[g.recruitment_cost],
-        )
+        rates = (g.vacancy, g.agency_cover, g.agency_premium, g.turnover, g.recruitment_cost)
+        staff = staff + workforce.staff_cost(x[g.fte], x[g.cost_per_fte], *(x[r] for r in rates))
+        # The budget is the same establishment and pay at the central vacancy, agency and turnover rates.
+        budget = budget + workforce.staff_cost(x[g.fte], x[g.cost_per_fte], *(central[r] for r in rates))
     out["staff_cost"] = staff
+    out["staff_budget"] = budget
     if config.weakening is not None:
         weakening = [g for g in config.workforce if g.weakens_effect]
         # FTE-weighted turnover of the groups whose turnover weakens the effect (the 1e-12 guards 0 FTE).
@@ -146,7 +149,7 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
     """Costs, savings, funding and the net change to the MTFP for one block [£/yr, (n, years)].
 
     ``central`` is :func:`evaluate_drivers` on the central inputs: planned savings scale with their
-    driver against it, and the workforce cost is budgeted at it. ``risk_lines`` are the register's
+    driver against it. ``risk_lines`` are the register's
     residual impacts (one per risk) then its mitigation costs (one per mitigation).
     """
     n_years = len(config.years)
@@ -166,8 +169,7 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
             actual = actual * mtfp.inflation_surprise(x[idx.planned], x[idx.actual], base, n_years)
         total_costs = total_costs + actual
         lines.append(mtfp.cost_pressure(actual, budget, c.budgeted))
-    # The staff budget is set at the central case's vacancy, agency and turnover.
-    out["workforce_cost_pressure"] = d["staff_cost"] - central["staff_cost"]
+    out["workforce_cost_pressure"] = d["staff_cost"] - d["staff_budget"]
     if config.workforce:
         total_costs = total_costs + out["workforce_cost_pressure"]
         lines.append(out["workforce_cost_pressure"])
@@ -315,7 +317,7 @@ _VARIABLES = {
     "cashable_savings": ("Cashable savings realised (negative = saving)", "GBP"),
     "grant_loss": ("Funding lost and not replaced by partners", "GBP"),
     "workforce_cost": ("Cost of the staff groups modelled (employed, agency and recruitment)", "GBP"),
-    "workforce_cost_pressure": ("Workforce cost above the central case (vacancy, agency, recruitment)", "GBP"),
+    "workforce_cost_pressure": ("Workforce cost above budget: vacancy, agency and turnover away from their central rates", "GBP"),
     "placement_cost_avoidance": ("Placement costs avoided as FSP keeps children out of care", "GBP"),
     "placement_budget_variance": ("Cost of children in care above the central forecast the budget is set on", "GBP"),
     "service_cost_avoidance": ("Social work team costs avoided as open cases fall", "GBP"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from .analysis import summary_table
+from .analysis import cumulative_table, summary_table
 
 
 def _unique_dir(root: Path, stem: str) -> Path:
@@ -37,6 +37,7 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> P
     try:
         ds.to_netcdf(tmp / "results.nc", engine="netcdf4")
         summary_table(ds).to_csv(tmp / "summary.csv", index=False)
+        cumulative_table(ds).to_csv(tmp / "cumulative.csv", index=False)
         if config is not None and config.risk_register is not None:
             from .risk_register import portfolio_table, reserve_statement, risk_table
 

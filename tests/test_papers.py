@@ -82,3 +82,23 @@ def test_line_metadata(config_2019):
     assert kinds["cost:training"] == "cost pressure" and kinds["funding:partner_adult_posts"] == "funding loss"
     titles = dict(zip(ds.line.values, ds.line_title.values))
     assert titles["mtfp_target"] == "Current MTFP savings target"
+
+
+def test_salary_uncertainty_alone_is_no_workforce_pressure(tmp_path):
+    """The staff budget is the council's own establishment and pay at central vacancy/agency/turnover."""
+    import yaml
+
+    from conftest import CONFIGS
+
+    data = yaml.safe_load((CONFIGS / "oxfordshire-2019-business-case.yaml").read_text())
+    for name in ("sw_turnover", "sw_vacancy", "sw_agency_cover", "sw_agency_premium", "sw_recruitment_cost"):
+        spec = data["inputs"][name]
+        centre = spec["mode"]
+        for key in ("low", "mode", "high"):
+            spec.pop(key)
+        spec.update(dist="fixed", value=centre)
+    path = tmp_path / "salary-only.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    ds = fsp_risk.simulate(fsp_risk.load_config(path), iterations=2_000, seed=4)
+    assert float(ds["workforce_cost"].std()) > 100_000  # salaries do vary...
+    assert float(np.abs(ds["workforce_cost_pressure"]).max()) < 1e-6  # ...but the budget moves with them

@@ -1,0 +1,55 @@
+"""Summary statistics agree with numpy on the same arrays, and their standard errors are honest."""
+import numpy as np
+import pytest
+import xarray as xr
+
+import fsp_risk
+from fsp_risk.analysis import cumulative_table, percentiles_with_se, summary_table
+
+
+@pytest.fixture(scope="module")
+def run_2019(config_2019):
+    return fsp_risk.simulate(config_2019, iterations=20_000, seed=21)
+
+
+def test_summary_agrees_with_numpy(run_2019):
+    table = summary_table(run_2019).set_index(["variable", "year"])
+    net = run_2019["net_change_to_mtfp"]
+    for year in ("2020/21", "2025/26"):
+        values = net.sel(year=year).values
+        row = table.loc[("net_change_to_mtfp", year)]
+        np.testing.assert_allclose([row.p10, row.p50, row.p80, row.p90], np.percentile(values, [10, 50, 80, 90]), atol=0.01)
+        assert row["mean"] == pytest.approx(values.mean(), abs=0.01)
+        assert row.p_target_met == pytest.approx((values <= 0).mean(), abs=1e-4)  # rounded to 4 dp
+        assert row.expected_shortfall == pytest.approx(np.maximum(values, 0).mean(), abs=0.01)
+        assert row.contingency_p80 == pytest.approx(max(np.percentile(values, 80), 0), abs=0.01)
+    total = net.sum("year").values
+    row = table.loc[("net_change_to_mtfp", "total")]
+    assert row.p80 == pytest.approx(np.percentile(total, 80), abs=0.01)
+    assert row.p_target_met == pytest.approx((total <= 0).mean(), abs=1e-4)  # rounded to 4 dp
+
+
+def test_cumulative_and_payback_agree_with_numpy(run_2019):
+    table = cumulative_table(run_2019).set_index("year")
+    cum = run_2019["net_savings"].cumsum("year")
+    for year in ("2019/20", "2023/24", "2025/26"):
+        values = cum.sel(year=year).values
+        assert table.loc[year, "p_payback"] == pytest.approx((values >= 0).mean(), abs=1e-4)  # rounded to 4 dp
+        assert table.loc[year, "p50"] == pytest.approx(np.percentile(values, 50), abs=0.01)
+    # 2019/20 always falls short (paper: £0.74m shortfall), so payback by then is impossible.
+    assert table.loc["2019/20", "p_payback"] == 0
+
+
+def test_percentile_standard_errors_match_the_spread_across_seeds():
+    # Normal(0, 1), n = 4,000: the P80's standard error is sqrt(q (1 - q) / n) / pdf(z_q) ~ 0.0217.
+    rng = np.random.default_rng(0)
+    estimates, ses = [], []
+    for _ in range(200):
+        est, se = percentiles_with_se(rng.standard_normal((4_000, 1)), (80,))
+        estimates.append(est[0, 0])
+        ses.append(se[0, 0])
+    from scipy import stats
+
+    theory = np.sqrt(0.8 * 0.2 / 4_000) / stats.norm.pdf(stats.norm.ppf(0.8))
+    assert np.std(estimates) == pytest.approx(theory, rel=0.15)
+    assert np.mean(ses) == pytest.approx(theory, rel=0.1)
