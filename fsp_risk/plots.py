@@ -103,3 +103,92 @@ def risk_heat_map(table: pd.DataFrame, bands: tuple[str, ...], caption: str):
         ax.spines[side].set_visible(False)
     fig.text(0.01, -0.04, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
     return fig
+
+
+# --------------------------------------------------------------------------- money formatting
+def money_scale(values) -> tuple[float, str]:
+    """One scale for a whole chart: £m when any value reaches £1m, else £k."""
+    peak = float(np.nanmax(np.abs(values))) if np.size(values) else 0.0
+    return (1e6, "£m") if peak >= 1e6 else (1e3, "£k")
+
+
+def format_money(value: float, decimals: int = 1) -> str:
+    """£ with a sign and a scale a reader can quote: -£1.2m, £350k, £900."""
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    if v >= 1e6:
+        return f"{sign}£{v / 1e6:,.{decimals}f}m"
+    if v >= 1e3:
+        return f"{sign}£{v / 1e3:,.0f}k"
+    return f"{sign}£{v:,.0f}"
+
+
+def _money_axis(ax, scale: float, unit: str, axis: str = "y") -> None:
+    fmt = matplotlib.ticker.FuncFormatter(
+        lambda v, _: f"{'-' if v < 0 else ''}£{abs(v) / scale:,.{1 if unit == '£m' else 0}f}{unit[1:]}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def _tidy(ax) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis="y", color="#BFBFBF", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+# --------------------------------------------------------------------------- net savings charts
+def fan_chart(years, pct: dict[int, np.ndarray], p_met: np.ndarray, title: str, caption: str):
+    """Net savings by year: P10-P90 and P25-P75 bands, the median, and the MTFP target (zero).
+
+    ``pct`` maps 10, 25, 50, 75, 90 to arrays over ``years`` [GBP]; ``p_met`` is the chance each year's
+    target is met. Net savings of zero or more meet the target.
+    """
+    x = np.arange(len(years))
+    scale, unit = money_scale(np.concatenate([pct[10], pct[90]]))
+    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    ax.fill_between(x, pct[10], pct[90], color=SEQUENTIAL[0], alpha=0.55, linewidth=0, label="10th to 90th percentile")
+    ax.fill_between(x, pct[25], pct[75], color=SEQUENTIAL[1], alpha=0.65, linewidth=0, label="25th to 75th percentile")
+    ax.plot(x, pct[50], color=DARK_BLUE, linewidth=2.4, marker="o", label="Median")
+    ax.axhline(0, color=ORANGE, linewidth=2, linestyle="--", label="MTFP target (net savings of zero)")
+    for xi, p in zip(x, p_met):
+        ax.annotate(f"{p:.0%}", (xi, pct[90][xi]), xytext=(0, 6), textcoords="offset points", ha="center",
+                    fontsize=9, color=GREY_TEXT)
+    ax.set_xticks(x, list(years))
+    _money_axis(ax, scale, unit)
+    ax.set_ylabel(f"Net savings against the MTFP ({unit})")
+    ax.set_title(title, loc="left", fontsize=14, fontweight="bold", pad=30)
+    ax.text(0, 1.03, "Percentages: chance the year's MTFP target is met", transform=ax.transAxes, fontsize=9,
+            color=GREY_TEXT, va="bottom")
+    _tidy(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig
+
+
+def s_curve(total: np.ndarray, title: str, caption: str):
+    """Cumulative distribution of total net savings with the target, the P50 and the 80%-confidence level.
+
+    ``total`` is net savings over the horizon per iteration [GBP]. The 80%-confidence level is the
+    20th percentile of net savings: savings exceed it in 80% of outcomes (the P80 of the pressure).
+    """
+    s = np.sort(total)
+    prob = np.arange(1, s.size + 1) / s.size
+    scale, unit = money_scale(s[[0, -1]])
+    p50, p20 = np.percentile(total, [50, 20])
+    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    ax.plot(s, prob, color=DARK_BLUE, linewidth=2.4)
+    ax.axvline(0, color=ORANGE, linewidth=2, linestyle="--")
+    ax.annotate("MTFP target", (0, 0.03), xytext=(5, 0), textcoords="offset points", color=ORANGE, fontsize=9)
+    for value, q, label, style in ((p50, 0.5, "P50", "-"), (p20, 0.2, "80% confident", ":")):
+        ax.plot([s[0], value], [q, q], color=GREY_TEXT, linewidth=1, linestyle=style)
+        ax.plot(value, q, "o", color=DARK_BLUE, markersize=6)
+        ax.annotate(f"{label}: {format_money(value)}", (value, q), xytext=(-8, 4), textcoords="offset points",
+                    fontsize=9, color=GREY_TEXT, ha="right", va="bottom")
+    _money_axis(ax, scale, unit, axis="x")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel(f"Total net savings over the horizon ({unit})")
+    ax.set_ylabel("Chance net savings are at most this")
+    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
+    _tidy(ax)
+    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig

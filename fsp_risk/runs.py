@@ -9,7 +9,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from .analysis import cumulative_table, summary_table
+from .report import write_outputs
 
 
 def _unique_dir(root: Path, stem: str) -> Path:
@@ -22,7 +22,8 @@ def _unique_dir(root: Path, stem: str) -> Path:
 def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> Path:
     """Write ``results.nc``, ``summary.csv`` and ``run.json`` to a new folder under ``out_root``.
 
-    With a ``config`` that has a risk register, ``risk_register.csv`` (one row per risk) is written too.
+    With a ``config``, the charts and ``findings.md`` too, and the risk outputs when it has a register
+    (see :func:`fsp_risk.report.write_outputs`).
 
     The files are written into a hidden temporary folder first and the folder is renamed into place
     only when all of them are complete; on any error (or Ctrl-C) the temporary folder is removed.
@@ -36,24 +37,7 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> P
     tmp.mkdir()
     try:
         ds.to_netcdf(tmp / "results.nc", engine="netcdf4")
-        summary_table(ds).to_csv(tmp / "summary.csv", index=False)
-        cumulative_table(ds).to_csv(tmp / "cumulative.csv", index=False)
-        if config is not None and config.risk_register is not None:
-            from .risk_register import portfolio_table, reserve_statement, risk_table
-
-            risk_table(ds, config).to_csv(tmp / "risk_register.csv", index=False)
-            portfolio_table(ds, config).to_csv(tmp / "risk_portfolio.csv", index=False)
-            (tmp / "risk_reserve.txt").write_text(reserve_statement(ds, config) + "\n", encoding="utf-8")
-            from .plots import risk_heat_map, save_figure
-
-            table = risk_table(ds, config)
-            years = ds.year.values
-            caption = (f"Each risk's chance of occurring over {years[0]} to {years[-1]} and its impact score from the "
-                       f"£ thresholds of the register's scoring scheme, before (circle) and after (square) mitigation. "
-                       f"Source: fsp-risk simulation of {config.title}, {ds.attrs['iterations']:,} iterations, "
-                       f"seed {ds.attrs['seed']}.")
-            save_figure(risk_heat_map(table, config.risk_register.scoring.probability_bands, caption),
-                        tmp / "charts", "risk_heat_map")
+        write_outputs(ds, config, tmp)
         meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
         meta["created_utc"] = stamp
         meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}

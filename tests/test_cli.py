@@ -47,10 +47,10 @@ def test_runs_never_overwrite(tmp_path):
 
 
 def test_failure_leaves_no_partial_folder(tmp_path, monkeypatch):
-    def broken(ds):
+    def broken(ds, config, folder):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(runs, "summary_table", broken)
+    monkeypatch.setattr(runs, "write_outputs", broken)
     assert cli.main(["run", CONFIG_2019, "--deterministic", "--out", str(tmp_path)]) == 1
     assert list(tmp_path.iterdir()) == []
 

@@ -1,0 +1,155 @@
+"""What a run hands its readers: tables for finance, charts and quotable findings for a cabinet paper.
+
+Every chart gets an active title (the finding), a caption (measure, source, period) and one line of
+alt text stating its message and key numbers, as published council papers must be accessible.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from . import plots
+from .analysis import cumulative_table, summary_table
+from .config import Config
+from .plots import format_money
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    title: str
+    alt: str
+
+
+def _source(ds: xr.Dataset, config: Config) -> str:
+    return (f"Source: fsp-risk simulation of {config.title}; {ds.attrs['iterations']:,} iterations, "
+            f"seed {ds.attrs['seed']}, sampler {ds.attrs['sampler']}.")
+
+
+def _period(ds: xr.Dataset) -> str:
+    return f"{ds.year.values[0]} to {ds.year.values[-1]}"
+
+
+def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Chart]:
+    """Fan chart of net savings by year and S-curve of total net savings (PNG and SVG in ``folder``)."""
+    years = [str(y) for y in ds.year.values]
+    net_savings = ds["net_savings"].values
+    pct = dict(zip((10, 25, 50, 75, 90), np.percentile(net_savings, [10, 25, 50, 75, 90], axis=0)))
+    p_met_year = (net_savings >= 0).mean(axis=0)
+    total = net_savings.sum(axis=1)
+    p_met = float((total >= 0).mean())
+    period = _period(ds)
+    after = " after mitigation" if "net_change_inherent" in ds else ""
+
+    fan_title = f"A {p_met:.0%} chance the {years[0]}–{years[-1]} MTFP target is met"
+    fan_caption = (f"Net savings against the MTFP{after} by financial year (minus the net change to the MTFP; "
+                   f"zero or more meets the target), cash terms. {_source(ds, config)}")
+    plots.save_figure(plots.fan_chart(years, pct, p_met_year, fan_title, fan_caption), folder, "net_savings_fan")
+    lo, hi = int(np.argmin(p_met_year)), int(np.argmax(p_met_year))
+    fan_alt = (f"Fan chart of net savings against the MTFP by year, {period}: the median total is "
+               f"{format_money(float(np.median(total)))}; the chance a year's target is met ranges from "
+               f"{p_met_year[lo]:.0%} in {years[lo]} to {p_met_year[hi]:.0%} in {years[hi]}.")
+
+    p50, p20 = np.percentile(total, [50, 20])
+    if p20 >= 0:
+        s_title = f"80% chance net savings exceed {format_money(p20)}"
+    else:
+        s_title = f"80% chance the net pressure stays under {format_money(-p20)}"
+    s_caption = (f"Cumulative distribution of net savings against the MTFP over {period}{after}, cash terms; "
+                 f"the 80%-confidence level is the P80 of the pressure. {_source(ds, config)}")
+    plots.save_figure(plots.s_curve(total, s_title, s_caption), folder, "net_savings_s_curve")
+    s_alt = (f"S-curve of total net savings over {period}: median {format_money(p50)}, 80% confident of at "
+             f"least {format_money(p20)}; a {p_met:.0%} chance of meeting the MTFP target.")
+    return [Chart("net_savings_fan", fan_title, fan_alt), Chart("net_savings_s_curve", s_title, s_alt)]
+
+
+def risk_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], str]:
+    """Risk table, portfolio, reserve sentence and heat map; returns the chart and the sentence."""
+    from .risk_register import portfolio_table, reserve_statement, risk_table
+
+    table = risk_table(ds, config)
+    table.to_csv(folder / "risk_register.csv", index=False)
+    portfolio_table(ds, config).to_csv(folder / "risk_portfolio.csv", index=False)
+    sentence = reserve_statement(ds, config)
+    (folder / "risk_reserve.txt").write_text(sentence + "\n", encoding="utf-8")
+    caption = (f"Each risk's chance of occurring over {_period(ds)} and its impact score from the £ thresholds of "
+               f"the register's scoring scheme, before (circle) and after (square) mitigation. {_source(ds, config)}")
+    fig = plots.risk_heat_map(table, config.risk_register.scoring.probability_bands, caption)
+    title = fig.axes[0].get_title(loc="left")
+    plots.save_figure(fig, folder / "charts", "risk_heat_map")
+    bands = list(config.risk_register.scoring.probability_bands)
+    rating = (table["residual_probability_band"].map(bands.index) + 1) * table["residual_impact_score"]
+    worst = table.loc[rating.idxmax()]  # as the heat map ranks cells: band x score
+    moved = int(((table["residual_impact_score"] < table["simulated_impact_score"])
+                 | (table["p_occurs_residual"] < table["p_occurs"] - 1e-9)).sum())
+    alt = (f"Risk heat map of {len(table)} risks by probability band and impact score: {moved} become less likely "
+           f"or smaller after mitigation; the highest after mitigation is {worst['risk']} "
+           f"({worst['residual_probability_band']} probability, impact score {worst['residual_impact_score']}).")
+    return [Chart("risk_heat_map", title, alt)], sentence
+
+
+def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: str | None) -> str:
+    """``findings.md``: a paragraph a cabinet paper can quote, the headline figures, alt text per chart."""
+    net = ds["net_change_to_mtfp"]
+    total = net.sum("year").values
+    p_met = float((total <= 0).mean())
+    p50, p80 = np.percentile(total, [50, 80])
+    by_year = (net <= 0).mean("iteration").values
+    years = [str(y) for y in ds.year.values]
+    after = " after the register's mitigations" if "net_change_inherent" in ds else ""
+    reds = sum(1 for i in config.inputs.values() if i.evidence == "red")
+
+    def pressure(v):
+        return f"a pressure of {format_money(v)}" if v > 0 else f"a saving of {format_money(-v)}"
+
+    paragraph = (
+        f"Over {_period(ds)}, the simulation gives a {p_met:.0%} chance that {config.council}'s programme meets "
+        f"its MTFP target{after}. The median outcome is {pressure(p50)} against the MTFP; in 80% of outcomes "
+        f"it is no worse than {pressure(p80)}. Year by year, the chance of meeting the target runs from "
+        f"{by_year.min():.0%} ({years[int(by_year.argmin())]}) to {by_year.max():.0%} "
+        f"({years[int(by_year.argmax())]})."
+    )
+    lines = [f"# Findings: {config.title}", "", paragraph, ""]
+    if reserve:
+        lines += [reserve, ""]
+    lines += [
+        "## Headline figures",
+        "",
+        f"- Chance the MTFP target is met over the horizon: {p_met:.1%}",
+        f"- Median net change to the MTFP (positive = pressure): {format_money(p50)}",
+        f"- P80 net change to the MTFP: {format_money(p80)}",
+        *[f"- Chance the {y} target is met: {p:.0%}" for y, p in zip(years, by_year)],
+        "",
+        "## Charts and alt text",
+        "",
+    ]
+    for c in charts:
+        lines += [f"- `charts/{c.name}.png` — **{c.title}**  ", f"  Alt text: {c.alt}"]
+    lines += [
+        "",
+        "## About these figures",
+        "",
+        f"{ds.attrs['iterations']:,} iterations, seed {ds.attrs['seed']}, sampler {ds.attrs['sampler']}, config "
+        f"`{config.name}` (SHA-256 {config.sha256[:12]}). {len(config.inputs)} inputs in the assumption book, "
+        f"{reds} rated red (weak evidence). Money is in cash terms; savings negative in the tables, as in "
+        "council papers.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
+    """Write every table, chart and the findings of a run into ``folder`` (which must exist)."""
+    summary_table(ds).to_csv(folder / "summary.csv", index=False)
+    cumulative_table(ds).to_csv(folder / "cumulative.csv", index=False)
+    if config is None:
+        return
+    charts = net_savings_charts(ds, config, folder / "charts")
+    reserve = None
+    if config.risk_register is not None:
+        risk_charts, reserve = risk_outputs(ds, config, folder)
+        charts += risk_charts
+    (folder / "findings.md").write_text(findings_text(ds, config, charts, reserve), encoding="utf-8")

@@ -1,0 +1,25 @@
+"""Run outputs for readers: findings with alt text for every chart, charts in print resolution."""
+import re
+
+from PIL import Image
+
+from fsp_risk import cli
+
+
+def test_findings_cover_every_chart(tmp_path):
+    assert cli.main(["run", "--iterations", "4000", "--out", str(tmp_path)]) == 0
+    folder = next(tmp_path.iterdir())
+    findings = (folder / "findings.md").read_text()
+    charts = sorted(p.stem for p in (folder / "charts").glob("*.png"))
+    assert charts == ["net_savings_fan", "net_savings_s_curve", "risk_heat_map"]
+    for name in charts:
+        assert (folder / "charts" / f"{name}.svg").is_file()
+        with Image.open(folder / "charts" / f"{name}.png") as png:
+            assert round(png.info["dpi"][0]) == 300
+        entry = re.search(rf"`charts/{name}\.png` — \*\*(.+?)\*\*\s+Alt text: (.+)", findings)
+        assert entry, name
+        title, alt = entry.groups()
+        assert len(title.split()) <= 10, title  # an active title of ten words or fewer
+        assert re.search(r"\d", alt), alt  # the alt text states key numbers
+    # The quotable paragraph states the chance of meeting the MTFP target.
+    assert re.search(r"the simulation gives a \d+% chance that Oxfordshire County Council's programme meets", findings)
