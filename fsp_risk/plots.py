@@ -6,6 +6,7 @@ dark blue ``#12436D``, turquoise ``#28A197``, dark pink ``#801650``, orange ``#F
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -191,4 +192,33 @@ def s_curve(total: np.ndarray, title: str, caption: str):
     ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
     _tidy(ax)
     fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig
+
+
+def tornado(table: pd.DataFrame, title: str, caption: str, top: int = 10):
+    """Horizontal bars of the inputs' rank correlation with net savings, largest at the top.
+
+    Bars that raise net savings are dark blue and solid; bars that lower them are orange and hatched,
+    so the direction reads in greyscale too.
+    """
+    t = table.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7.6, 0.6 * len(t) + 1.8))
+    colours = [DARK_BLUE if v >= 0 else ORANGE for v in t["rank_correlation"]]
+    hatches = ["" if v >= 0 else "///" for v in t["rank_correlation"]]
+    bars = ax.barh(np.arange(len(t)), t["rank_correlation"], color=colours, edgecolor="black", linewidth=0.6)
+    for bar, hatch in zip(bars, hatches):
+        bar.set_hatch(hatch)
+    for k, v in enumerate(t["rank_correlation"]):
+        ax.annotate(f"{v:+.2f}", (v, k), xytext=(4 if v >= 0 else -4, 0), textcoords="offset points",
+                    ha="left" if v >= 0 else "right", va="center", fontsize=9, color=GREY_TEXT)
+    labels = [textwrap.fill(title_, 44) for title_ in t["title"]]
+    ax.set_yticks(np.arange(len(t)), labels, fontsize=8.5)
+    ax.axvline(0, color="black", linewidth=0.8)
+    lim = max(0.1, float(t["rank_correlation"].abs().max()) * 1.25)
+    ax.set_xlim(-lim, lim)
+    ax.set_xlabel("Rank correlation with total net savings (positive raises savings)")
+    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.text(0.01, -0.02, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
     return fig

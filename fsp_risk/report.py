@@ -66,6 +66,26 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Cha
     return [Chart("net_savings_fan", fan_title, fan_alt), Chart("net_savings_s_curve", s_title, s_alt)]
 
 
+def sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) -> list[Chart]:
+    """``sensitivity.csv`` and the tornado chart, for a Monte Carlo run."""
+    from .sensitivity import rank_correlations
+
+    table = rank_correlations(ds, config)
+    table.to_csv(folder / "sensitivity.csv", index=False)
+    top = table.iloc[0]
+    first = top["title"][0].lower() + top["title"][1:]
+    title = f"Net savings depend most on {first}"
+    if len(title.split()) > 10:
+        title = f"{table.iloc[0]['input'].replace('_', ' ').capitalize()} moves net savings most"
+    caption = (f"Spearman rank correlation of each uncertain input with net savings against the MTFP over "
+               f"{_period(ds)}; the ten strongest of {len(table)}. {_source(ds, config)}")
+    plots.save_figure(plots.tornado(table, title, caption), folder / "charts", "tornado")
+    alt = (f"Tornado chart of the inputs that move net savings most over {_period(ds)}: {top['title']} "
+           f"(rank correlation {top['rank_correlation']:+.2f}, about {top['share_of_variance']:.0%} of the "
+           f"variance), then {table.iloc[1]['title']} ({table.iloc[1]['rank_correlation']:+.2f}).")
+    return [Chart("tornado", title, alt)]
+
+
 def risk_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], str]:
     """Risk table, portfolio, reserve sentence and heat map; returns the chart and the sentence."""
     from .risk_register import portfolio_table, reserve_statement, risk_table
@@ -148,6 +168,8 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
     if config is None:
         return
     charts = net_savings_charts(ds, config, folder / "charts")
+    if ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central":
+        charts += sensitivity_outputs(ds, config, folder)
     reserve = None
     if config.risk_register is not None:
         risk_charts, reserve = risk_outputs(ds, config, folder)

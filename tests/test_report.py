@@ -1,6 +1,8 @@
 """Run outputs for readers: findings with alt text for every chart, charts in print resolution."""
 import re
 
+import pytest
+
 from PIL import Image
 
 from fsp_risk import cli
@@ -11,7 +13,8 @@ def test_findings_cover_every_chart(tmp_path):
     folder = next(tmp_path.iterdir())
     findings = (folder / "findings.md").read_text()
     charts = sorted(p.stem for p in (folder / "charts").glob("*.png"))
-    assert charts == ["net_savings_fan", "net_savings_s_curve", "risk_heat_map"]
+    assert charts == ["net_savings_fan", "net_savings_s_curve", "risk_heat_map", "tornado"]
+    assert (folder / "sensitivity.csv").is_file()
     for name in charts:
         assert (folder / "charts" / f"{name}.svg").is_file()
         with Image.open(folder / "charts" / f"{name}.png") as png:
@@ -23,3 +26,17 @@ def test_findings_cover_every_chart(tmp_path):
         assert re.search(r"\d", alt), alt  # the alt text states key numbers
     # The quotable paragraph states the chance of meeting the MTFP target.
     assert re.search(r"the simulation gives a \d+% chance that Oxfordshire County Council's programme meets", findings)
+
+
+def test_sensitivity_regenerates_the_runs_own_draws(config_2024):
+    import fsp_risk
+    from fsp_risk.sensitivity import rank_correlations
+
+    ds = fsp_risk.simulate(config_2024, iterations=3_000, seed=8, sampler="lhs")
+    # The in-house mental health line moves with its cost outturn (and, a little, the pay award) only.
+    line = ds["net_change_by_line"].sel(line="cost:mental_health_service")
+    table = rank_correlations(ds, config_2024, line).set_index("input")
+    assert table.loc["mental_health_cost_outturn", "rank_correlation"] > 0.95
+    assert abs(table.loc["sw_vacancy", "rank_correlation"]) < 0.1
+    assert table["share_of_variance"].sum() == pytest.approx(1, abs=1e-3)
+    assert table.index[0] == "mental_health_cost_outturn"
