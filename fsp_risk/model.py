@@ -16,7 +16,7 @@ from scipy.special import ndtri
 
 from . import demand, funding, mtfp, placements, risk_register, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .sampling import BLOCK, block_sizes, block_uniforms, central_inputs, correlated_uniforms, input_uniforms
 from .years import months_from_fy_start
 
@@ -252,16 +252,19 @@ def _standalone_risks(config: Config, x: Arrays, x_res: Arrays, seed: int, block
 
 
 def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None, z, seed: int, block: int | None,
-                   size: int, sampler: str) -> Arrays:
+                   size: int, sampler: str, overrides: dict[str, float] | None = None) -> Arrays:
     """All outputs for one block of iterations.
 
     ``x`` are the sampled inputs and ``u`` their uniforms (None in the deterministic case). With a risk
     register, the main result is *after* mitigation: mitigations that replace an input redraw it from
     the replacement's distribution on the same uniforms. A risk linked to model inputs is costed as the
     net change with its inputs as sampled minus with them switched off, on the same random numbers.
+    ``overrides`` pin inputs in every iteration, after any mitigation has redrawn them.
     """
     reg = config.risk_register
     n_years = len(config.years)
+    overrides = overrides or {}
+    x = pin(x, overrides)
     if reg is None:
         d = evaluate_drivers(config, x, z)
         return {**d, **rollup(config, x, d, central)}
@@ -269,8 +272,11 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
     x_res = dict(x)
     for m in reg.mitigations:
         for orig, repl in m.replace:
-            dist = config.inputs[repl].dist
-            x_res[orig] = np.full(np.shape(x[orig]), dist.central) if u is None else dist.ppf(u[orig])
+            if u is None or repl in overrides:  # central case, or the replacement itself is pinned
+                x_res[orig] = np.broadcast_to(x[repl], np.shape(x[orig])).copy()
+            else:
+                x_res[orig] = config.inputs[repl].dist.ppf(u[orig])
+    x_res = pin(x_res, overrides)
     standalone = _standalone_risks(config, x, x_res, seed, block, size, sampler)
     mitigation_lines = [np.broadcast_to(risk_register.mitigation_cost(m, n_years), (size, n_years))
                         for m in reg.mitigations]
@@ -371,6 +377,38 @@ def check_central_case(config: Config, central: Arrays) -> None:
                 )
 
 
+def check_overrides(config: Config, overrides: dict[str, float]) -> dict[str, float]:
+    """Validate pinned inputs: known names, finite numbers within each input's range."""
+    out = {}
+    for name, value in overrides.items():
+        if name not in config.inputs:
+            raise ConfigError(f"unknown input {name!r}{did_you_mean(name, config.inputs)}", file=config.path,
+                              path=f"overrides.{name}")
+        lo, hi = config.inputs[name].dist.support()
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not np.isfinite(value):
+            raise ConfigError(f"expected a number, got {value!r}", file=config.path, path=f"overrides.{name}")
+        if not lo <= value <= hi:
+            raise ConfigError(f"expected a value within the input's range [{lo:g}, {hi:g}], got {value:g}",
+                              file=config.path, path=f"overrides.{name}")
+        out[name] = float(value)
+    return out
+
+
+def pin(x: Arrays, overrides: dict[str, float]) -> Arrays:
+    """Inputs with some pinned to a value in every iteration (same shapes)."""
+    if not overrides:
+        return x
+    return {**x, **{name: np.full(np.shape(x[name]), v) for name, v in overrides.items()}}
+
+
+def central_net_savings(config: Config, overrides: dict[str, float] | None = None) -> np.ndarray:
+    """Net savings by year [GBP] in the central case, with some inputs pinned: a fast deterministic run."""
+    x_central = central_inputs(config)
+    central = evaluate_drivers(config, x_central, None)
+    return simulate_block(config, central, x_central, None, None, 0, None, 1, "mc",
+                          check_overrides(config, overrides or {}))["net_savings"][0]
+
+
 def simulate(
     config: Config,
     iterations: int | None = None,
@@ -378,6 +416,7 @@ def simulate(
     sampler: str | None = None,
     deterministic: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    overrides: dict[str, float] | None = None,
 ) -> xr.Dataset:
     """Run the Monte Carlo simulation of a config.
 
@@ -395,6 +434,9 @@ def simulate(
         One iteration with every input at its central value.
     progress : callable, optional
         Called as ``progress(done, total)`` after each block.
+    overrides : dict, optional
+        Inputs pinned to a value in every iteration (a stress test, or a switching value); the plan
+        the savings are measured against stays the central case.
 
     Returns
     -------
@@ -415,6 +457,7 @@ def simulate(
     x_central = central_inputs(config)
     central = evaluate_drivers(config, x_central, None)
     check_central_case(config, central)
+    overrides = check_overrides(config, overrides or {})
 
     n_years = len(config.years)
     lines = line_names(config)
@@ -442,7 +485,7 @@ def simulate(
             u = {name: input_uniforms(item, seed, [(b, size)], n_years, sampler) for name, item in config.inputs.items()}
             x = {name: config.inputs[name].dist.ppf(uu) for name, uu in u.items()}
             z = placement_scores(config, seed, b, size, sampler)
-        block_out = simulate_block(config, central, x, u, z, seed, b, size, sampler)
+        block_out = simulate_block(config, central, x, u, z, seed, b, size, sampler, overrides)
         for k, arr in results.items():
             arr[pos : pos + size] = block_out["staff_cost" if k == "workforce_cost" else k]
         if progress is not None:

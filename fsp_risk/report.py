@@ -170,6 +170,9 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
     charts = net_savings_charts(ds, config, folder / "charts")
     if ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central":
         charts += sensitivity_outputs(ds, config, folder)
+    from .sensitivity import switching_values
+
+    switching_values(config).to_csv(folder / "switching_values.csv", index=False)
     reserve = None
     if config.risk_register is not None:
         risk_charts, reserve = risk_outputs(ds, config, folder)

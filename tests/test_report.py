@@ -40,3 +40,34 @@ def test_sensitivity_regenerates_the_runs_own_draws(config_2024):
     assert abs(table.loc["sw_vacancy", "rank_correlation"]) < 0.1
     assert table["share_of_variance"].sum() == pytest.approx(1, abs=1e-3)
     assert table.index[0] == "mental_health_cost_outturn"
+
+
+def test_switching_value_put_back_gives_zero_net_savings(config_2024):
+    import numpy as np
+
+    import fsp_risk
+    from fsp_risk.sensitivity import switching_values
+
+    table = switching_values(config_2024, ["entry_reduction", "sw_agency_premium", "pay_award"]).set_index("input")
+    value = table.loc["entry_reduction", "switching_value"]
+    assert 0 < value < 0.2 and table.loc["entry_reduction", "net_savings_central"] < 0
+    ds = fsp_risk.simulate(config_2024, deterministic=True, overrides={"entry_reduction": value})
+    assert abs(float(ds["net_savings"].sum())) < 1.0  # within £1 of zero over the horizon
+    # Pay awards within their range never close the central case's pressure: no switching value.
+    assert np.isnan(table.loc["pay_award", "switching_value"])
+
+
+def test_overrides_pin_inputs_and_are_validated(config_2024):
+    import re
+
+    import fsp_risk
+    from fsp_risk import ConfigError
+
+    ds = fsp_risk.simulate(config_2024, iterations=2_000, seed=1, overrides={"public_health_ends": 1.0,
+                                                                           "supporting_families_ends": 1.0})
+    # Both streams certainly end in 2025/26 or 2026/27: every iteration loses funding by 2026/27.
+    assert bool((ds["grant_loss"].sel(year="2026/27") > 0).all())
+    with pytest.raises(ConfigError, match=re.escape("overrides.entry_reductio: unknown input 'entry_reductio' (did you mean 'entry_reduction'?)")):
+        fsp_risk.simulate(config_2024, deterministic=True, overrides={"entry_reductio": 0.1})
+    with pytest.raises(ConfigError, match=re.escape("overrides.entry_reduction: expected a value within the input's range [0, 0.2], got 0.5")):
+        fsp_risk.simulate(config_2024, deterministic=True, overrides={"entry_reduction": 0.5})
