@@ -92,7 +92,9 @@ def switching_values(config: Config, names=None, target: float = 0.0) -> pd.Data
 
         g_lo, g_hi = gap(lo), gap(hi)
         value = np.nan
-        if g_lo == 0:
+        if g_lo == 0 and g_hi == 0:
+            pass  # flat at the target: the input does not move net savings, so nothing switches
+        elif g_lo == 0:
             value = lo
         elif g_hi == 0:
             value = hi

@@ -71,3 +71,19 @@ def test_overrides_pin_inputs_and_are_validated(config_2024):
         fsp_risk.simulate(config_2024, deterministic=True, overrides={"entry_reductio": 0.1})
     with pytest.raises(ConfigError, match=re.escape("overrides.entry_reduction: expected a value within the input's range [0, 0.2], got 0.5")):
         fsp_risk.simulate(config_2024, deterministic=True, overrides={"entry_reduction": 0.5})
+
+
+def test_no_switching_value_where_net_savings_are_flat():
+    from pathlib import Path
+
+    import numpy as np
+
+    import fsp_risk
+    from fsp_risk.sensitivity import switching_values
+
+    config = fsp_risk.load_config(Path(__file__).resolve().parents[1] / "configs" / "west-sussex-2022.yaml")
+    table = switching_values(config, ["ramp_months", "contract_cost_outturn"]).set_index("input")
+    # West Sussex banks no savings: the ramp moves only cost avoidance, never the MTFP.
+    assert np.isnan(table.loc["ramp_months", "switching_value"])
+    # Any spend above the budgeted contract profile is a pressure: the switch is at the budget itself.
+    assert table.loc["contract_cost_outturn", "switching_value"] == pytest.approx(1.0)
