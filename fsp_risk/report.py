@@ -162,19 +162,29 @@ def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: 
 
 
 def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
-    """Write every table, chart and the findings of a run into ``folder`` (which must exist)."""
-    summary_table(ds).to_csv(folder / "summary.csv", index=False)
-    cumulative_table(ds).to_csv(folder / "cumulative.csv", index=False)
+    """Write every table, chart, the workbook and the findings of a run into ``folder`` (which must exist)."""
+    import pandas as pd
+
+    tables = {"summary": summary_table(ds), "cumulative": cumulative_table(ds)}
+    for name in ("summary", "cumulative"):
+        tables[name].to_csv(folder / f"{name}.csv", index=False)
     if config is None:
         return
     charts = net_savings_charts(ds, config, folder / "charts")
     if ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central":
         charts += sensitivity_outputs(ds, config, folder)
+        tables["sensitivity"] = pd.read_csv(folder / "sensitivity.csv")
     from .sensitivity import switching_values
 
-    switching_values(config).to_csv(folder / "switching_values.csv", index=False)
+    tables["switching_values"] = switching_values(config)
+    tables["switching_values"].to_csv(folder / "switching_values.csv", index=False)
     reserve = None
     if config.risk_register is not None:
         risk_charts, reserve = risk_outputs(ds, config, folder)
         charts += risk_charts
+        for name in ("risk_register", "risk_portfolio"):
+            tables[name] = pd.read_csv(folder / f"{name}.csv")
+    from .workbook import write_workbook
+
+    write_workbook(folder / "summary.xlsx", ds, config, tables)
     (folder / "findings.md").write_text(findings_text(ds, config, charts, reserve), encoding="utf-8")

@@ -87,3 +87,33 @@ def test_no_switching_value_where_net_savings_are_flat():
     assert np.isnan(table.loc["ramp_months", "switching_value"])
     # Any spend above the budgeted contract profile is a pressure: the switch is at the budget itself.
     assert table.loc["contract_cost_outturn", "switching_value"] == pytest.approx(1.0)
+
+
+def test_workbook_sheets_formats_and_frozen_headers(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    import fsp_risk
+    from fsp_risk.workbook import MONEY_FORMAT, PERCENT_FORMAT, assumption_book
+
+    assert cli.main(["run", "--iterations", "3000", "--out", str(tmp_path)]) == 0
+    wb = openpyxl.load_workbook(next(tmp_path.iterdir()) / "summary.xlsx")
+    assert wb.sheetnames == ["Headline", "By year", "Cumulative", "Risk register", "Risk portfolio", "Sensitivity",
+                             "Switching values", "Assumption book"]
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        assert all(cell.font.bold for cell in ws[1] if cell.value is not None), ws.title
+    header = [c.value for c in wb["By year"][1]]
+    row = [c for c in wb["By year"][2]]
+    assert row[header.index("p80")].number_format == MONEY_FORMAT
+    net_rows = [r for r in wb["By year"].iter_rows(min_row=2) if r[0].value == "net_change_to_mtfp"]
+    assert net_rows[0][header.index("p_target_met")].number_format == PERCENT_FORMAT
+    risk_header = [c.value for c in wb["Risk register"][1]]
+    assert wb["Risk register"][2][risk_header.index("expected_impact")].number_format == MONEY_FORMAT
+    # The assumption book flags reviews that are past due on a given day.
+    config = fsp_risk.load_config("configs/oxfordshire-2024-commissioning.yaml")
+    book = assumption_book(config, today=dt.date(2025, 1, 1)).set_index("input")
+    assert book.loc["mobilisation_effect_scale", "review_overdue"] == "OVERDUE"  # due 1 Nov 2024
+    assert book.loc["entry_reduction", "review_overdue"] == ""  # due 28 Feb 2025
+    assert len(book) == len(config.inputs)

@@ -1,0 +1,101 @@
+"""The Excel workbook a finance business partner takes away: ``summary.xlsx``.
+
+Money cells carry a £ number format (negative in red, as in council tables), probabilities a %
+format; every sheet has a bold, frozen header row and column widths set to its contents.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from .config import Config
+
+MONEY_FORMAT = '£#,##0;[Red]-£#,##0'
+PERCENT_FORMAT = "0.0%"
+#: Columns that hold probabilities or shares (formatted as %); everything numeric else in a money
+#: table is £ unless listed as plain.
+PROBABILITY_COLUMNS = {"p_target_met", "p_target_met_se", "p_payback", "p_payback_se", "p_occurs",
+                       "p_occurs_residual", "share_of_shortfall_iterations", "share_of_variance", "change_from_central"}
+PLAIN_COLUMNS = {"rank_correlation", "central", "switching_value", "range_low", "range_high",
+                 "simulated_impact_score", "residual_impact_score", "stated_impact_score", "value"}
+
+
+def assumption_book(config: Config, today: dt.date | None = None) -> pd.DataFrame:
+    """Every input with its distribution, central value and provenance; overdue reviews flagged."""
+    today = today or dt.date.today()
+    rows = []
+    for item in config.inputs.values():
+        params = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in item.dist.params.items()
+                           if not (isinstance(v, float) and abs(v) == float("inf")))
+        rows.append({
+            "input": item.name, "title": item.title, "units": item.units,
+            "distribution": f"{item.dist.kind} ({params})", "central": item.dist.central,
+            "source": item.source, "owner": item.owner, "evidence": item.evidence,
+            "date": item.date, "review": item.review, "review_overdue": "OVERDUE" if item.review < today else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def headline(ds, summary: pd.DataFrame) -> pd.DataFrame:
+    """The figures a reader asks for first, as label and value."""
+    row = summary.set_index(["variable", "year"]).loc[("net_change_to_mtfp", "total")]
+    return pd.DataFrame([
+        ("Horizon", f"{ds.year.values[0]} to {ds.year.values[-1]}"),
+        ("Iterations", ds.attrs["iterations"]),
+        ("Seed", ds.attrs["seed"]),
+        ("Chance the MTFP target is met over the horizon", row["p_target_met"]),
+        ("Mean net change to the MTFP (positive = pressure)", row["mean"]),
+        ("P50 net change to the MTFP", row["p50"]),
+        ("P80 net change to the MTFP", row["p80"]),
+        ("Expected shortfall", row["expected_shortfall"]),
+        ("Contingency to cover the shortfall at P80", row["contingency_p80"]),
+    ], columns=["measure", "value"])
+
+
+def _format_sheet(ws, frame: pd.DataFrame, money: bool) -> None:
+    ws.freeze_panes = "A2"
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for j, col in enumerate(frame.columns, start=1):
+        letter = get_column_letter(j)
+        values = frame[col]
+        width = max([len(str(col))] + [len(str(v)) for v in values.head(200)])
+        ws.column_dimensions[letter].width = min(max(10, width + 2), 60)
+        if col in PROBABILITY_COLUMNS:
+            fmt = PERCENT_FORMAT
+        elif money and col not in PLAIN_COLUMNS and pd.api.types.is_numeric_dtype(values):
+            fmt = MONEY_FORMAT
+        else:
+            continue
+        for cell in ws[letter][1:]:
+            cell.number_format = fmt
+
+
+def write_workbook(path: Path, ds, config: Config, tables: dict[str, pd.DataFrame]) -> None:
+    """Write ``summary.xlsx``: headline, by-year, cumulative and the other tables, then the assumption book.
+
+    ``tables`` maps sheet names to the run's tables (``summary`` and ``cumulative`` at least).
+    """
+    sheets = [("Headline", headline(ds, tables["summary"]), False),
+              ("By year", tables["summary"], True), ("Cumulative", tables["cumulative"], True)]
+    for name, title in (("risk_register", "Risk register"), ("risk_portfolio", "Risk portfolio"),
+                        ("sensitivity", "Sensitivity"), ("switching_values", "Switching values")):
+        if name in tables:
+            sheets.append((title, tables[name], name != "sensitivity"))
+    sheets.append(("Assumption book", assumption_book(config), False))
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for title, frame, money in sheets:
+            frame.to_excel(writer, sheet_name=title, index=False)
+            _format_sheet(writer.sheets[title], frame, money)
+        ws = writer.sheets["Headline"]
+        for r, label in enumerate(sheets[0][1]["measure"], start=2):
+            cell = ws.cell(row=r, column=2)
+            if label.startswith("Chance"):
+                cell.number_format = PERCENT_FORMAT
+            elif label.startswith(("Mean", "P50", "P80", "Expected", "Contingency")):
+                cell.number_format = MONEY_FORMAT
