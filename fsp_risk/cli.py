@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sampler", choices=SAMPLERS, help="mc (plain Monte Carlo) or lhs (Latin hypercube)")
     run.add_argument("--deterministic", action="store_true", help="one run with every input at its central value")
     run.add_argument("--out", default="outputs", help="folder for run folders (default: outputs)")
+    report = sub.add_parser("report", help="rebuild a run folder's tables, charts and report from its results.nc")
+    report.add_argument("run_dir", help="a run folder written by 'fsp-risk run'")
     return parser
 
 
@@ -98,10 +100,18 @@ def run_command(args) -> int:
     return 0
 
 
+def report_command(args) -> int:
+    from .runs import rebuild_outputs
+
+    folder = rebuild_outputs(args.run_dir)
+    print(f"Tables, charts, workbook and report rebuilt in {folder} from its results.nc (no new simulation)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return run_command(args)
+        return run_command(args) if args.command == "run" else report_command(args)
     except BrokenPipeError:
         # The reader (e.g. `| head`) closed stdout; the run folder is already complete.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -110,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fsp-risk: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"fsp-risk: error: cannot write outputs: {exc.strerror or exc} ({exc.filename or args.out})",
+        print(f"fsp-risk: error: cannot write outputs: {exc.strerror or exc} "
+              f"({exc.filename or getattr(args, 'out', None) or args.run_dir})",
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -5,6 +5,8 @@ alt text stating its message and key numbers, as published council papers must b
 """
 from __future__ import annotations
 
+import base64
+import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,6 +163,71 @@ def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: 
     return "\n".join(lines)
 
 
+def _table_html(frame, money: set[str] = frozenset(), percent: set[str] = frozenset()) -> str:
+    def cell(col, v):
+        if isinstance(v, float) and np.isnan(v):
+            return ""
+        if col in percent:
+            return f"{v:.1%}"
+        if col in money:
+            return format_money(float(v))
+        return html.escape(str(v))
+
+    head = "".join(f"<th scope='col'>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f"<td>{cell(c, v)}</td>" for c, v in zip(frame.columns, row)) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart], findings: str,
+                tables: dict) -> str:
+    """One self-contained HTML page: findings, charts (embedded, with alt text), tables, provenance."""
+    paragraph = findings.split("\n\n")[1]
+    parts = [f"<h1>{html.escape(config.title)}</h1>", f"<p class='lead'>{html.escape(paragraph)}</p>"]
+    for c in charts:
+        data = base64.b64encode((folder / "charts" / f"{c.name}.png").read_bytes()).decode("ascii")
+        # The chart carries its own title and caption; the alt text gives its message and numbers.
+        parts.append(f"<figure><img src='data:image/png;base64,{data}' alt='{html.escape(c.alt, quote=True)}'>"
+                     "</figure>")
+    net = tables["summary"][tables["summary"]["variable"] == "net_change_to_mtfp"]
+    cols = {"year": "Year", "mean": "Mean", "p10": "P10", "p50": "P50", "p80": "P80", "p90": "P90",
+            "p_target_met": "Chance target met", "expected_shortfall": "Expected shortfall",
+            "contingency_p80": "Contingency at P80"}
+    parts += ["<h2>Net change to the MTFP by year (positive = pressure)</h2>",
+              _table_html(net[list(cols)].rename(columns=cols),
+                          money={"Mean", "P10", "P50", "P80", "P90", "Expected shortfall", "Contingency at P80"},
+                          percent={"Chance target met"})]
+    if "risk_register" in tables:
+        rcols = {"risk": "Risk", "title": "Title", "p_occurs": "Chance before mitigation",
+                 "expected_impact": "Expected £ before", "p_occurs_residual": "Chance after mitigation",
+                 "expected_impact_residual": "Expected £ after", "simulated_probability_band": "Probability band",
+                 "simulated_impact_score": "Impact score", "differs_from_register": "Differs from the register"}
+        parts += ["<h2>Risk register, simulated</h2>",
+                  _table_html(tables["risk_register"][list(rcols)].rename(columns=rcols),
+                              money={"Expected £ before", "Expected £ after"},
+                              percent={"Chance before mitigation", "Chance after mitigation"})]
+    from .workbook import assumption_book
+
+    bcols = {"title": "Input", "central": "Central value", "units": "Units", "source": "Source", "owner": "Owner",
+             "evidence": "Evidence", "review": "Review by", "review_overdue": "Review overdue"}
+    book = assumption_book(config)[list(bcols)].rename(columns=bcols)
+    parts += ["<h2>Assumption book</h2>", _table_html(book)]
+    versions = ", ".join(f"{k[len('version_'):]} {v}" for k, v in ds.attrs.items() if k.startswith("version_"))
+    parts += ["<h2>Provenance</h2>",
+              f"<p>Config <code>{html.escape(config.name)}</code> (SHA-256 {config.sha256}); "
+              f"{ds.attrs['iterations']:,} iterations; seed {ds.attrs['seed']}; sampler {ds.attrs['sampler']}; "
+              f"{html.escape(versions)}.</p>",
+              f"<details><summary>Config as run</summary><pre>{html.escape(config.text)}</pre></details>"]
+    style = ("body{font-family:Arial,Helvetica,sans-serif;max-width:60em;margin:2em auto;color:#0b0c0c;"
+             "line-height:1.45}img{max-width:100%;height:auto}figure{margin:2em 0}figcaption{font-weight:bold}"
+             "table{border-collapse:collapse;font-size:0.8em;margin:1em 0;width:100%}th,td{border:1px solid #b1b4b6;"
+             "padding:0.3em 0.5em;text-align:left;vertical-align:top;overflow-wrap:break-word}th{background:#f3f2f1}"
+             "pre{white-space:pre-wrap;font-size:0.75em}.lead{font-size:1.15em}")
+    return ("<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(config.title)}</title><style>{style}</style></head><body>"
+            + "".join(parts) + "</body></html>")
+
+
 def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
     """Write every table, chart, the workbook and the findings of a run into ``folder`` (which must exist)."""
     import pandas as pd
@@ -187,4 +254,6 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
     from .workbook import write_workbook
 
     write_workbook(folder / "summary.xlsx", ds, config, tables)
-    (folder / "findings.md").write_text(findings_text(ds, config, charts, reserve), encoding="utf-8")
+    findings = findings_text(ds, config, charts, reserve)
+    (folder / "findings.md").write_text(findings, encoding="utf-8")
+    (folder / "report.html").write_text(html_report(ds, config, folder, charts, findings, tables), encoding="utf-8")

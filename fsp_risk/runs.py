@@ -48,3 +48,40 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> P
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+#: Files a run folder holds besides results.nc and run.json; all are derived from results.nc.
+DERIVED = ("summary.csv", "cumulative.csv", "sensitivity.csv", "switching_values.csv", "risk_register.csv",
+           "risk_portfolio.csv", "risk_reserve.txt", "summary.xlsx", "findings.md", "report.html")
+
+
+def rebuild_outputs(run_dir: str | Path) -> Path:
+    """Rebuild a run folder's derived files from its ``results.nc``, without simulating again.
+
+    The config is read back from the Dataset's attributes. The new files are written to a temporary
+    folder first and then moved over the old ones one by one (each move atomic).
+    """
+    from .config import parse_config
+    from .errors import ConfigError
+
+    folder = Path(run_dir)
+    results = folder / "results.nc"
+    if not results.is_file():
+        raise ConfigError("expected a run folder holding results.nc (written by 'fsp-risk run')", file=str(folder))
+    with xr.open_dataset(results) as stored:
+        ds = stored.load()
+    if "config_text" not in ds.attrs:
+        raise ConfigError("results.nc holds no config_text attribute: not written by fsp-risk", file=str(results))
+    config = parse_config(ds.attrs["config_text"], file=f"{results} (config_text)")
+    tmp = folder / f".tmp-report-{os.getpid()}"
+    tmp.mkdir()
+    try:
+        write_outputs(ds, config, tmp)
+        (folder / "charts").mkdir(exist_ok=True)
+        for path in sorted(tmp.rglob("*")):
+            if path.is_file():
+                target = folder / path.relative_to(tmp)
+                os.replace(path, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder

@@ -117,3 +117,42 @@ def test_workbook_sheets_formats_and_frozen_headers(tmp_path):
     assert book.loc["mobilisation_effect_scale", "review_overdue"] == "OVERDUE"  # due 1 Nov 2024
     assert book.loc["entry_reduction", "review_overdue"] == ""  # due 28 Feb 2025
     assert len(book) == len(config.inputs)
+
+
+def test_html_report_is_self_contained_and_accessible(tmp_path):
+    assert cli.main(["run", "--iterations", "3000", "--out", str(tmp_path)]) == 0
+    page = (next(tmp_path.iterdir()) / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html><html lang='en-GB'>")
+    assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:|//)", page)  # nothing fetched from outside
+    assert not re.search(r"<link|<script", page)
+    images = re.findall(r"<img ([^>]*)>", page)
+    assert len(images) == 4
+    for attrs in images:
+        assert "src='data:image/png;base64," in attrs
+        alt = re.search(r"alt='([^']*)'", attrs).group(1)
+        assert len(alt) > 40 and re.search(r"\d", alt)
+    assert "Provenance" in page and "seed 20240410" in page and "Assumption book" in page
+
+
+def test_report_command_rebuilds_from_results_without_simulating(tmp_path, monkeypatch):
+    import fsp_risk.model
+
+    assert cli.main(["run", "--iterations", "2000", "--out", str(tmp_path)]) == 0
+    folder = next(tmp_path.iterdir())
+    before = {name: (folder / name).read_bytes() for name in ("summary.csv", "findings.md", "risk_register.csv")}
+    for name in before:
+        (folder / name).unlink()
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("report must not simulate")
+
+    monkeypatch.setattr(fsp_risk.model, "simulate", no_simulation)
+    assert cli.main(["report", str(folder)]) == 0
+    for name, data in before.items():
+        assert (folder / name).read_bytes() == data, name
+    assert not list(folder.glob(".tmp-*"))
+
+
+def test_report_command_on_a_folder_without_results(tmp_path, capsys):
+    assert cli.main(["report", str(tmp_path)]) == 2
+    assert f"fsp-risk: error: {tmp_path}: expected a run folder holding results.nc" in capsys.readouterr().err
