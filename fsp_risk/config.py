@@ -83,6 +83,8 @@ class Measure:
     as_is: Points
     growth: str
     fsp: FspCase
+    #: A short plural name for chart titles ("children in care", "CP plans").
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -655,7 +657,8 @@ def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
     first, last = parse_fy(years[0]), parse_fy(years[-1]) + 1
     out = {}
     for name in measures.data:
-        m = measures.child(str(name)).mapping(("title", "as_is", "growth", "fsp"), ("title", "as_is", "growth", "fsp"))
+        m = measures.child(str(name)).mapping(("title", "short", "as_is", "growth", "fsp"),
+                                              ("title", "as_is", "growth", "fsp"))
         as_is = _points(m.child("as_is"))
         if not as_is.extrapolate and (as_is.march_years[0] > first or as_is.march_years[-1] < last):
             raise m.error(
@@ -671,7 +674,9 @@ def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
             fsp.mapping(("method", "reduction", "floor"), ("method", "reduction"))
             floor = _points(fsp.child("floor")) if fsp.has("floor") else None
             case = FspCase(method, refs.get(fsp, "reduction", lo=0, hi=1), None, floor)
-        out[str(name)] = Measure(str(name), m.text("title"), as_is, refs.get(m, "growth", lo=0, scalar=True), case)
+        title = m.text("title")
+        out[str(name)] = Measure(str(name), title, as_is, refs.get(m, "growth", lo=0, scalar=True), case,
+                                 m.text("short") if m.has("short") else title[0].lower() + title[1:])
     return out
 
 

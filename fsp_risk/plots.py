@@ -222,3 +222,47 @@ def tornado(table: pd.DataFrame, title: str, caption: str, top: int = 10):
         ax.spines[side].set_visible(False)
     fig.text(0.01, -0.02, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
     return fig
+
+
+def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], plan: np.ndarray, measure: str,
+               title: str, caption: str):
+    """A demand measure as is and with FSP (median and P10-P90 band each) against the planned trajectory.
+
+    ``as_is`` and ``fsp`` map 10, 50 and 90 to arrays over ``years`` [children at 31 March]; ``plan``
+    is the central case's with-FSP trajectory, the one the budget is built on.
+    """
+    x = np.arange(len(years))
+    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    ax.fill_between(x, as_is[10], as_is[90], color=ORANGE, alpha=0.18, hatch="//", edgecolor=ORANGE, linewidth=0,
+                    label="As is: 10th to 90th percentile")
+    ax.plot(x, as_is[50], color=ORANGE, linewidth=2.2, linestyle="--", marker="s", label="As is: median")
+    ax.fill_between(x, fsp[10], fsp[90], color=SEQUENTIAL[0], alpha=0.5, linewidth=0,
+                    label="With FSP: 10th to 90th percentile")
+    ax.plot(x, fsp[50], color=DARK_BLUE, linewidth=2.4, marker="o", label="With FSP: median")
+    ax.plot(x, plan, color="black", linewidth=1.4, linestyle=":", label="Planned trajectory (central case)")
+    ax.set_xticks(x, list(years))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.set_ylabel(f"{measure} at 31 March")
+    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
+    _tidy(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig
+
+
+def histogram(total: np.ndarray, title: str, caption: str):
+    """Histogram of total net savings with the MTFP target (zero) and the median marked."""
+    scale, unit = money_scale(total)
+    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    ax.hist(total, bins=60, color=SEQUENTIAL[1], edgecolor="white", linewidth=0.4)
+    ax.axvline(0, color=ORANGE, linewidth=2, linestyle="--", label="MTFP target")
+    ax.axvline(np.median(total), color=DARK_BLUE, linewidth=2, label=f"Median: {format_money(float(np.median(total)))}")
+    _money_axis(ax, scale, unit, axis="x")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / total.size:.0%}"))
+    ax.set_xlabel(f"Total net savings over the horizon ({unit})")
+    ax.set_ylabel("Share of outcomes in each bar")
+    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
+    _tidy(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig

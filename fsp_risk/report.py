@@ -65,7 +65,44 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Cha
     plots.save_figure(plots.s_curve(total, s_title, s_caption), folder, "net_savings_s_curve")
     s_alt = (f"S-curve of total net savings over {period}: median {format_money(p50)}, 80% confident of at "
              f"least {format_money(p20)}; a {p_met:.0%} chance of meeting the MTFP target.")
-    return [Chart("net_savings_fan", fan_title, fan_alt), Chart("net_savings_s_curve", s_title, s_alt)]
+    p10, p90 = np.percentile(total, [10, 90])
+    h_title = f"Net savings range {format_money(p10)} to {format_money(p90)} in 80% of outcomes"
+    if len(h_title.split()) > 10:
+        h_title = f"Net savings span {format_money(p10)} to {format_money(p90)}"
+    h_caption = (f"Distribution of total net savings against the MTFP over {period}{after}, cash terms; the middle "
+                 f"80% of outcomes lie between the 10th and 90th percentiles. {_source(ds, config)}")
+    plots.save_figure(plots.histogram(total, h_title, h_caption), folder, "net_savings_histogram")
+    h_alt = (f"Histogram of total net savings over {period}: median {format_money(p50)}, 10th percentile "
+             f"{format_money(p10)}, 90th percentile {format_money(p90)}; {p_met:.0%} of outcomes meet the MTFP target.")
+    return [Chart("net_savings_fan", fan_title, fan_alt), Chart("net_savings_s_curve", s_title, s_alt),
+            Chart("net_savings_histogram", h_title, h_alt)]
+
+
+def demand_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Chart]:
+    """A fan chart per demand measure: as is and with FSP, against the planned (central) trajectory."""
+    from .model import central_inputs, evaluate_drivers
+
+    central = evaluate_drivers(config, central_inputs(config), None)
+    years = [str(y) for y in ds.year.values]
+    charts = []
+    for m in config.demand.values():
+        as_is = dict(zip((10, 50, 90), np.percentile(ds[f"{m.name}_as_is"].values, [10, 50, 90], axis=0)))
+        fsp = dict(zip((10, 50, 90), np.percentile(ds[f"{m.name}_fsp"].values, [10, 50, 90], axis=0)))
+        plan = central[f"{m.name}_fsp"][0]
+        gap = as_is[50][-1] - fsp[50][-1]
+        measure = m.title[0].lower() + m.title[1:]
+        march = int(years[-1][:4]) + 1
+        title = (f"{gap:,.0f} fewer {m.short} with FSP by March {march}" if gap > 0
+                 else f"FSP does not lower {m.short} by March {march}")
+        caption = (f"{m.title} at 31 March at the end of each financial year, as is and with FSP (median and 10th to "
+                   f"90th percentiles), and the planned trajectory of the central case. {_source(ds, config)}")
+        name = f"demand_{m.name}"
+        plots.save_figure(plots.demand_fan(years, as_is, fsp, plan, m.title, title, caption), folder, name)
+        alt = (f"Fan chart of {measure}, {_period(ds)}: by 31 March {march} the median is "
+               f"{as_is[50][-1]:,.0f} as is and {fsp[50][-1]:,.0f} with FSP ({fsp[10][-1]:,.0f} to {fsp[90][-1]:,.0f}), "
+               f"against a planned {plan[-1]:,.0f}.")
+        charts.append(Chart(name, title, alt))
+    return charts
 
 
 def sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) -> list[Chart]:
@@ -237,7 +274,7 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
         tables[name].to_csv(folder / f"{name}.csv", index=False)
     if config is None:
         return
-    charts = net_savings_charts(ds, config, folder / "charts")
+    charts = net_savings_charts(ds, config, folder / "charts") + demand_charts(ds, config, folder / "charts")
     if ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central":
         charts += sensitivity_outputs(ds, config, folder)
         tables["sensitivity"] = pd.read_csv(folder / "sensitivity.csv")

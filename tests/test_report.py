@@ -13,7 +13,8 @@ def test_findings_cover_every_chart(tmp_path):
     folder = next(tmp_path.iterdir())
     findings = (folder / "findings.md").read_text()
     charts = sorted(p.stem for p in (folder / "charts").glob("*.png"))
-    assert charts == ["net_savings_fan", "net_savings_s_curve", "risk_heat_map", "tornado"]
+    assert charts == ["demand_lac", "net_savings_fan", "net_savings_histogram", "net_savings_s_curve", "risk_heat_map",
+                      "tornado"]
     assert (folder / "sensitivity.csv").is_file()
     for name in charts:
         assert (folder / "charts" / f"{name}.svg").is_file()
@@ -126,7 +127,7 @@ def test_html_report_is_self_contained_and_accessible(tmp_path):
     assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:|//)", page)  # nothing fetched from outside
     assert not re.search(r"<link|<script", page)
     images = re.findall(r"<img ([^>]*)>", page)
-    assert len(images) == 4
+    assert len(images) == 6
     for attrs in images:
         assert "src='data:image/png;base64," in attrs
         alt = re.search(r"alt='([^']*)'", attrs).group(1)
