@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,9 @@ from . import plots
 from .analysis import cumulative_table, summary_table
 from .config import Config
 from .plots import format_money
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,8 @@ def demand_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Chart]:
     return charts
 
 
-def sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) -> list[Chart]:
-    """``sensitivity.csv`` and the tornado chart, for a Monte Carlo run."""
+def sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame"]:
+    """``sensitivity.csv`` and the tornado chart, for a Monte Carlo run; returns the chart and the table."""
     from .sensitivity import rank_correlations
 
     table = rank_correlations(ds, config)
@@ -122,16 +126,17 @@ def sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) -> list[Ch
     alt = (f"Tornado chart of the inputs that move net savings most over {_period(ds)}: {top['title']} "
            f"(rank correlation {top['rank_correlation']:+.2f}, about {top['share_of_variance']:.0%} of the "
            f"variance), then {table.iloc[1]['title']} ({table.iloc[1]['rank_correlation']:+.2f}).")
-    return [Chart("tornado", title, alt)]
+    return [Chart("tornado", title, alt)], table
 
 
-def risk_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], str]:
-    """Risk table, portfolio, reserve sentence and heat map; returns the chart and the sentence."""
+def risk_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], str, dict]:
+    """Risk table, portfolio, reserve sentence and heat map; returns the chart, the sentence and the tables."""
     from .risk_register import portfolio_table, reserve_statement, risk_table
 
     table = risk_table(ds, config)
     table.to_csv(folder / "risk_register.csv", index=False)
-    portfolio_table(ds, config).to_csv(folder / "risk_portfolio.csv", index=False)
+    portfolio = portfolio_table(ds, config)
+    portfolio.to_csv(folder / "risk_portfolio.csv", index=False)
     sentence = reserve_statement(ds, config)
     (folder / "risk_reserve.txt").write_text(sentence + "\n", encoding="utf-8")
     caption = (f"Each risk's chance of occurring over {_period(ds)} and its impact score from the £ thresholds of "
@@ -147,7 +152,7 @@ def risk_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Cha
     alt = (f"Risk heat map of {len(table)} risks by probability band and impact score: {moved} become less likely "
            f"or smaller after mitigation; the highest after mitigation is {worst['risk']} "
            f"({worst['residual_probability_band']} probability, impact score {worst['residual_impact_score']}).")
-    return [Chart("risk_heat_map", title, alt)], sentence
+    return [Chart("risk_heat_map", title, alt)], sentence, {"risk_register": table, "risk_portfolio": portfolio}
 
 
 def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: str | None) -> str:
@@ -267,8 +272,6 @@ def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart
 
 def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
     """Write every table, chart, the workbook and the findings of a run into ``folder`` (which must exist)."""
-    import pandas as pd
-
     tables = {"summary": summary_table(ds), "cumulative": cumulative_table(ds)}
     for name in ("summary", "cumulative"):
         tables[name].to_csv(folder / f"{name}.csv", index=False)
@@ -276,18 +279,17 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
         return
     charts = net_savings_charts(ds, config, folder / "charts") + demand_charts(ds, config, folder / "charts")
     if ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central":
-        charts += sensitivity_outputs(ds, config, folder)
-        tables["sensitivity"] = pd.read_csv(folder / "sensitivity.csv")
+        tornado, tables["sensitivity"] = sensitivity_outputs(ds, config, folder)
+        charts += tornado
     from .sensitivity import switching_values
 
     tables["switching_values"] = switching_values(config)
     tables["switching_values"].to_csv(folder / "switching_values.csv", index=False)
     reserve = None
     if config.risk_register is not None:
-        risk_charts, reserve = risk_outputs(ds, config, folder)
+        risk_charts, reserve, risk_tables = risk_outputs(ds, config, folder)
         charts += risk_charts
-        for name in ("risk_register", "risk_portfolio"):
-            tables[name] = pd.read_csv(folder / f"{name}.csv")
+        tables.update(risk_tables)
     from .workbook import write_workbook
 
     write_workbook(folder / "summary.xlsx", ds, config, tables)

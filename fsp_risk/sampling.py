@@ -98,9 +98,3 @@ def sample_input(item: Input, seed: int, blocks: list[tuple[int, int]], n_years:
 def central_inputs(config: Config) -> dict[str, np.ndarray]:
     """Every input at its central value, as one iteration: shape ``(1, 1)``."""
     return {name: np.array([[item.dist.central]]) for name, item in config.inputs.items()}
-
-
-def sample_inputs(config: Config, seed: int, blocks: list[tuple[int, int]], sampler: str) -> dict[str, np.ndarray]:
-    """Sample every input of the assumption book for the given blocks."""
-    n_years = len(config.years)
-    return {name: sample_input(item, seed, blocks, n_years, sampler) for name, item in config.inputs.items()}

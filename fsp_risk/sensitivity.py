@@ -14,15 +14,13 @@ import xarray as xr
 from scipy.stats import rankdata
 
 from .config import Config
-from .sampling import block_sizes, input_uniforms
+from .sampling import block_sizes, sample_input
 
 
 def regenerate_input(config: Config, name: str, iterations: int, seed: int, sampler: str) -> np.ndarray:
     """The draws of one input in a run, shape (iterations,) (per-year inputs averaged over the years)."""
-    item = config.inputs[name]
     blocks = list(enumerate(block_sizes(iterations)))
-    values = item.dist.ppf(input_uniforms(item, seed, blocks, len(config.years), sampler))
-    return values.mean(axis=1)
+    return sample_input(config.inputs[name], seed, blocks, len(config.years), sampler).mean(axis=1)
 
 
 def rank_correlations(ds: xr.Dataset, config: Config, output: str | xr.DataArray = "net_savings") -> pd.DataFrame:
