@@ -401,10 +401,19 @@ def pin(x: Arrays, overrides: dict[str, float]) -> Arrays:
     return {**x, **{name: np.full(np.shape(x[name]), v) for name, v in overrides.items()}}
 
 
-def central_net_savings(config: Config, overrides: dict[str, float] | None = None) -> np.ndarray:
-    """Net savings by year [GBP] in the central case, with some inputs pinned: a fast deterministic run."""
+def central_case(config: Config) -> tuple[Arrays, Arrays]:
+    """The central inputs and the drivers they give: the plan that savings and budgets are measured against."""
     x_central = central_inputs(config)
-    central = evaluate_drivers(config, x_central, None)
+    return x_central, evaluate_drivers(config, x_central, None)
+
+
+def central_net_savings(config: Config, overrides: dict[str, float] | None = None,
+                        case: tuple[Arrays, Arrays] | None = None) -> np.ndarray:
+    """Net savings by year [GBP] in the central case, with some inputs pinned: a fast deterministic run.
+
+    ``case`` is :func:`central_case`'s result, for callers that evaluate many overrides.
+    """
+    x_central, central = case or central_case(config)
     return simulate_block(config, central, x_central, None, None, 0, None, 1, "mc",
                           check_overrides(config, overrides or {}))["net_savings"][0]
 
@@ -454,8 +463,7 @@ def simulate(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"expected a whole number >= 0, got {seed!r}", path="seed")
 
-    x_central = central_inputs(config)
-    central = evaluate_drivers(config, x_central, None)
+    x_central, central = central_case(config)
     check_central_case(config, central)
     overrides = check_overrides(config, overrides or {})
 

@@ -84,9 +84,9 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Cha
 
 def demand_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Chart]:
     """A fan chart per demand measure: as is and with FSP, against the planned (central) trajectory."""
-    from .model import central_inputs, evaluate_drivers
+    from .model import central_case
 
-    central = evaluate_drivers(config, central_inputs(config), None)
+    central = central_case(config)[1]
     years = [str(y) for y in ds.year.values]
     charts = []
     for m in config.demand.values():

@@ -76,9 +76,10 @@ def switching_values(config: Config, names=None, target: float = 0.0) -> pd.Data
     """
     from scipy.optimize import brentq
 
-    from .model import central_net_savings
+    from .model import central_case, central_net_savings
 
-    base = float(central_net_savings(config).sum())
+    case = central_case(config)  # evaluated once, then reused for every trial value
+    base = float(central_net_savings(config, case=case).sum())
     names = [n for n in (names or config.inputs) if config.inputs[n].dist.kind in _CONTINUOUS]
     rows = []
     for name in names:
@@ -86,7 +87,7 @@ def switching_values(config: Config, names=None, target: float = 0.0) -> pd.Data
         lo, hi = _search_range(item)
 
         def gap(v, name=name):
-            return float(central_net_savings(config, {name: v}).sum()) - target
+            return float(central_net_savings(config, {name: v}, case).sum()) - target
 
         g_lo, g_hi = gap(lo), gap(hi)
         value = np.nan
