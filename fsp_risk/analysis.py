@@ -13,8 +13,8 @@ import xarray as xr
 
 #: Lines summarised in summary.csv, in the order a finance reader expects.
 SUMMARY_VARIABLES = (
-    "net_change_to_mtfp", "net_savings", "shortfall", "total_costs", "total_savings", "cashable_savings",
-    "grant_loss", "workforce_cost_pressure", "placement_budget_variance", "placement_cost_avoidance",
+    "net_change_to_mtfp", "net_savings", "net_savings_real", "net_savings_pv", "shortfall", "total_costs",
+    "total_savings", "cashable_savings", "cost_avoidance", "grant_loss", "workforce_cost_pressure", "placement_budget_variance", "placement_cost_avoidance",
     "service_cost_avoidance",
 )
 PERCENTILES = (10, 50, 80, 90)
@@ -27,6 +27,19 @@ def with_total(da: xr.DataArray) -> xr.DataArray:
     """Append a ``total`` over the horizon to the ``year`` dimension."""
     total = da.sum("year").expand_dims(year=["total"])
     return xr.concat([da, total], dim="year")
+
+
+def summary_variable(ds: xr.Dataset, name: str) -> xr.DataArray | None:
+    """A stored variable, or one derived from them; None where the run has neither.
+
+    ``cost_avoidance`` is the part of the savings realised that is not cashable: it lowers future
+    demand on budgets but cannot be taken out of them (negative = saving, as the other savings).
+    """
+    if name == "cost_avoidance" and "total_savings" in ds and "cashable_savings" in ds:
+        da = ds["total_savings"] - ds["cashable_savings"]
+        return da.assign_attrs(long_name="Savings realised as cost avoidance, not cashable (negative = saving)",
+                               units="GBP")
+    return ds[name] if name in ds else None
 
 
 def percentiles_with_se(values: np.ndarray, percentiles=PERCENTILES) -> tuple[np.ndarray, np.ndarray]:
@@ -72,9 +85,10 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
     n = ds.sizes["iteration"]
     rows = []
     for name in SUMMARY_VARIABLES:
-        if name not in ds:
+        da = summary_variable(ds, name)
+        if da is None:
             continue
-        values = with_total(ds[name])
+        values = with_total(da)
         arr = values.values
         pct, pct_se = percentiles_with_se(arr)
         mean = arr.mean(axis=0)
@@ -102,26 +116,40 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
     return table
 
 
+#: Bases of the cumulative table: (variable, label).
+CUMULATIVE_BASES = (("net_savings", "cash"), ("net_savings_real", "real terms"),
+                    ("net_savings_pv", "present value"))
+
+
 def cumulative_table(ds: xr.Dataset) -> pd.DataFrame:
     """Cumulative net savings by the end of each year and the chance of payback by then.
 
     Payback by a year means cumulative net savings (minus the cumulative net change to the MTFP) are
-    zero or more at its end.
+    zero or more at its end. One block of rows per basis: cash, real terms at price-base-year prices,
+    and present value (real, discounted at the run's rate), whose last row is the net present value.
     """
     n = ds.sizes["iteration"]
-    cum = ds["net_savings"].cumsum("year").values
+    rows = []
+    for name, basis in CUMULATIVE_BASES:
+        if name in ds:
+            rows += _cumulative_rows(ds, name, basis, n)
+    table = pd.DataFrame(rows)
+    money = [c for c in table.columns if c not in ("basis", "year", "p_payback", "p_payback_se")]
+    table[money] = table[money].round(2)
+    table[["p_payback", "p_payback_se"]] = table[["p_payback", "p_payback_se"]].round(4)
+    return table
+
+
+def _cumulative_rows(ds: xr.Dataset, name: str, basis: str, n: int) -> list[dict]:
+    cum = ds[name].cumsum("year").values
     pct, pct_se = percentiles_with_se(cum)
     payback = (cum >= 0).mean(axis=0)
     rows = []
     for j, year in enumerate(ds.year.values):
-        row = {"year": str(year), "mean": cum[:, j].mean()}
+        row = {"basis": basis, "year": str(year), "mean": cum[:, j].mean()}
         for i, p in enumerate(PERCENTILES):
             row[f"p{p}"], row[f"p{p}_se"] = pct[i, j], pct_se[i, j]
         row["p_payback"] = payback[j]
         row["p_payback_se"] = float(proportion_se(payback[j], n))
         rows.append(row)
-    table = pd.DataFrame(rows)
-    money = [c for c in table.columns if c not in ("year", "p_payback", "p_payback_se")]
-    table[money] = table[money].round(2)
-    table[["p_payback", "p_payback_se"]] = table[["p_payback", "p_payback_se"]].round(4)
-    return table
+    return rows

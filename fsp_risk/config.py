@@ -190,12 +190,20 @@ class InflationIndex:
     actual: str
 
 
+#: The default discount rate's source: HM Treasury's social time preference rate.
+GREEN_BOOK_RATE_SOURCE = ("HM Treasury, The Green Book (2022), annex A6 (A6.7) and table 8: social time preference "
+                          "rate 3.5% a year, real, for years 0 to 30")
+
+
 @dataclass(frozen=True)
 class PriceBase:
     basis: str
     base_year: str
     deflator: str
     indices: dict[str, InflationIndex]
+    #: Real discount rate for present values [fraction/yr] and where it comes from.
+    discount_rate: float = 0.035
+    discount_source: str = GREEN_BOOK_RATE_SOURCE
 
 
 @dataclass(frozen=True)
@@ -633,8 +641,16 @@ def _programme(node: _Node, years, refs: _Refs) -> Programme:
 
 
 def _price_base(node: _Node, years, refs: _Refs) -> PriceBase:
-    node.mapping(("basis", "base_year", "deflator", "indices"), ("basis", "base_year", "deflator"))
+    node.mapping(("basis", "base_year", "deflator", "indices", "discount_rate"), ("basis", "base_year", "deflator"))
     base = node.data["base_year"]
+    rate, rate_source = 0.035, GREEN_BOOK_RATE_SOURCE
+    if node.has("discount_rate"):
+        dr = node.child("discount_rate").mapping(("value", "source"), ("value", "source"))
+        rate = _number(dr, "value", dr.data["value"])
+        if not -0.1 < rate < 1:
+            raise dr.error(f"expected a real discount rate as a fraction a year, like 0.035 for 3.5%, got {rate:g}",
+                           "value")
+        rate_source = dr.text("source")
     if base not in years:
         raise node.error(f"expected one of the config's years ({years[0]} to {years[-1]}), got {base!r}", "base_year")
     indices = {}
@@ -646,7 +662,8 @@ def _price_base(node: _Node, years, refs: _Refs) -> PriceBase:
             item = idx.child(str(name)).mapping(("planned", "actual"), ("planned", "actual"))
             indices[str(name)] = InflationIndex(refs.get(item, "planned", lo=-0.5, hi=1),
                                                 refs.get(item, "actual", lo=-0.5, hi=1))
-    return PriceBase(node.choice("basis", ("nominal",)), base, refs.get(node, "deflator", lo=-0.5, hi=1), indices)
+    return PriceBase(node.choice("basis", ("nominal",)), base, refs.get(node, "deflator", lo=-0.5, hi=1), indices,
+                     rate, rate_source)
 
 
 def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:

@@ -218,6 +218,7 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
     out["shortfall"] = np.maximum(net, 0.0)
     price_level = mtfp.compound_index(x[config.price_base.deflator], base, n_years)
     out["net_savings_real"] = -net / price_level
+    out["net_savings_pv"] = out["net_savings_real"] * mtfp.discount_factors(config.price_base.discount_rate, base, n_years)
     return out
 
 
@@ -252,14 +253,17 @@ def _standalone_risks(config: Config, x: Arrays, x_res: Arrays, seed: int, block
 
 
 def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None, z, seed: int, block: int | None,
-                   size: int, sampler: str, overrides: dict[str, float] | None = None) -> Arrays:
+                   size: int, sampler: str, overrides: dict[str, float] | None = None,
+                   main_only: bool = False) -> Arrays:
     """All outputs for one block of iterations.
 
     ``x`` are the sampled inputs and ``u`` their uniforms (None in the deterministic case). With a risk
     register, the main result is *after* mitigation: mitigations that replace an input redraw it from
     the replacement's distribution on the same uniforms. A risk linked to model inputs is costed as the
     net change with its inputs as sampled minus with them switched off, on the same random numbers.
-    ``overrides`` pin inputs in every iteration, after any mitigation has redrawn them.
+    ``overrides`` pin inputs in every iteration, after any mitigation has redrawn them. ``main_only``
+    skips the inherent (unmitigated) result and the per-risk impacts: one model evaluation, not
+    2 + 2 per linked risk, for what-if runs that need only the net change.
     """
     reg = config.risk_register
     n_years = len(config.years)
@@ -290,6 +294,8 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
 
     d, out = run(x_res, lines_res)
     out = {**d, **out}
+    if main_only:
+        return out
     net_inh = run(x, lines_inh)[1]["net_change_to_mtfp"]
     out["net_change_inherent"] = net_inh
     per_risk = []
@@ -317,6 +323,7 @@ _VARIABLES = {
     "net_change_to_mtfp": ("Net change to the MTFP (positive = pressure)", "GBP"),
     "net_savings": ("Net savings against the MTFP (= minus net change)", "GBP"),
     "net_savings_real": ("Net savings in real terms at price-base-year prices", "GBP"),
+    "net_savings_pv": ("Present value of net savings: real terms discounted to the price base year", "GBP"),
     "shortfall": ("Shortfall against the MTFP target (positive part of the net change)", "GBP"),
     "total_costs": ("Gross programme costs, including workforce variance", "GBP"),
     "total_savings": ("Savings realised, cashable and cost avoidance (negative = saving)", "GBP"),
@@ -346,7 +353,7 @@ def _output_keys(config: Config) -> list[str]:
     keys += [k for k in ("service_cost_avoidance",) if config.service is not None]
     keys += ["workforce_cost"] if config.workforce else []
     keys += ["workforce_cost_pressure", "grant_loss", "total_costs", "total_savings", "cashable_savings",
-             "net_change_to_mtfp", "net_savings", "net_savings_real", "shortfall"]
+             "net_change_to_mtfp", "net_savings", "net_savings_real", "net_savings_pv", "shortfall"]
     return keys
 
 
@@ -361,6 +368,19 @@ def _versions() -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- simulate
+def block_inputs(config: Config, seed: int, block: int, size: int, sampler: str,
+                 placement_spread: bool = True) -> tuple[Arrays, Arrays, list[np.ndarray] | None]:
+    """Uniforms, input values and placement cost scores of one block: everything random in it.
+
+    ``placement_spread`` False takes each child-year at its expected cost (no spread between children).
+    """
+    n_years = len(config.years)
+    u = {name: input_uniforms(item, seed, [(block, size)], n_years, sampler) for name, item in config.inputs.items()}
+    x = {name: config.inputs[name].dist.ppf(uu) for name, uu in u.items()}
+    z = placement_scores(config, seed, block, size, sampler) if placement_spread else None
+    return x, u, z
+
+
 def check_central_case(config: Config, central: Arrays) -> None:
     """Refuse planned savings that the central case gives nothing to scale from."""
     for s in config.savings:
@@ -490,15 +510,31 @@ def simulate(
         if b is None:
             x, u, z = x_central, None, None
         else:
-            u = {name: input_uniforms(item, seed, [(b, size)], n_years, sampler) for name, item in config.inputs.items()}
-            x = {name: config.inputs[name].dist.ppf(uu) for name, uu in u.items()}
-            z = placement_scores(config, seed, b, size, sampler)
+            x, u, z = block_inputs(config, seed, b, size, sampler)
         block_out = simulate_block(config, central, x, u, z, seed, b, size, sampler, overrides)
         for k, arr in results.items():
             arr[pos : pos + size] = block_out["staff_cost" if k == "workforce_cost" else k]
         if progress is not None:
             progress(pos + size, total)
     return _to_dataset(config, results, lines, total, seed, sampler, deterministic)
+
+
+def net_change_totals(config: Config, iterations: int, seed: int, sampler: str,
+                      overrides: dict[str, float] | None = None, placement_spread: bool = True) -> np.ndarray:
+    """Net change to the MTFP after mitigation, summed over the horizon, per iteration [GBP, shape (n,)].
+
+    The fast path for what-if runs (grouped tornado, switching values at P50, run comparisons): the
+    same random numbers as :func:`simulate` with the same seed, sampler and iterations (common random
+    numbers), but only the main result, without building a Dataset.
+    """
+    x_central, central = central_case(config)
+    overrides = check_overrides(config, overrides or {})
+    parts = []
+    for b, size in enumerate(block_sizes(iterations)):
+        x, u, z = block_inputs(config, seed, b, size, sampler, placement_spread)
+        out = simulate_block(config, central, x, u, z, seed, b, size, sampler, overrides, main_only=True)
+        parts.append(out["net_change_to_mtfp"].sum(axis=1))
+    return np.concatenate(parts)
 
 
 def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> xr.Dataset:
@@ -557,6 +593,8 @@ def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> 
         "deterministic": int(deterministic),
         "block_size": BLOCK,
         "price_base_year": config.price_base.base_year,
+        "discount_rate": config.price_base.discount_rate,
+        "discount_rate_source": config.price_base.discount_source,
         "sign_convention": "savings negative; net_change_to_mtfp positive = pressure",
         **{f"version_{k.replace('-', '_')}": v for k, v in versions.items()},
     }

@@ -28,6 +28,14 @@ def inflation_surprise(planned, actual, base_index: int, n_years: int):
     return compound_index(actual, base_index, n_years) / compound_index(planned, base_index, n_years)
 
 
+def discount_factors(rate: float, base_index: int, n_years: int) -> np.ndarray:
+    """Green Book discount factors ``1 / (1 + rate) ** t``, t years after the base year [ratio, (years,)].
+
+    The base year is year 0 (factor 1); discounting applies to real-terms values.
+    """
+    return (1.0 + rate) ** -(np.arange(n_years) - base_index)
+
+
 def realised_saving(planned, driver, driver_central):
     """A planned saving scaled by how much of the central case's driver is achieved [£/yr].
 

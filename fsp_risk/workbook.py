@@ -42,7 +42,19 @@ def assumption_book(config: Config, today: dt.date | None = None) -> pd.DataFram
 
 def headline(ds, summary: pd.DataFrame) -> pd.DataFrame:
     """The figures a reader asks for first, as label and value."""
-    row = summary.set_index(["variable", "year"]).loc[("net_change_to_mtfp", "total")]
+    table = summary.set_index(["variable", "year"])
+    row = table.loc[("net_change_to_mtfp", "total")]
+    extra = []
+    if ("net_savings_pv", "total") in table.index:
+        rate = ds.attrs.get("discount_rate", 0.035)
+        extra += [(f"P50 net savings in real terms at {ds.attrs['price_base_year']} prices",
+                   table.loc[("net_savings_real", "total"), "p50"]),
+                  (f"P50 net present value of net savings at {rate:.1%} real",
+                   table.loc[("net_savings_pv", "total"), "p50"])]
+    for name, label in (("cashable_savings", "Mean cashable savings (negative = saving)"),
+                        ("cost_avoidance", "Mean cost avoidance, not cashable (negative = saving)")):
+        if (name, "total") in table.index:
+            extra.append((label, table.loc[(name, "total"), "mean"]))
     return pd.DataFrame([
         ("Horizon", f"{ds.year.values[0]} to {ds.year.values[-1]}"),
         ("Iterations", ds.attrs["iterations"]),
@@ -53,6 +65,7 @@ def headline(ds, summary: pd.DataFrame) -> pd.DataFrame:
         ("P80 net change to the MTFP", row["p80"]),
         ("Expected shortfall", row["expected_shortfall"]),
         ("Contingency to cover the shortfall at P80", row["contingency_p80"]),
+        *extra,
     ], columns=["measure", "value"])
 
 
@@ -97,5 +110,5 @@ def write_workbook(path: Path, ds, config: Config, tables: dict[str, pd.DataFram
             cell = ws.cell(row=r, column=2)
             if label.startswith("Chance"):
                 cell.number_format = PERCENT_FORMAT
-            elif label.startswith(("Mean", "P50", "P80", "Expected", "Contingency")):
+            elif label.startswith(("Mean", "P50", "P80", "Expected", "Contingency")) and "Iterations" not in label:
                 cell.number_format = MONEY_FORMAT

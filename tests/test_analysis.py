@@ -30,7 +30,8 @@ def test_summary_agrees_with_numpy(run_2019):
 
 
 def test_cumulative_and_payback_agree_with_numpy(run_2019):
-    table = cumulative_table(run_2019).set_index("year")
+    table = cumulative_table(run_2019)
+    table = table[table["basis"] == "cash"].set_index("year")
     cum = run_2019["net_savings"].cumsum("year")
     for year in ("2019/20", "2023/24", "2025/26"):
         values = cum.sel(year=year).values
@@ -53,3 +54,35 @@ def test_percentile_standard_errors_match_the_spread_across_seeds():
     theory = np.sqrt(0.8 * 0.2 / 4_000) / stats.norm.pdf(stats.norm.ppf(0.8))
     assert np.std(estimates) == pytest.approx(theory, rel=0.15)
     assert np.mean(ses) == pytest.approx(theory, rel=0.1)
+
+
+def test_present_value_is_real_terms_discounted_at_the_green_book_rate(config_2019):
+    # Central case: deflator 2% a year fixed, base year 2019/20, rate 3.5%: closed form per year.
+    ds = fsp_risk.simulate(config_2019, deterministic=True)
+    k = np.arange(ds.sizes["year"])
+    expected = ds["net_savings"].values[0] / 1.02**k / 1.035**k
+    np.testing.assert_allclose(ds["net_savings_pv"].values[0], expected, rtol=1e-12)
+    assert ds.attrs["discount_rate"] == 0.035
+    table = cumulative_table(ds)
+    npv = table[(table["basis"] == "present value")].iloc[-1]
+    assert npv["p50"] == pytest.approx(expected.sum(), abs=0.01)
+
+
+def test_discount_rate_is_configurable(config_2019):
+    text = config_2019.text.replace("  discount_rate:\n    value: 0.035\n", "  discount_rate:\n    value: 0.015\n", 1)
+    assert text != config_2019.text
+    config = fsp_risk.parse_config(text)
+    assert config.price_base.discount_rate == 0.015
+    ds = fsp_risk.simulate(config, deterministic=True)
+    k = np.arange(ds.sizes["year"])
+    np.testing.assert_allclose(ds["net_savings_pv"].values[0], ds["net_savings_real"].values[0] / 1.015**k)
+
+
+def test_cost_avoidance_is_the_savings_that_are_not_cashable(config_2024):
+    ds = fsp_risk.simulate(config_2024, iterations=2_000, seed=4)
+    table = summary_table(ds).set_index(["variable", "year"])
+    non_cashable = (ds["total_savings"] - ds["cashable_savings"]).sum("year").values
+    assert table.loc[("cost_avoidance", "total"), "mean"] == pytest.approx(non_cashable.mean(), abs=0.01)
+    # 2024 banks no placement savings (paper 000 para 34): all of it is cost avoidance.
+    assert table.loc[("cashable_savings", "total"), "mean"] == 0
+    assert table.loc[("cost_avoidance", "total"), "mean"] < 0

@@ -28,6 +28,10 @@ def mutated(change):
 
 
 CASES = [
+    ("discount rate as a percentage", lambda d: d["price_base"]["discount_rate"].update(value=3.5),
+     "price_base.discount_rate.value: expected a real discount rate as a fraction a year, like 0.035 for 3.5%, got 3.5"),
+    ("discount rate without source", lambda d: d["price_base"]["discount_rate"].pop("source"),
+     "price_base.discount_rate.source: required field is missing"),
     ("missing field", lambda d: d.pop("mtfp"), "mtfp: required field is missing"),
     ("missing input field", lambda d: d["inputs"]["ramp_months"].pop("source"), "inputs.ramp_months.source: required field is missing"),
     ("unknown field with hint", lambda d: d.__setitem__("savngs", {}), "savngs: unknown field (expected one of"),
