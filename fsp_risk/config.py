@@ -303,6 +303,8 @@ class Config:
     risk_register: RiskRegister | None = None
     #: Common drivers (name -> what it stands for) that correlate the inputs and risks loading on them.
     common_drivers: dict[str, str] = field(default_factory=dict)
+    #: Input name -> the model section that first uses it ("demand", "workforce", "funding", ...).
+    input_groups: dict[str, str] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -457,19 +459,29 @@ def parse_config(text: str, file: str = "<config>") -> Config:
     inputs = _inputs(root.child("inputs"), years, drivers)
     refs = _Refs(inputs, file)
 
+    refs.section = "programme"
     programme = _programme(root.child("programme"), years, refs)
+    refs.section = "inflation"
     price_base = _price_base(root.child("price_base"), years, refs)
+    refs.section = "demand"
     demand = _demand(root.child("demand"), years, refs)
+    refs.section = "placements"
     placements = _placements(root.child("placements"), demand, refs) if root.has("placements") else None
+    refs.section = "social work teams"
     service = _service(root.child("service"), demand, refs) if root.has("service") else None
+    refs.section = "workforce"
     workforce, weakening = _workforce(root.child("workforce"), refs) if root.has("workforce") else ((), None)
+    refs.section = "costs"
     costs = _costs(root.child("costs"), years, price_base, refs) if root.has("costs") else ()
+    refs.section = "savings"
     savings = (
         _savings(root.child("savings"), years, demand, placements, service, refs) if root.has("savings") else ()
     )
+    refs.section = "funding"
     funding = _funding(root.child("funding"), years, refs) if root.has("funding") else ()
     mtfp = _mtfp(root.child("mtfp"), years)
     run = _run(root.child("run")) if root.has("run") else RunDefaults(100_000, 12345, "mc")
+    refs.section = "risk register"
     register = _risk_register(root.child("risk_register"), years, refs, drivers) if root.has("risk_register") else None
     papers = root.data.get("papers") or []
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
@@ -481,6 +493,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         price_base=price_base, demand=demand, placements=placements, service=service, workforce=workforce,
         weakening=weakening, costs=costs, savings=savings, funding=funding, mtfp=mtfp, run=run,
         papers=tuple(papers), risk_register=register, common_drivers=drivers,
+        input_groups={name: refs.groups.get(name, "risk register") for name in inputs},
     )
 
 
@@ -554,6 +567,8 @@ class _Refs:
 
     def __init__(self, inputs: dict[str, Input], file: str):
         self.inputs, self.file, self.used = inputs, file, set()
+        #: The model section being read, and the first section that used each input (its group).
+        self.section, self.groups = "", {}
 
     def get(self, node: _Node, key: str, *, lo: float | None = None, hi: float | None = None,
             scalar: bool = False, required: bool = True) -> str | None:
@@ -574,6 +589,7 @@ class _Refs:
         if scalar and item.per_year:
             raise node.error(f"input {name!r} is per_year, but this field takes one value per iteration", key)
         self.used.add(name)
+        self.groups.setdefault(name, self.section)
         return name
 
     def check_all_used(self) -> None:

@@ -224,6 +224,38 @@ def tornado(table: pd.DataFrame, title: str, caption: str, top: int = 10):
     return fig
 
 
+def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12):
+    """Horizontal bars of what each driver group or risk adds to the P80 of total net change [GBP].
+
+    Groups whose uncertainty raises the P80 pressure are dark blue and solid; those that lower it
+    (their central value is a bad case) orange and hatched, so the direction reads in greyscale too.
+    """
+    t = table.head(top).iloc[::-1]
+    values = t["adds_to_p80"].to_numpy(float)
+    scale, unit = money_scale(values)
+    fig, ax = plt.subplots(figsize=(7.6, 0.55 * len(t) + 1.9))
+    bars = ax.barh(np.arange(len(t)), values, color=[DARK_BLUE if v >= 0 else ORANGE for v in values],
+                   edgecolor="black", linewidth=0.6)
+    for bar, v in zip(bars, values):
+        bar.set_hatch("" if v >= 0 else "///")
+    for k, v in enumerate(values):
+        # Every label to the right of its bar's outer end or of zero, clear of the category labels.
+        ax.annotate(format_money(v), (max(v, 0.0), k), xytext=(4, 0), textcoords="offset points",
+                    ha="left", va="center", fontsize=9, color=GREY_TEXT)
+    ax.set_yticks(np.arange(len(t)), [textwrap.fill(g, 40) for g in t["group"]], fontsize=8.5)
+    ax.axvline(0, color="black", linewidth=0.8)
+    lim = max(float(np.abs(values).max()), 1.0)
+    low = min(float(values.min()) * 1.15, -lim * 0.05) if (values < 0).any() else -lim * 0.03
+    ax.set_xlim(low, max(float(values.max()), 0.0) + lim * 0.18)
+    _money_axis(ax, scale, unit, axis="x")
+    ax.set_xlabel(f"Added to the P80 of total net change to the MTFP ({unit}; positive raises the pressure)")
+    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.text(0.01, -0.02, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig
+
+
 def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], plan: np.ndarray, measure: str,
                title: str, caption: str):
     """A demand measure as is and with FSP (median and P10-P90 band each) against the planned trajectory.

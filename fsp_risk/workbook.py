@@ -20,8 +20,8 @@ PERCENT_FORMAT = "0.0%"
 #: table is £ unless listed as plain.
 PROBABILITY_COLUMNS = {"p_target_met", "p_target_met_se", "p_payback", "p_payback_se", "p_occurs",
                        "p_occurs_residual", "share_of_shortfall_iterations", "share_of_variance", "change_from_central"}
-PLAIN_COLUMNS = {"rank_correlation", "central", "switching_value", "range_low", "range_high",
-                 "simulated_impact_score", "residual_impact_score", "stated_impact_score", "value"}
+PLAIN_COLUMNS = {"rank_correlation", "central", "switching_value", "switching_value_p50", "range_low", "range_high",
+                 "simulated_impact_score", "residual_impact_score", "stated_impact_score", "value", "iterations"}
 
 
 def assumption_book(config: Config, today: dt.date | None = None) -> pd.DataFrame:
@@ -97,7 +97,8 @@ def write_workbook(path: Path, ds, config: Config, tables: dict[str, pd.DataFram
     sheets = [("Headline", headline(ds, tables["summary"]), False),
               ("By year", tables["summary"], True), ("Cumulative", tables["cumulative"], True)]
     for name, title in (("risk_register", "Risk register"), ("risk_portfolio", "Risk portfolio"),
-                        ("sensitivity", "Sensitivity"), ("switching_values", "Switching values")):
+                        ("sensitivity", "Sensitivity"), ("grouped_sensitivity", "Grouped sensitivity"),
+                        ("switching_values", "Switching values")):
         if name in tables:
             sheets.append((title, tables[name], name != "sensitivity"))
     sheets.append(("Assumption book", assumption_book(config), False))

@@ -13,8 +13,8 @@ def test_findings_cover_every_chart(tmp_path):
     folder = next(tmp_path.iterdir())
     findings = (folder / "findings.md").read_text()
     charts = sorted(p.stem for p in (folder / "charts").glob("*.png"))
-    assert charts == ["demand_lac", "net_savings_fan", "net_savings_histogram", "net_savings_s_curve", "risk_heat_map",
-                      "tornado"]
+    assert charts == ["demand_lac", "grouped_tornado", "net_savings_fan", "net_savings_histogram", "net_savings_s_curve",
+                      "risk_heat_map", "tornado"]
     assert (folder / "sensitivity.csv").is_file()
     for name in charts:
         assert (folder / "charts" / f"{name}.svg").is_file()
@@ -56,6 +56,51 @@ def test_switching_value_put_back_gives_zero_net_savings(config_2024):
     assert abs(float(ds["net_savings"].sum())) < 1.0  # within £1 of zero over the horizon
     # Pay awards within their range never close the central case's pressure: no switching value.
     assert np.isnan(table.loc["pay_award", "switching_value"])
+
+
+def test_p50_switching_value_put_back_puts_the_median_on_the_target(config_2024):
+    import numpy as np
+
+    import fsp_risk
+    from fsp_risk.sensitivity import p50_switching_values
+
+    found = p50_switching_values(config_2024, ["entry_reduction", "pay_award"], seed=5, sampler="mc", iterations=8_192)
+    value = found["entry_reduction"]
+    central = config_2024.inputs["entry_reduction"].dist.central
+    assert central < value < 0.2  # the median outcome is a pressure, so a larger reduction is needed
+    ds = fsp_risk.simulate(config_2024, iterations=8_192, seed=5, overrides={"entry_reduction": value})
+    total = ds["net_change_to_mtfp"].sum("year").values
+    # Within £1k of the target at the median (a P50 over 8,192 draws moves in steps), and the target
+    # met in half of the outcomes.
+    assert abs(np.percentile(total, 50)) < 1_000
+    assert (total <= 0).mean() == pytest.approx(0.5, abs=0.002)
+    assert np.isnan(found["pay_award"])  # no pay award in range puts the median on the target
+
+
+def test_grouped_tornado_holds_each_group_on_common_random_numbers(config_2024):
+    import numpy as np
+
+    import fsp_risk
+    from fsp_risk.model import net_change_totals
+    from fsp_risk.sensitivity import grouped_tornado
+
+    ds = fsp_risk.simulate(config_2024, iterations=5_000, seed=9)
+    total = ds["net_change_to_mtfp"].sum("year").values
+    # The fast what-if path draws exactly the run's random numbers.
+    np.testing.assert_array_equal(net_change_totals(config_2024, 5_000, 9, "mc"), total)
+    table = grouped_tornado(ds, config_2024).set_index("group")
+    demand = [n for n, g in config_2024.input_groups.items() if g == "demand"]
+    held = fsp_risk.simulate(config_2024, iterations=5_000, seed=9,
+                             overrides={n: config_2024.inputs[n].dist.central for n in demand})
+    p80_held = np.percentile(held["net_change_to_mtfp"].sum("year").values, 80)
+    assert table.loc["Demand", "adds_to_p80"] == pytest.approx(np.percentile(total, 80) - p80_held, abs=0.01)
+    assert table.loc["Demand", "adds_to_p80"] > 0  # demand uncertainty widens the pressure's upper tail
+    # Every register risk has a bar; every uncertain model input sits in one driver group.
+    assert {f"Risk {r.id}" for r in config_2024.risk_register.risks} <= {g.split(":")[0] for g in table.index}
+    in_groups = {n for names in table.loc[table["kind"] == "driver group", "inputs_held"] for n in names.split(", ")}
+    uncertain = {n for n, g in config_2024.input_groups.items()
+                 if g != "risk register" and config_2024.inputs[n].dist.kind != "fixed"}
+    assert in_groups == uncertain
 
 
 def test_overrides_pin_inputs_and_are_validated(config_2024):
@@ -101,7 +146,7 @@ def test_workbook_sheets_formats_and_frozen_headers(tmp_path):
     assert cli.main(["run", "--iterations", "3000", "--out", str(tmp_path)]) == 0
     wb = openpyxl.load_workbook(next(tmp_path.iterdir()) / "summary.xlsx")
     assert wb.sheetnames == ["Headline", "By year", "Cumulative", "Risk register", "Risk portfolio", "Sensitivity",
-                             "Switching values", "Assumption book"]
+                             "Grouped sensitivity", "Switching values", "Assumption book"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
         assert all(cell.font.bold for cell in ws[1] if cell.value is not None), ws.title
@@ -127,7 +172,7 @@ def test_html_report_is_self_contained_and_accessible(tmp_path):
     assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:|//)", page)  # nothing fetched from outside
     assert not re.search(r"<link|<script", page)
     images = re.findall(r"<img ([^>]*)>", page)
-    assert len(images) == 6
+    assert len(images) == 7
     for attrs in images:
         assert "src='data:image/png;base64," in attrs
         alt = re.search(r"alt='([^']*)'", attrs).group(1)
