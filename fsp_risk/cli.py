@@ -1,4 +1,4 @@
-"""Command line: ``fsp-risk run [CONFIG] [--iterations N] [--seed S] [--sampler mc|lhs] [--deterministic] [--out DIR]``."""
+"""Command line: ``fsp-risk run [CONFIG] [--iterations N] [--seed S] [--sampler mc|lhs] [--deterministic] [--out DIR] [--actuals FILE.csv]``."""
 from __future__ import annotations
 
 import argparse
@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sampler", choices=SAMPLERS, help="mc (plain Monte Carlo) or lhs (Latin hypercube)")
     run.add_argument("--deterministic", action="store_true", help="one run with every input at its central value")
     run.add_argument("--out", default="outputs", help="folder for run folders (default: outputs)")
+    run.add_argument("--actuals", metavar="FILE.csv",
+                     help="actual outcomes (columns year, measure, value) to backtest against the forecast")
     report = sub.add_parser("report", help="rebuild a run folder's tables, charts and report from its results.nc")
     report.add_argument("run_dir", help="a run folder written by 'fsp-risk run'")
     return parser
@@ -88,8 +90,17 @@ def run_command(args) -> int:
     from .runs import write_run
 
     config = load_config(args.config)
+    actuals_text = None
+    if args.actuals:
+        from .actuals import parse_actuals, read_actuals
+
+        actuals_text = read_actuals(args.actuals)
+        parse_actuals(actuals_text, config, file=args.actuals)  # refuse a bad file before simulating
     ds = simulate(config, iterations=args.iterations, seed=args.seed, sampler=args.sampler,
                   deterministic=args.deterministic, progress=ProgressBar())
+    if actuals_text is not None:
+        # Kept with the results, so that 'fsp-risk report' rebuilds the backtest too.
+        ds.attrs.update(actuals_csv=actuals_text, actuals_file=str(args.actuals))
     folder = write_run(ds, args.out, config.name, config)
     print("\n".join(_headline(ds)))
     if config.risk_register is not None:

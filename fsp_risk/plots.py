@@ -138,11 +138,20 @@ def _tidy(ax) -> None:
 
 
 # --------------------------------------------------------------------------- net savings charts
-def fan_chart(years, pct: dict[int, np.ndarray], p_met: np.ndarray, title: str, caption: str):
+def _actuals(ax, actual) -> None:
+    """Actual outcomes as black diamonds in the legend as "Actual" (``actual``: {year position: value})."""
+    if not actual:
+        return
+    xs, ys = zip(*sorted(actual.items()))
+    ax.plot(xs, ys, "D", color="black", markersize=7, markeredgecolor="white", zorder=5, label="Actual")
+
+
+def fan_chart(years, pct: dict[int, np.ndarray], p_met: np.ndarray, title: str, caption: str, actual=None):
     """Net savings by year: P10-P90 and P25-P75 bands, the median, and the MTFP target (zero).
 
     ``pct`` maps 10, 25, 50, 75, 90 to arrays over ``years`` [GBP]; ``p_met`` is the chance each year's
-    target is met. Net savings of zero or more meet the target.
+    target is met. Net savings of zero or more meet the target. ``actual`` maps year positions to
+    actual net savings, drawn as diamonds (a backtest).
     """
     x = np.arange(len(years))
     scale, unit = money_scale(np.concatenate([pct[10], pct[90]]))
@@ -151,6 +160,7 @@ def fan_chart(years, pct: dict[int, np.ndarray], p_met: np.ndarray, title: str, 
     ax.fill_between(x, pct[25], pct[75], color=SEQUENTIAL[1], alpha=0.65, linewidth=0, label="25th to 75th percentile")
     ax.plot(x, pct[50], color=DARK_BLUE, linewidth=2.4, marker="o", label="Median")
     ax.axhline(0, color=ORANGE, linewidth=2, linestyle="--", label="MTFP target (net savings of zero)")
+    _actuals(ax, actual)
     for xi, p in zip(x, p_met):
         ax.annotate(f"{p:.0%}", (xi, pct[90][xi]), xytext=(0, 6), textcoords="offset points", ha="center",
                     fontsize=9, color=GREY_TEXT)
@@ -257,11 +267,12 @@ def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12
 
 
 def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], plan: np.ndarray, measure: str,
-               title: str, caption: str):
+               title: str, caption: str, actual=None):
     """A demand measure as is and with FSP (median and P10-P90 band each) against the planned trajectory.
 
     ``as_is`` and ``fsp`` map 10, 50 and 90 to arrays over ``years`` [children at 31 March]; ``plan``
-    is the central case's with-FSP trajectory, the one the budget is built on.
+    is the central case's with-FSP trajectory, the one the budget is built on. ``actual`` maps year
+    positions to actual counts, drawn as diamonds (a backtest).
     """
     x = np.arange(len(years))
     fig, ax = plt.subplots(figsize=(7.6, 4.8))
@@ -272,6 +283,7 @@ def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], 
                     label="With FSP: 10th to 90th percentile")
     ax.plot(x, fsp[50], color=DARK_BLUE, linewidth=2.4, marker="o", label="With FSP: median")
     ax.plot(x, plan, color="black", linewidth=1.4, linestyle=":", label="Planned trajectory (central case)")
+    _actuals(ax, actual)
     ax.set_xticks(x, list(years))
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     ax.set_ylabel(f"{measure} at 31 March")

@@ -39,8 +39,32 @@ def _period(ds: xr.Dataset) -> str:
     return f"{ds.year.values[0]} to {ds.year.values[-1]}"
 
 
-def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Chart]:
-    """Fan chart of net savings by year and S-curve of total net savings (PNG and SVG in ``folder``)."""
+def _actual_points(backtest: "pd.DataFrame | None", measure: str, years: list[str], sign: float = 1.0) -> dict:
+    """{year position: actual} of one measure from a backtest table (empty without one)."""
+    if backtest is None:
+        return {}
+    rows = backtest[backtest["measure"] == measure]
+    return {years.index(y): sign * v for y, v in zip(rows["year"], rows["actual"])}
+
+
+def _backtest_alt(backtest: "pd.DataFrame | None", measures: tuple[str, ...]) -> str:
+    if backtest is None:
+        return ""
+    rows = backtest[backtest["measure"].isin(measures)]
+    if rows.empty:
+        return ""
+    from .actuals import ordinal
+
+    parts = [f"{r.year} actual {r.actual:,.0f} at the {ordinal(int(round(r.percentile)))} percentile"
+             for r in rows.itertuples()]
+    return " Actuals: " + "; ".join(parts) + "."
+
+
+def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: "pd.DataFrame | None" = None) -> list[Chart]:
+    """Fan chart of net savings by year and S-curve of total net savings (PNG and SVG in ``folder``).
+
+    With a ``backtest`` table, actual net savings (or minus the actual net change) appear on the fan chart.
+    """
     years = [str(y) for y in ds.year.values]
     net_savings = ds["net_savings"].values
     pct = dict(zip((10, 25, 50, 75, 90), np.percentile(net_savings, [10, 25, 50, 75, 90], axis=0)))
@@ -53,11 +77,16 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Cha
     fan_title = f"A {p_met:.0%} chance the {years[0]}–{years[-1]} MTFP target is met"
     fan_caption = (f"Net savings against the MTFP{after} by financial year (minus the net change to the MTFP; "
                    f"zero or more meets the target), cash terms. {_source(ds, config)}")
-    plots.save_figure(plots.fan_chart(years, pct, p_met_year, fan_title, fan_caption), folder, "net_savings_fan")
+    actual = {**_actual_points(backtest, "net_savings", years),
+              **_actual_points(backtest, "net_change_to_mtfp", years, sign=-1.0)}
+    if actual:
+        fan_caption = fan_caption.replace(" Source:", " Diamonds: actual outturn (a backtest). Source:", 1)
+    plots.save_figure(plots.fan_chart(years, pct, p_met_year, fan_title, fan_caption, actual), folder, "net_savings_fan")
     lo, hi = int(np.argmin(p_met_year)), int(np.argmax(p_met_year))
     fan_alt = (f"Fan chart of net savings against the MTFP by year, {period}: the median total is "
                f"{format_money(float(np.median(total)))}; the chance a year's target is met ranges from "
-               f"{p_met_year[lo]:.0%} in {years[lo]} to {p_met_year[hi]:.0%} in {years[hi]}.")
+               f"{p_met_year[lo]:.0%} in {years[lo]} to {p_met_year[hi]:.0%} in {years[hi]}."
+               + _backtest_alt(backtest, ("net_savings", "net_change_to_mtfp")))
 
     p50, p20 = np.percentile(total, [50, 20])
     if p20 >= 0:
@@ -82,8 +111,11 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Cha
             Chart("net_savings_histogram", h_title, h_alt)]
 
 
-def demand_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Chart]:
-    """A fan chart per demand measure: as is and with FSP, against the planned (central) trajectory."""
+def demand_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: "pd.DataFrame | None" = None) -> list[Chart]:
+    """A fan chart per demand measure: as is and with FSP, against the planned (central) trajectory.
+
+    With a ``backtest`` table, the measure's actual counts appear as diamonds.
+    """
     from .model import central_case
 
     central = central_case(config)[1]
@@ -101,10 +133,13 @@ def demand_charts(ds: xr.Dataset, config: Config, folder: Path) -> list[Chart]:
         caption = (f"{m.title} at 31 March at the end of each financial year, as is and with FSP (median and 10th to "
                    f"90th percentiles), and the planned trajectory of the central case. {_source(ds, config)}")
         name = f"demand_{m.name}"
-        plots.save_figure(plots.demand_fan(years, as_is, fsp, plan, m.title, title, caption), folder, name)
+        actual = _actual_points(backtest, m.name, years)
+        if actual:
+            caption = caption.replace(" Source:", " Diamonds: actual counts (a backtest). Source:", 1)
+        plots.save_figure(plots.demand_fan(years, as_is, fsp, plan, m.title, title, caption, actual), folder, name)
         alt = (f"Fan chart of {measure}, {_period(ds)}: by 31 March {march} the median is "
                f"{as_is[50][-1]:,.0f} as is and {fsp[50][-1]:,.0f} with FSP ({fsp[10][-1]:,.0f} to {fsp[90][-1]:,.0f}), "
-               f"against a planned {plan[-1]:,.0f}.")
+               f"against a planned {plan[-1]:,.0f}." + _backtest_alt(backtest, (m.name,)))
         charts.append(Chart(name, title, alt))
     return charts
 
@@ -181,7 +216,55 @@ def risk_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Cha
     return [Chart("risk_heat_map", title, alt)], sentence, {"risk_register": table, "risk_portfolio": portfolio}
 
 
-def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: str | None) -> str:
+def money_over_time_table(summary: "pd.DataFrame") -> "pd.DataFrame":
+    """Per year and in total: cashable savings and cost avoidance (means), net savings P50 in cash, real
+    terms and present value; the total's present value is the net present value."""
+    import pandas as pd
+
+    table = summary.set_index(["variable", "year"])
+    columns = {("cashable_savings", "mean"): "Cashable savings (mean)",
+               ("cost_avoidance", "mean"): "Cost avoidance (mean)",
+               ("net_savings", "p50"): "Net savings, cash (P50)",
+               ("net_savings_real", "p50"): "Net savings, real (P50)",
+               ("net_savings_pv", "p50"): "Present value (P50)"}
+    years = list(dict.fromkeys(summary["year"]))
+    rows = []
+    for year in years:
+        row = {"Year": year}
+        for (var, stat), label in columns.items():
+            if (var, year) in table.index:
+                # Savings are negative in the tables; shown here as positive amounts saved.
+                sign = -1.0 if var in ("cashable_savings", "cost_avoidance") else 1.0
+                row[label] = sign * table.loc[(var, year), stat]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def money_over_time_sentence(ds: xr.Dataset, tables: dict) -> str:
+    """Real terms, net present value and the cashable share, in one quotable sentence."""
+    table = tables["summary"].set_index(["variable", "year"])
+    real = table.loc[("net_savings_real", "total")]
+    npv = table.loc[("net_savings_pv", "total")]
+    rate = float(ds.attrs.get("discount_rate", 0.035))
+    text = (f"In real terms at {ds.attrs['price_base_year']} prices the median net savings over {_period(ds)} are "
+            f"{format_money(real['p50'])}; discounted at {rate:.1%} a year (HM Treasury Green Book) the median net "
+            f"present value is {format_money(npv['p50'])} (P10 {format_money(npv['p10'])}, P90 {format_money(npv['p90'])}).")
+    if ("cost_avoidance", "total") in table.index:
+        cashable = -table.loc[("cashable_savings", "total"), "mean"]
+        avoided = -table.loc[("cost_avoidance", "total"), "mean"]
+        if avoided == 0:
+            text += f" All {format_money(cashable)} of savings realised (on average) are cashable."
+        elif cashable == 0:
+            text += (f" None of the savings realised is cashable: all {format_money(avoided)} (on average) is cost "
+                     "avoidance, spending that would otherwise have grown, not money taken from budgets.")
+        else:
+            text += (f" Of the savings realised, {format_money(cashable)} on average is cashable (taken from budgets) "
+                     f"and {format_money(avoided)} is cost avoidance (spending that would otherwise have grown).")
+    return text
+
+
+def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: str | None,
+                  extra: list[str] = ()) -> str:
     """``findings.md``: a paragraph a cabinet paper can quote, the headline figures, alt text per chart."""
     net = ds["net_change_to_mtfp"]
     total = net.sum("year").values
@@ -205,6 +288,8 @@ def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: 
     lines = [f"# Findings: {config.title}", "", paragraph, ""]
     if reserve:
         lines += [reserve, ""]
+    for sentence in extra:
+        lines += [sentence, ""]
     lines += [
         "## Headline figures",
         "",
@@ -231,7 +316,8 @@ def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: 
     return "\n".join(lines)
 
 
-def _table_html(frame, money: set[str] = frozenset(), percent: set[str] = frozenset()) -> str:
+def _table_html(frame, money: set[str] = frozenset(), percent: set[str] = frozenset(),
+                counts: set[str] = frozenset()) -> str:
     def cell(col, v):
         if isinstance(v, float) and np.isnan(v):
             return ""
@@ -239,6 +325,8 @@ def _table_html(frame, money: set[str] = frozenset(), percent: set[str] = frozen
             return f"{v:.1%}"
         if col in money:
             return format_money(float(v))
+        if col in counts:
+            return f"{v:,.0f}"
         return html.escape(str(v))
 
     head = "".join(f"<th scope='col'>{html.escape(str(c))}</th>" for c in frame.columns)
@@ -265,6 +353,16 @@ def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart
               _table_html(net[list(cols)].rename(columns=cols),
                           money={"Mean", "P10", "P50", "P80", "P90", "Expected shortfall", "Contingency at P80"},
                           percent={"Chance target met"})]
+    money_time = money_over_time_table(tables["summary"])
+    parts += [f"<h2>Money over time: cash, real terms and present value (discounted at "
+              f"{float(ds.attrs.get('discount_rate', 0.035)):.1%})</h2>",
+              _table_html(money_time, money=set(money_time.columns) - {"Year"})]
+    if "backtest" in tables:
+        bcols_ = {"year": "Year", "measure": "Measure", "actual": "Actual", "forecast_p10": "Forecast P10",
+                  "forecast_p50": "Forecast P50", "forecast_p90": "Forecast P90", "percentile": "Percentile of forecast"}
+        parts += ["<h2>Backtest: actual outcomes against the forecast</h2>",
+                  _table_html(tables["backtest"][list(bcols_)].rename(columns=bcols_),
+                              counts={"Actual", "Forecast P10", "Forecast P50", "Forecast P90", "Percentile of forecast"})]
     if "risk_register" in tables:
         rcols = {"risk": "Risk", "title": "Title", "p_occurs": "Chance before mitigation",
                  "expected_impact": "Expected £ before", "p_occurs_residual": "Chance after mitigation",
@@ -303,7 +401,17 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
         tables[name].to_csv(folder / f"{name}.csv", index=False)
     if config is None:
         return
-    charts = net_savings_charts(ds, config, folder / "charts") + demand_charts(ds, config, folder / "charts")
+    extra = [money_over_time_sentence(ds, tables)]
+    backtest = None
+    if "actuals_csv" in ds.attrs:
+        from .actuals import backtest_sentence, backtest_table, parse_actuals
+
+        actuals = parse_actuals(ds.attrs["actuals_csv"], config, file=ds.attrs.get("actuals_file", "<actuals>"))
+        backtest = tables["backtest"] = backtest_table(ds, config, actuals)
+        backtest.to_csv(folder / "backtest.csv", index=False)
+        extra.append(backtest_sentence(backtest))
+    charts = (net_savings_charts(ds, config, folder / "charts", backtest)
+              + demand_charts(ds, config, folder / "charts", backtest))
     from .sensitivity import p50_switching_values, switching_values
 
     switching = switching_values(config)
@@ -325,6 +433,6 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
     from .workbook import write_workbook
 
     write_workbook(folder / "summary.xlsx", ds, config, tables)
-    findings = findings_text(ds, config, charts, reserve)
+    findings = findings_text(ds, config, charts, reserve, extra)
     (folder / "findings.md").write_text(findings, encoding="utf-8")
     (folder / "report.html").write_text(html_report(ds, config, folder, charts, findings, tables), encoding="utf-8")

@@ -1,0 +1,148 @@
+"""Backtest: where actual outcomes fall in the forecast distribution.
+
+An actuals CSV has one row per outcome: ``year`` (a financial year of the config, like ``2024/25``),
+``measure`` and ``value``, and optionally ``source`` and ``note``. A demand measure's actual is the
+count at 31 March at the end of that year, set against the with-FSP forecast; ``net_savings`` and
+``net_change_to_mtfp`` are the year's outturn in £ against the MTFP.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .config import Config
+from .errors import ConfigError, did_you_mean
+
+COLUMNS = ("year", "measure", "value")
+OPTIONAL_COLUMNS = ("source", "note")
+#: Money outcomes that can be backtested, with their titles.
+MONEY_MEASURES = {
+    "net_savings": "Net savings against the MTFP",
+    "net_change_to_mtfp": "Net change to the MTFP (positive = pressure)",
+}
+
+
+def measures(config: Config) -> dict[str, str]:
+    """Measures an actuals file may name, with their titles."""
+    return {**{m.name: m.title for m in config.demand.values()}, **MONEY_MEASURES}
+
+
+def read_actuals(path: str | Path) -> str:
+    """The text of an actuals CSV, with a clear error where it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError("actuals file not found", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("expected a UTF-8 CSV file (save from Excel as 'CSV UTF-8')", file=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the actuals file ({exc.strerror})", file=str(path)) from None
+
+
+def _number(text: str) -> float:
+    # Finance users paste "£1,234" or "1,234" from Excel: accept those, nothing looser.
+    cleaned = text.strip().replace(",", "").replace("£", "")
+    value = float(cleaned)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def parse_actuals(text: str, config: Config, file: str = "<actuals>") -> pd.DataFrame:
+    """Validate an actuals CSV against a config: columns ``year``, ``measure``, ``value``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the row and column, and what was expected, before any simulation starts.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    rows = list(reader)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if not header:
+        raise ConfigError(f"expected a header row with the columns {', '.join(COLUMNS)}", file=file)
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise ConfigError(f"expected the columns {', '.join(COLUMNS)} (and optionally {', '.join(OPTIONAL_COLUMNS)}); "
+                          f"missing {', '.join(repr(m) for m in missing)}", file=file, path="header")
+    unknown = [h for h in header if h not in COLUMNS + OPTIONAL_COLUMNS]
+    if unknown:
+        raise ConfigError(f"unknown column {unknown[0]!r}{did_you_mean(unknown[0], COLUMNS + OPTIONAL_COLUMNS)}; "
+                          f"expected {', '.join(COLUMNS + OPTIONAL_COLUMNS)}", file=file, path="header")
+    if not rows:
+        raise ConfigError("expected at least one actual below the header row", file=file)
+    known = measures(config)
+    out, seen = [], {}
+    for n, raw in enumerate(rows, start=2):  # row 1 is the header
+        row = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else v for k, v in raw.items()}
+        if None in raw or any(isinstance(v, list) for v in raw.values()):
+            raise ConfigError(f"expected {len(header)} fields as in the header, got more", file=file, path=f"row {n}")
+        year = row.get("year") or ""
+        if year not in config.years:
+            raise ConfigError(f"expected one of the config's years ({config.years[0]} to {config.years[-1]}), "
+                              f"got {year!r}", file=file, path=f"row {n}.year")
+        measure = row.get("measure") or ""
+        if measure not in known:
+            raise ConfigError(f"unknown measure {measure!r}{did_you_mean(measure, known)}; expected one of "
+                              f"{', '.join(known)}", file=file, path=f"row {n}.measure")
+        text_value = row.get("value") or ""
+        try:
+            value = _number(text_value)
+        except ValueError:
+            raise ConfigError(f"expected a number, got {text_value!r}", file=file, path=f"row {n}.value") from None
+        if measure in config.demand and value < 0:
+            raise ConfigError(f"expected a count of children >= 0, got {text_value!r}", file=file, path=f"row {n}.value")
+        if (year, measure) in seen:
+            raise ConfigError(f"expected one value per year and measure; {year} {measure} is also on row "
+                              f"{seen[(year, measure)]}", file=file, path=f"row {n}")
+        seen[(year, measure)] = n
+        out.append({"year": year, "measure": measure, "actual": value, "source": row.get("source") or ""})
+    return pd.DataFrame(out)
+
+
+def forecast(ds: xr.Dataset, measure: str) -> xr.DataArray:
+    """The simulated distribution an actual of ``measure`` is compared with."""
+    return ds[measure] if measure in MONEY_MEASURES else ds[f"{measure}_fsp"]
+
+
+def percentile_of(values: np.ndarray, actual: float) -> float:
+    """Where ``actual`` falls in ``values`` [0-100]: the share below it, ties counted half (mid-rank)."""
+    below = np.count_nonzero(values < actual)
+    ties = np.count_nonzero(values == actual)
+    return 100.0 * (below + 0.5 * ties) / values.size
+
+
+def backtest_table(ds: xr.Dataset, config: Config, actuals: pd.DataFrame) -> pd.DataFrame:
+    """Each actual beside its forecast's P10, P50 and P90 and its percentile in the forecast."""
+    known = measures(config)
+    rows = []
+    for a in actuals.itertuples(index=False):
+        values = forecast(ds, a.measure).sel(year=a.year).values
+        p10, p50, p90 = np.percentile(values, [10, 50, 90])
+        pct = percentile_of(values, a.actual)
+        rows.append({"year": a.year, "measure": a.measure, "title": known[a.measure], "actual": a.actual,
+                     "forecast_p10": p10, "forecast_p50": p50, "forecast_p90": p90, "percentile": round(pct, 2),
+                     "within_p10_p90": bool(p10 <= a.actual <= p90), "source": a.source})
+    return pd.DataFrame(rows)
+
+
+def ordinal(k: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def backtest_sentence(table: pd.DataFrame) -> str:
+    """One line for the findings: how many actuals fell inside the forecast's central 80%."""
+    inside = int(table["within_p10_p90"].sum())
+    worst = table.iloc[(table["percentile"] - 50).abs().argmax()]
+    return (f"Backtest: {inside} of {len(table)} actual outcomes fall within the forecast's 10th to 90th percentiles; "
+            f"the furthest out is {worst['title'][0].lower() + worst['title'][1:]} in {worst['year']} "
+            f"({worst['actual']:,.0f}), at the "
+            f"{ordinal(int(round(worst['percentile'])))} percentile of the forecast.")
