@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="actual outcomes (columns year, measure, value) to backtest against the forecast")
     report = sub.add_parser("report", help="rebuild a run folder's tables, charts and report from its results.nc")
     report.add_argument("run_dir", help="a run folder written by 'fsp-risk run'")
+    compare = sub.add_parser("compare", help="explain the movement in P50 and P80 between two run folders")
+    compare.add_argument("old_run", help="the last report's run folder")
+    compare.add_argument("new_run", help="this report's run folder")
+    compare.add_argument("--out", default="outputs", help="folder for the comparison folder (default: outputs)")
     return parser
 
 
@@ -119,10 +123,22 @@ def report_command(args) -> int:
     return 0
 
 
+def compare_command(args) -> int:
+    from .compare import write_comparison
+
+    folder = write_comparison(args.old_run, args.new_run, args.out)
+    print((folder / "compare.md").read_text(encoding="utf-8").split("\n## Steps")[0].strip())
+    print(f"Comparison written to {folder}")
+    return 0
+
+
+COMMANDS = {"run": run_command, "report": report_command, "compare": compare_command}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return run_command(args) if args.command == "run" else report_command(args)
+        return COMMANDS[args.command](args)
     except BrokenPipeError:
         # The reader (e.g. `| head`) closed stdout; the run folder is already complete.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -132,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as exc:
         print(f"fsp-risk: error: cannot write outputs: {exc.strerror or exc} "
-              f"({exc.filename or getattr(args, 'out', None) or args.run_dir})",
+              f"({exc.filename or getattr(args, 'out', None) or getattr(args, 'run_dir', '')})",
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -266,6 +266,49 @@ def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12
     return fig
 
 
+def waterfall(labels, start: float, changes, end: float, title: str, caption: str, axis_label: str):
+    """A horizontal bridge from ``start`` to ``end`` through ``changes`` [GBP], top to bottom.
+
+    The first and last bars are totals (grey, from zero); a change that raises the pressure is orange
+    and hatched, one that lowers it dark blue and solid, so the direction reads in greyscale too.
+    ``labels`` name the start, each change and the end.
+    """
+    changes = np.asarray(changes, dtype=float)
+    n = len(changes) + 2
+    left = np.concatenate([[0.0], start + np.concatenate([[0.0], np.cumsum(changes)[:-1]]), [0.0]])
+    width = np.concatenate([[start], changes, [end]])
+    scale, unit = money_scale(np.concatenate([[start, end], start + np.cumsum(changes)]))
+    fig, ax = plt.subplots(figsize=(7.6, 0.55 * n + 1.9))
+    y = np.arange(n)[::-1]
+    colours = ["#BFBFBF"] + [ORANGE if c > 0 else DARK_BLUE for c in changes] + ["#BFBFBF"]
+    bars = ax.barh(y, width, left=left, color=colours, edgecolor="black", linewidth=0.6)
+    for k, bar in enumerate(bars):
+        if 0 < k < n - 1 and changes[k - 1] > 0:
+            bar.set_hatch("///")
+    for k in range(n):
+        value = width[k]
+        text = format_money(value) if k in (0, n - 1) else ("+" if value > 0 else "") + format_money(value)
+        x_end = max(left[k], left[k] + width[k])
+        ax.annotate(text, (x_end, y[k]), xytext=(4, 0), textcoords="offset points", ha="left", va="center",
+                    fontsize=9, color=GREY_TEXT)
+    for k in range(n - 1):  # connectors between consecutive bars
+        level = left[k] + width[k] if k < n - 1 else end
+        ax.plot([level, level], [y[k] - 0.4, y[k + 1] + 0.4], color=GREY_TEXT, linewidth=0.6, linestyle=":")
+    ax.set_yticks(y, [textwrap.fill(str(label), 42) for label in labels], fontsize=8.5)
+    ax.axvline(0, color="black", linewidth=0.8)
+    lo = min(0.0, float(np.min(left)), float(np.min(left + width)))
+    hi = max(0.0, float(np.max(left)), float(np.max(left + width)))
+    pad = 0.2 * max(hi - lo, 1.0)
+    ax.set_xlim(lo - (0.05 * pad if lo < 0 else 0), hi + pad)
+    _money_axis(ax, scale, unit, axis="x")
+    ax.set_xlabel(f"{axis_label} ({unit})")
+    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.text(0.01, -0.02, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig
+
+
 def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], plan: np.ndarray, measure: str,
                title: str, caption: str, actual=None):
     """A demand measure as is and with FSP (median and P10-P90 band each) against the planned trajectory.

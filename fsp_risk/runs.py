@@ -12,11 +12,47 @@ import xarray as xr
 from .report import write_outputs
 
 
+def utc_stamp() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
 def _unique_dir(root: Path, stem: str) -> Path:
     path, k = root / stem, 2
     while path.exists():
         path, k = root / f"{stem}-{k}", k + 1
     return path
+
+
+class StagedFolder:
+    """A new output folder written in full under a hidden temporary name, then renamed into place.
+
+    ``with StagedFolder(root, stem) as staged:`` write into ``staged.tmp``; on leaving the block the
+    folder is renamed to ``root/stem`` (``stem-2``, ``stem-3``... if that exists: nothing is ever
+    overwritten) and ``staged.final`` is set. On any error, or Ctrl-C, the temporary folder is removed.
+    """
+
+    def __init__(self, root: str | Path, stem: str):
+        self.root, self.stem = Path(root), stem
+        self.final: Path | None = None
+
+    def __enter__(self) -> "StagedFolder":
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.root / f".tmp-{self.stem}-{os.getpid()}"
+        self.tmp.mkdir()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            try:
+                final = _unique_dir(self.root, self.stem)
+                os.rename(self.tmp, final)  # atomic on one file system; fails rather than replace a non-empty folder
+                self.final = final
+                return False
+            except BaseException:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                raise
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return False
 
 
 def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> Path:
@@ -29,25 +65,16 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> P
     only when all of them are complete; on any error (or Ctrl-C) the temporary folder is removed.
     An existing run folder is never overwritten: a clash gets a ``-2``, ``-3``... suffix.
     """
-    root = Path(out_root)
-    root.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    stem = f"{name}-{stamp}-seed{ds.attrs['seed']}"
-    tmp = root / f".tmp-{stem}-{os.getpid()}"
-    tmp.mkdir()
-    try:
+    stamp = utc_stamp()
+    with StagedFolder(out_root, f"{name}-{stamp}-seed{ds.attrs['seed']}") as staged:
+        tmp = staged.tmp
         ds.to_netcdf(tmp / "results.nc", engine="netcdf4")
         write_outputs(ds, config, tmp)
         meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
         meta["created_utc"] = stamp
         meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}
         (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        final = _unique_dir(root, stem)
-        os.rename(tmp, final)  # atomic on one file system; fails rather than replace a non-empty folder
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+    return staged.final
 
 
 #: Files a run folder holds besides results.nc and run.json; all are derived from results.nc.
