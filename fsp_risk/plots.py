@@ -63,24 +63,24 @@ def risk_heat_map(table: pd.DataFrame, bands: tuple[str, ...], caption: str):
             level = int(np.searchsorted(edges, rating[r, c], side="right") - 1)
             ax.add_patch(plt.Rectangle((c, r), 1, 1, facecolor=SEQUENTIAL[level], edgecolor="white", linewidth=2,
                                        alpha=0.35 + 0.2 * level))
-    # Several risks can share a cell: spread them on a small ring inside it.
-    offsets = [(0.5, 0.5), (0.3, 0.7), (0.7, 0.3), (0.3, 0.3), (0.7, 0.7), (0.5, 0.2), (0.5, 0.8)]
+    # Several markers can share a cell: spread them over slots inside it. Slots are handed out across
+    # before and after markers together, so a risk's square never lands on another risk's circle.
+    offsets = [(0.5, 0.5), (0.25, 0.75), (0.75, 0.25), (0.25, 0.25), (0.75, 0.75), (0.5, 0.2), (0.5, 0.8)]
+    seen: dict[tuple[int, int], int] = {}
 
-    def positions(rows, cols):
-        seen: dict[tuple[int, int], int] = {}
-        out = []
-        for rr, cc in zip(rows, cols):
-            k = seen.get((rr, cc), 0)
-            seen[(rr, cc)] = k + 1
-            dx, dy = offsets[k % len(offsets)]
-            out.append((cc + dx, rr + dy))
-        return out
+    def slot(row, col):
+        k = seen.get((row, col), 0)
+        seen[(row, col)] = k + 1
+        dx, dy = offsets[k % len(offsets)]
+        return col + dx, row + dy
 
-    inh = positions(t["inh_row"], t["inh_col"])
-    res = positions(t["res_row"], t["res_col"])
-    for (x0, y0), (x1, y1), rid in zip(inh, res, t["risk"]):
-        if (x0, y0) == (x1, y1):
-            x0, x1 = x0 - 0.13, x1 + 0.13  # unchanged: show both, side by side
+    for r in t.itertuples():
+        same = (r.inh_row, r.inh_col) == (r.res_row, r.res_col)
+        x0, y0 = slot(r.inh_row, r.inh_col)
+        x1, y1 = (x0, y0) if same else slot(r.res_row, r.res_col)
+        rid = r.risk
+        if same:
+            x0, x1 = x0 - 0.1, x1 + 0.1  # unchanged: both markers, side by side in one slot
         else:
             ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                         arrowprops=dict(arrowstyle="->", color=GREY_TEXT, lw=1.4, shrinkA=7, shrinkB=7))
@@ -88,8 +88,9 @@ def risk_heat_map(table: pd.DataFrame, bands: tuple[str, ...], caption: str):
         ax.plot(x1, y1, "s", ms=12, color="white", markeredgecolor=DARK_BLUE, markeredgewidth=2, zorder=3)
         ax.annotate(rid, (x0, y0), xytext=(-9, 7), textcoords="offset points", ha="right", fontsize=10,
                     fontweight="bold", color="black", zorder=4)
-        ax.annotate(rid, (x1, y1), xytext=(-9, -13), textcoords="offset points", ha="right", fontsize=9,
-                    color=DARK_BLUE, zorder=4)
+        if not same:  # one label serves a risk whose markers sit side by side
+            ax.annotate(rid, (x1, y1), xytext=(-9, -13), textcoords="offset points", ha="right", fontsize=9,
+                        color=DARK_BLUE, zorder=4)
     ax.set_xlim(0, 5)
     ax.set_ylim(0, n_bands)
     ax.set_xticks(np.arange(5) + 0.5, [str(s) for s in scores])
@@ -127,7 +128,27 @@ def format_money(value: float, decimals: int = 1) -> str:
 def _money_axis(ax, scale: float, unit: str, axis: str = "y") -> None:
     fmt = matplotlib.ticker.FuncFormatter(
         lambda v, _: f"{'-' if v < 0 else ''}£{abs(v) / scale:,.{1 if unit == '£m' else 0}f}{unit[1:]}")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    # Ticks at 1, 2 or 5 times a power of ten of the unit, so one decimal (£m) or none (£k) shows them
+    # exactly: no £0.25m tick printed as "£0.2m".
+    target.set_major_locator(_MoneyLocator(scale))
+    target.set_major_formatter(fmt)
+
+
+class _MoneyLocator(matplotlib.ticker.MaxNLocator):
+    """Tick steps of 1, 2 or 5 x 10^k in units of ``scale`` (k >= -1 for £m, k >= 0 for £k)."""
+
+    def __init__(self, scale: float):
+        super().__init__(nbins="auto", steps=[1, 2, 5, 10])
+        self.scale = scale
+
+    def tick_values(self, vmin, vmax):
+        ticks = super().tick_values(vmin / self.scale, vmax / self.scale)
+        step = np.min(np.diff(ticks)) if len(ticks) > 1 else 1.0
+        smallest = 0.1 if self.scale >= 1e6 else 1.0
+        if step < smallest:  # too fine to print at this precision: coarser ticks
+            ticks = np.arange(np.floor(vmin / self.scale / smallest), np.ceil(vmax / self.scale / smallest) + 1) * smallest
+        return ticks * self.scale
 
 
 def _tidy(ax) -> None:

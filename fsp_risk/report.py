@@ -327,6 +327,8 @@ def _table_html(frame, money: set[str] = frozenset(), percent: set[str] = frozen
             return format_money(float(v))
         if col in counts:
             return f"{v:,.0f}"
+        if isinstance(v, float):
+            return f"{v:,.10g}"  # 25,760 and 0.151, not 25760.0
         return html.escape(str(v))
 
     head = "".join(f"<th scope='col'>{html.escape(str(c))}</th>" for c in frame.columns)
