@@ -226,6 +226,16 @@ def s_curve(total: np.ndarray, title: str, caption: str):
     return fig
 
 
+def _finish_bars(fig, ax, title: str, caption: str, xlabel: str):
+    """Axis label, active title, open frame and caption of a horizontal bar chart."""
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.text(0.01, -0.02, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig
+
+
 def tornado(table: pd.DataFrame, title: str, caption: str, top: int = 10):
     """Horizontal bars of the inputs' rank correlation with net savings, largest at the top.
 
@@ -247,12 +257,7 @@ def tornado(table: pd.DataFrame, title: str, caption: str, top: int = 10):
     ax.axvline(0, color="black", linewidth=0.8)
     lim = max(0.1, float(t["rank_correlation"].abs().max()) * 1.25)
     ax.set_xlim(-lim, lim)
-    ax.set_xlabel("Rank correlation with total net savings (positive raises savings)")
-    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.text(0.01, -0.02, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
-    return fig
+    return _finish_bars(fig, ax, title, caption, "Rank correlation with total net savings (positive raises savings)")
 
 
 def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12):
@@ -279,12 +284,8 @@ def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12
     low = min(float(values.min()) * 1.15, -lim * 0.05) if (values < 0).any() else -lim * 0.03
     ax.set_xlim(low, max(float(values.max()), 0.0) + lim * 0.18)
     _money_axis(ax, scale, unit, axis="x")
-    ax.set_xlabel(f"Added to the P80 of total net change to the MTFP ({unit}; positive raises the pressure)")
-    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.text(0.01, -0.02, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
-    return fig
+    return _finish_bars(fig, ax, title, caption,
+                        f"Added to the P80 of total net change to the MTFP ({unit}; positive raises the pressure)")
 
 
 def waterfall(labels, start: float, changes, end: float, title: str, caption: str, axis_label: str):
@@ -322,12 +323,7 @@ def waterfall(labels, start: float, changes, end: float, title: str, caption: st
     pad = 0.2 * max(hi - lo, 1.0)
     ax.set_xlim(lo - (0.05 * pad if lo < 0 else 0), hi + pad)
     _money_axis(ax, scale, unit, axis="x")
-    ax.set_xlabel(f"{axis_label} ({unit})")
-    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.text(0.01, -0.02, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
-    return fig
+    return _finish_bars(fig, ax, title, caption, f"{axis_label} ({unit})")
 
 
 def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], plan: np.ndarray, measure: str,

@@ -66,6 +66,23 @@ def _search_range(item) -> tuple[float, float]:
     return lo, hi
 
 
+def _crossing(gap, lo: float, hi: float, xtol: float) -> tuple[float, float, float]:
+    """Where ``gap`` crosses zero in [lo, hi] (NaN if it does not), and its values at both ends."""
+    from scipy.optimize import brentq
+
+    g_lo, g_hi = gap(lo), gap(hi)
+    value = np.nan
+    if g_lo == 0 and g_hi == 0:
+        pass  # flat at the target: the input does not move the result, so nothing switches
+    elif g_lo == 0:
+        value = lo
+    elif g_hi == 0:
+        value = hi
+    elif np.sign(g_lo) != np.sign(g_hi):
+        value = brentq(gap, lo, hi, xtol=xtol, rtol=1e-12, maxiter=200)
+    return value, g_lo, g_hi
+
+
 def switching_values(config: Config, names=None, target: float = 0.0) -> pd.DataFrame:
     """Green Book switching values: the value of each input at which total net savings reach ``target``.
 
@@ -74,8 +91,6 @@ def switching_values(config: Config, names=None, target: float = 0.0) -> pd.Data
     it, there is no switching value and ``switching_value`` is empty. Reports, too, net savings at each
     end of the range [GBP].
     """
-    from scipy.optimize import brentq
-
     from .model import central_case, central_net_savings
 
     case = central_case(config)  # evaluated once, then reused for every trial value
@@ -89,16 +104,7 @@ def switching_values(config: Config, names=None, target: float = 0.0) -> pd.Data
         def gap(v, name=name):
             return float(central_net_savings(config, {name: v}, case).sum()) - target
 
-        g_lo, g_hi = gap(lo), gap(hi)
-        value = np.nan
-        if g_lo == 0 and g_hi == 0:
-            pass  # flat at the target: the input does not move net savings, so nothing switches
-        elif g_lo == 0:
-            value = lo
-        elif g_hi == 0:
-            value = hi
-        elif np.sign(g_lo) != np.sign(g_hi):
-            value = brentq(gap, lo, hi, xtol=1e-12 * max(1.0, abs(hi - lo)), rtol=1e-12, maxiter=200)
+        value, g_lo, g_hi = _crossing(gap, lo, hi, xtol=1e-12 * max(1.0, abs(hi - lo)))
         central = item.dist.central
         rows.append({
             "input": name, "title": item.title, "units": item.units, "central": central,
@@ -189,8 +195,6 @@ def p50_switching_values(config: Config, names, seed: int, sampler: str, iterati
     serve every trial value (the first ``iterations`` of a run with this seed), so the P50 moves only
     with the input. Inputs whose range holds no crossing map to NaN.
     """
-    from scipy.optimize import brentq
-
     from .model import net_change_totals
 
     out = {}
@@ -201,13 +205,5 @@ def p50_switching_values(config: Config, names, seed: int, sampler: str, iterati
         def gap(v, name=name):
             return float(np.percentile(net_change_totals(config, iterations, seed, sampler, {name: v}), 50)) - target
 
-        g_lo, g_hi = gap(lo), gap(hi)
-        value = np.nan
-        if g_lo == 0:
-            value = lo
-        elif g_hi == 0:
-            value = hi
-        elif np.sign(g_lo) != np.sign(g_hi):
-            value = brentq(gap, lo, hi, xtol=1e-6 * max(1.0, abs(hi - lo)), rtol=1e-10, maxiter=100)
-        out[name] = value
+        out[name] = _crossing(gap, lo, hi, xtol=1e-6 * max(1.0, abs(hi - lo)))[0]
     return out
