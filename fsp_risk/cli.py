@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"scenario config (YAML); default {DEFAULT_CONFIG}")
     run.add_argument("--iterations", type=_positive_int, help="iterations (default: the config's run.iterations)")
     run.add_argument("--seed", type=_seed, help="root random seed (default: the config's run.seed)")
-    run.add_argument("--sampler", choices=SAMPLERS, help="mc (plain Monte Carlo) or lhs (Latin hypercube)")
+    run.add_argument("--sampler", choices=SAMPLERS, help="mc (plain Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol')")
     run.add_argument("--deterministic", action="store_true", help="one run with every input at its central value")
     run.add_argument("--out", default="outputs", help="folder for run folders (default: outputs)")
     run.add_argument("--actuals", metavar="FILE.csv",

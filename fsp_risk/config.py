@@ -20,7 +20,7 @@ from .years import fy_label, parse_fy
 
 SCHEMA_VERSION = 1
 EVIDENCE = ("green", "amber", "red")
-SAMPLERS = ("mc", "lhs")
+SAMPLERS = ("mc", "lhs", "sobol")
 FSP_METHODS = ("stock_flow", "year_on_year")
 #: Savings drivers that are money [£/yr]; demand measures are counts [child-years].
 MONEY_DRIVERS = ("placements", "service")

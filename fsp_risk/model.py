@@ -17,7 +17,8 @@ from scipy.special import ndtri
 from . import demand, funding, mtfp, placements, risk_register, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS
 from .errors import ConfigError, did_you_mean
-from .sampling import BLOCK, block_sizes, block_uniforms, central_inputs, correlated_uniforms, input_uniforms
+from .sampling import (BLOCK, block_sizes, block_uniforms, central_inputs, correlated_uniforms, input_uniforms,
+                       resolve_sampler)
 from .years import months_from_fy_start
 
 Arrays = dict[str, np.ndarray]
@@ -457,8 +458,8 @@ def simulate(
         Number of iterations; the config's ``run.iterations`` when omitted. Ignored when deterministic.
     seed : int, optional
         Root seed; the config's ``run.seed`` when omitted.
-    sampler : {'mc', 'lhs'}, optional
-        Plain Monte Carlo or Latin hypercube (per block of 65,536 iterations).
+    sampler : {'mc', 'lhs', 'sobol'}, optional
+        Plain Monte Carlo, Latin hypercube or scrambled Sobol' (per block of 65,536 iterations).
     deterministic : bool
         One iteration with every input at its central value.
     progress : callable, optional
@@ -486,6 +487,7 @@ def simulate(
     x_central, central = central_case(config)
     check_central_case(config, central)
     overrides = check_overrides(config, overrides or {})
+    design = resolve_sampler(config, sampler)
 
     n_years = len(config.years)
     lines = line_names(config)
@@ -510,8 +512,8 @@ def simulate(
         if b is None:
             x, u, z = x_central, None, None
         else:
-            x, u, z = block_inputs(config, seed, b, size, sampler)
-        block_out = simulate_block(config, central, x, u, z, seed, b, size, sampler, overrides)
+            x, u, z = block_inputs(config, seed, b, size, design)
+        block_out = simulate_block(config, central, x, u, z, seed, b, size, design, overrides)
         for k, arr in results.items():
             arr[pos : pos + size] = block_out["staff_cost" if k == "workforce_cost" else k]
         if progress is not None:
@@ -529,10 +531,11 @@ def net_change_totals(config: Config, iterations: int, seed: int, sampler: str,
     """
     x_central, central = central_case(config)
     overrides = check_overrides(config, overrides or {})
+    design = resolve_sampler(config, sampler)
     parts = []
     for b, size in enumerate(block_sizes(iterations)):
-        x, u, z = block_inputs(config, seed, b, size, sampler, placement_spread)
-        out = simulate_block(config, central, x, u, z, seed, b, size, sampler, overrides, main_only=True)
+        x, u, z = block_inputs(config, seed, b, size, design, placement_spread)
+        out = simulate_block(config, central, x, u, z, seed, b, size, design, overrides, main_only=True)
         parts.append(out["net_change_to_mtfp"].sum(axis=1))
     return np.concatenate(parts)
 

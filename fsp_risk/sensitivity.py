@@ -14,13 +14,21 @@ import xarray as xr
 from scipy.stats import rankdata
 
 from .config import Config
-from .sampling import block_sizes, sample_input
+from .sampling import block_sizes, resolve_sampler, sample_input
 
 
-def regenerate_input(config: Config, name: str, iterations: int, seed: int, sampler: str) -> np.ndarray:
-    """The draws of one input in a run, shape (iterations,) (per-year inputs averaged over the years)."""
-    blocks = list(enumerate(block_sizes(iterations)))
-    return sample_input(config.inputs[name], seed, blocks, len(config.years), sampler).mean(axis=1)
+def regenerate_inputs(config: Config, names, iterations: int, seed: int, sampler: str) -> dict[str, np.ndarray]:
+    """The draws of some inputs in a run, each shape (iterations,) (per-year inputs averaged over the years).
+
+    Block by block, so that a Sobol' design is built once per block for all the inputs.
+    """
+    design = resolve_sampler(config, sampler)
+    n_years = len(config.years)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for b, size in enumerate(block_sizes(iterations)):
+        for name in names:
+            parts[name].append(sample_input(config.inputs[name], seed, [(b, size)], n_years, design).mean(axis=1))
+    return {name: np.concatenate(p) for name, p in parts.items()}
 
 
 def rank_correlations(ds: xr.Dataset, config: Config, output: str | xr.DataArray = "net_savings") -> pd.DataFrame:
@@ -36,10 +44,10 @@ def rank_correlations(ds: xr.Dataset, config: Config, output: str | xr.DataArray
     ry = rankdata(y)
     ry = (ry - ry.mean()) / ry.std()
     rows = []
-    for name, item in config.inputs.items():
-        if item.dist.kind == "fixed":
-            continue
-        x = regenerate_input(config, name, n, ds.attrs["seed"], ds.attrs["sampler"])
+    uncertain = [name for name, item in config.inputs.items() if item.dist.kind != "fixed"]
+    draws = regenerate_inputs(config, uncertain, n, ds.attrs["seed"], ds.attrs["sampler"])
+    for name in uncertain:
+        item, x = config.inputs[name], draws[name]
         if np.ptp(x) == 0:
             continue
         rx = rankdata(x)

@@ -70,7 +70,7 @@ def test_config_error_exits_2_without_traceback(tmp_path):
     (["--iterations", "0"], "expected a whole number from 1 to 100,000,000, got 0"),
     (["--iterations", "lots"], "expected a whole number, got 'lots'"),
     (["--seed", "-1"], "expected a whole number >= 0, got -1"),
-    (["--sampler", "sobol"], "invalid choice: 'sobol'"),
+    (["--sampler", "halton"], "invalid choice: 'halton'"),
 ])
 def test_bad_arguments(args, message, capsys):
     with pytest.raises(SystemExit) as exc:
