@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 import yaml
 
 from .config import Config, parse_config
@@ -46,20 +45,14 @@ class Run:
 
 def load_run(folder: str | Path) -> Run:
     """A run folder's config (from its results.nc) and its total net change per iteration."""
+    from .runs import open_results
+
     folder = Path(folder)
-    results = folder / "results.nc"
-    if not results.is_file():
-        raise ConfigError("expected a run folder holding results.nc (written by 'fsp-risk run')", file=str(folder))
-    with xr.open_dataset(results) as ds:
-        if "config_text" not in ds.attrs or "net_change_to_mtfp" not in ds:
-            raise ConfigError("results.nc was not written by fsp-risk (no config_text or net_change_to_mtfp)",
-                              file=str(results))
+    with open_results(folder, needs=("net_change_to_mtfp",)) as (ds, config):
         total = ds["net_change_to_mtfp"].sum("year").values
         attrs = dict(ds.attrs)
-    text = attrs["config_text"]
-    config = parse_config(text, file=f"{results} (config_text)")
-    return Run(folder, config, yaml.safe_load(text), total, int(attrs["seed"]), str(attrs["sampler"]),
-               int(attrs["iterations"]))
+    return Run(folder, config, yaml.safe_load(attrs["config_text"]), total, int(attrs["seed"]),
+               str(attrs["sampler"]), int(attrs["iterations"]))
 
 
 def _numbers(obj):

@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import xarray as xr
@@ -82,24 +83,36 @@ DERIVED = ("summary.csv", "cumulative.csv", "sensitivity.csv", "grouped_sensitiv
            "risk_portfolio.csv", "risk_reserve.txt", "backtest.csv", "summary.xlsx", "findings.md", "report.html")
 
 
+@contextmanager
+def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
+    """A run folder's ``results.nc`` (opened lazily) and the config stored in it, checked first.
+
+    ``needs`` names variables the caller reads; a file without them, or without a config, is refused
+    with the file named.
+    """
+    from .config import parse_config
+    from .errors import ConfigError
+
+    results = Path(run_dir) / "results.nc"
+    if not results.is_file():
+        raise ConfigError("expected a run folder holding results.nc (written by 'fsp-risk run')", file=str(run_dir))
+    with xr.open_dataset(results) as ds:
+        missing = [k for k in needs if k not in ds]
+        if "config_text" not in ds.attrs or missing:
+            raise ConfigError("results.nc was not written by fsp-risk (no config_text attribute"
+                              + "".join(f" or {k}" for k in missing) + ")", file=str(results))
+        yield ds, parse_config(ds.attrs["config_text"], file=f"{results} (config_text)")
+
+
 def rebuild_outputs(run_dir: str | Path) -> Path:
     """Rebuild a run folder's derived files from its ``results.nc``, without simulating again.
 
     The config is read back from the Dataset's attributes. The new files are written to a temporary
     folder first and then moved over the old ones one by one (each move atomic).
     """
-    from .config import parse_config
-    from .errors import ConfigError
-
     folder = Path(run_dir)
-    results = folder / "results.nc"
-    if not results.is_file():
-        raise ConfigError("expected a run folder holding results.nc (written by 'fsp-risk run')", file=str(folder))
-    with xr.open_dataset(results) as stored:
+    with open_results(folder) as (stored, config):
         ds = stored.load()
-    if "config_text" not in ds.attrs:
-        raise ConfigError("results.nc holds no config_text attribute: not written by fsp-risk", file=str(results))
-    config = parse_config(ds.attrs["config_text"], file=f"{results} (config_text)")
     tmp = folder / f".tmp-report-{os.getpid()}"
     tmp.mkdir()
     try:
