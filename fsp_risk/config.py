@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from .distributions import DistributionError, make_distribution, Distribution
@@ -46,6 +47,9 @@ class Input:
     #: A common driver this input loads on (Gaussian copula), and the loading in (-1, 1).
     driver: str | None = None
     loading: float = 0.0
+    #: A per-year input's correlation from one year to the next (AR(1) on normal scores), and its source.
+    year_to_year: float = 0.0
+    year_to_year_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -270,6 +274,23 @@ class RiskRegister:
 
 
 @dataclass(frozen=True)
+class Correlation:
+    """Target rank correlations between named inputs, imposed by Iman–Conover (marginals kept exactly)."""
+
+    inputs: tuple[str, ...]
+    #: The rank (Spearman) correlations as given, or as repaired when ``repaired`` is set.
+    rank: tuple[tuple[float, ...], ...]
+    source: str
+    #: What the repair changed, when the given matrix was not positive semi-definite; None otherwise.
+    repaired: str | None = None
+
+    @property
+    def normal(self):
+        """The product-moment correlations of normal scores that give these rank correlations."""
+        return 2.0 * np.sin(np.pi * np.asarray(self.rank) / 6.0)
+
+
+@dataclass(frozen=True)
 class RunDefaults:
     iterations: int
     seed: int
@@ -305,6 +326,7 @@ class Config:
     common_drivers: dict[str, str] = field(default_factory=dict)
     #: Input name -> the model section that first uses it ("demand", "workforce", "funding", ...).
     input_groups: dict[str, str] = field(default_factory=dict)
+    correlation: Correlation | None = None
 
     @property
     def sha256(self) -> str:
@@ -448,7 +470,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         (
             "schema_version", "name", "title", "council", "papers", "years", "run", "price_base", "programme",
             "inputs", "demand", "placements", "service", "workforce", "costs", "savings", "funding", "mtfp",
-            "risk_register", "common_drivers",
+            "risk_register", "common_drivers", "correlation",
         ),
         ("schema_version", "name", "title", "years", "inputs", "programme", "price_base", "demand", "mtfp"),
     )
@@ -487,6 +509,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
         raise root.error("expected a list of texts naming the source papers", "papers")
     refs.check_all_used()
+    correlation = _correlation(root.child("correlation"), inputs) if root.has("correlation") else None
     return Config(
         path=file, text=text, name=root.text("name"), title=root.text("title"),
         council=root.text("council", "unnamed council"), years=years, inputs=inputs, programme=programme,
@@ -494,6 +517,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         weakening=weakening, costs=costs, savings=savings, funding=funding, mtfp=mtfp, run=run,
         papers=tuple(papers), risk_register=register, common_drivers=drivers,
         input_groups={name: refs.groups.get(name, "risk register") for name in inputs},
+        correlation=correlation,
     )
 
 
@@ -519,7 +543,7 @@ def _inputs(node: _Node, years: tuple[str, ...], drivers: dict[str, str]) -> dic
     if not isinstance(node.data, dict) or not node.data:
         raise node.error("expected a mapping of named inputs (the assumption book)")
     out = {}
-    book = ("title", "units", "per_year", "source", "owner", "evidence", "date", "review", "driver")
+    book = ("title", "units", "per_year", "source", "owner", "evidence", "date", "review", "driver", "year_to_year")
     dist_keys = ("dist", "central", "value", "low", "mode", "high", "p10", "p50", "p90", "mean", "sd", "min", "max",
                  "alpha", "beta", "p", "values", "probs")
     for name, spec in node.data.items():
@@ -557,6 +581,9 @@ def _inputs(node: _Node, years: tuple[str, ...], drivers: dict[str, str]) -> dic
         if item.has("driver"):
             driver, loading = _driver_loading(item, drivers)
             out[str(name)] = replace(out[str(name)], driver=driver, loading=loading)
+        if item.has("year_to_year"):
+            rho, rho_source = _year_to_year(item, out[str(name)])
+            out[str(name)] = replace(out[str(name)], year_to_year=rho, year_to_year_source=rho_source)
         if out[str(name)].review < out[str(name)].date:
             raise item.error("expected a review date on or after the input's date", "review")
     return out
@@ -989,6 +1016,100 @@ def _driver_loading(node: _Node, drivers: dict[str, str]) -> tuple[str, float]:
     if not -1 < loading < 1:
         raise dr.error(f"expected a loading strictly between -1 and 1, got {loading:g}", "loading")
     return name, loading
+
+
+def _year_to_year(item: _Node, inp: Input) -> tuple[float, str]:
+    """``year_to_year: {value, source}``: how much of one year's draw persists into the next."""
+    node = item.child("year_to_year").mapping(("value", "source"), ("value", "source"))
+    if not inp.per_year:
+        raise node.error("only a per_year input varies from year to year; set per_year: true or remove "
+                         "year_to_year")
+    rho = _number(node, "value", node.data["value"])
+    if not -1 < rho < 1:
+        raise node.error(f"expected a correlation strictly between -1 and 1, got {rho:g}", "value")
+    return rho, node.text("source")
+
+
+def _correlation(node: _Node, inputs: dict[str, Input]) -> Correlation:
+    """The ``correlation`` section: a rank-correlation matrix between named inputs.
+
+    Rejected: unknown, repeated, fixed or driver-loaded inputs; a matrix that is not square,
+    symmetric, within [-1, 1] or with a unit diagonal. A matrix that is not positive semi-definite
+    (no set of variables can have it) is rejected, or repaired to the nearest valid one with
+    ``repair: true``; either way the message says which.
+    """
+    node.mapping(("inputs", "matrix", "repair", "source"), ("inputs", "matrix", "source"))
+    names = node.data["inputs"]
+    where = node.child("inputs")
+    if not isinstance(names, list) or len(names) < 2:
+        raise where.error("expected a list of at least two input names")
+    for i, name in enumerate(names):
+        at = f"inputs[{i}]"
+        if not isinstance(name, str) or name not in inputs:
+            raise node.error(f"unknown input {name!r}{did_you_mean(name, inputs)}", at)
+        if names.index(name) != i:
+            raise node.error(f"input {name!r} is listed twice", at)
+        if inputs[name].driver is not None:
+            raise node.error(f"input {name!r} already loads on the common driver {inputs[name].driver!r}; an input "
+                             "takes its correlation from a driver or from this matrix, not both", at)
+        lo, hi = inputs[name].dist.support()
+        if lo == hi:
+            raise node.error(f"input {name!r} is fixed at {lo:g}; a fixed input cannot be correlated", at)
+    k = len(names)
+    rows = node.data["matrix"]
+    if not isinstance(rows, list) or len(rows) != k or not all(isinstance(r, list) and len(r) == k for r in rows):
+        raise node.error(f"expected a {k} x {k} matrix (a list of {k} rows of {k} numbers, in the order of "
+                         "'inputs')", "matrix")
+    m = np.array([[_number(node, f"matrix[{i}][{j}]", v) for j, v in enumerate(r)] for i, r in enumerate(rows)])
+    for i in range(k):
+        for j in range(k):
+            at = f"matrix[{i}][{j}]"
+            if i == j and m[i, j] != 1:
+                raise node.error(f"expected 1 on the diagonal (an input's correlation with itself), got {m[i, j]:g}", at)
+            if not -1 <= m[i, j] <= 1:
+                raise node.error(f"expected a correlation within [-1, 1], got {m[i, j]:g}", at)
+            if abs(m[i, j] - m[j, i]) > 1e-12:
+                raise node.error(f"expected a symmetric matrix: {names[i]} with {names[j]} is {m[i, j]:g} but "
+                                 f"{names[j]} with {names[i]} is {m[j, i]:g} (matrix[{j}][{i}])", at)
+    repair = node.boolean("repair", False)
+    source = node.text("source")
+    normal = 2.0 * np.sin(np.pi * m / 6.0)
+    smallest = float(np.linalg.eigvalsh(normal).min())
+    repaired = None
+    if smallest < -1e-10:
+        if not repair:
+            raise node.error(
+                f"rejected: the matrix is not positive semi-definite (smallest eigenvalue {smallest:.3g}), so no set "
+                "of inputs can have these correlations together; correct it, or set correlation.repair: true to "
+                "use the nearest valid matrix", "matrix")
+        fixed = _nearest_correlation(normal)
+        m_new = 6.0 / np.pi * np.arcsin(fixed / 2.0)
+        np.fill_diagonal(m_new, 1.0)
+        i, j = np.unravel_index(np.argmax(np.abs(m_new - m)), m.shape)
+        repaired = (f"repaired: the matrix was not positive semi-definite (smallest eigenvalue {smallest:.3g}); the "
+                    f"nearest valid matrix is used, the largest change {names[i]} with {names[j]} "
+                    f"{m[i, j]:g} -> {m_new[i, j]:.3f}")
+        m = m_new
+    return Correlation(tuple(names), tuple(tuple(float(v) for v in r) for r in m), source, repaired)
+
+
+def _nearest_correlation(a, iterations: int = 200):
+    """Nearest correlation matrix to a symmetric ``a`` (Higham 2002, alternating projections with
+    Dykstra's correction), nudged so that it is positive definite."""
+    y, ds = a.copy(), np.zeros_like(a)
+    for _ in range(iterations):
+        r = y - ds
+        w, v = np.linalg.eigh(r)
+        x = (v * np.maximum(w, 0)) @ v.T
+        ds = x - r
+        y = x.copy()
+        np.fill_diagonal(y, 1.0)
+        if np.linalg.norm(y - x) < 1e-12:
+            break
+    w, v = np.linalg.eigh(y)
+    y = (v * np.maximum(w, 1e-6)) @ v.T
+    d = np.sqrt(np.diag(y))
+    return y / np.outer(d, d)
 
 
 def _common_drivers(node: _Node) -> dict[str, str]:

@@ -17,7 +17,7 @@ from scipy.special import ndtri
 from . import demand, funding, mtfp, placements, risk_register, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS
 from .errors import ConfigError, did_you_mean
-from .sampling import (BLOCK, block_sizes, block_uniforms, central_inputs, correlated_uniforms, input_uniforms,
+from .sampling import (BLOCK, block_input_uniforms, block_sizes, block_uniforms, central_inputs, correlated_uniforms,
                        resolve_sampler)
 from .years import months_from_fy_start
 
@@ -375,8 +375,7 @@ def block_inputs(config: Config, seed: int, block: int, size: int, sampler: str,
 
     ``placement_spread`` False takes each child-year at its expected cost (no spread between children).
     """
-    n_years = len(config.years)
-    u = {name: input_uniforms(item, seed, [(block, size)], n_years, sampler) for name, item in config.inputs.items()}
+    u = block_input_uniforms(config, seed, block, size, sampler)
     x = {name: config.inputs[name].dist.ppf(uu) for name, uu in u.items()}
     z = placement_scores(config, seed, block, size, sampler) if placement_spread else None
     return x, u, z

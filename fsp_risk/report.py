@@ -376,8 +376,8 @@ def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart
                               percent={"Chance before mitigation", "Chance after mitigation"})]
     from .workbook import assumption_book
 
-    bcols = {"title": "Input", "central": "Central value", "units": "Units", "source": "Source", "owner": "Owner",
-             "evidence": "Evidence", "review": "Review by", "review_overdue": "Review overdue"}
+    bcols = {"title": "Input", "central": "Central value", "units": "Units", "source": "Source",
+             "correlation": "Correlated with", "owner": "Owner", "evidence": "Evidence", "review": "Review by", "review_overdue": "Review overdue"}
     book = assumption_book(config)[list(bcols)].rename(columns=bcols)
     parts += ["<h2>Assumption book</h2>", _table_html(book)]
     versions = ", ".join(f"{k[len('version_'):]} {v}" for k, v in ds.attrs.items() if k.startswith("version_"))

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 from scipy.stats import qmc
 
-from .config import Config, Input
+from .config import Config, Correlation, Input
 
 #: Iterations per random-number block. Fixed: changing it changes every draw.
 BLOCK = 65_536
@@ -139,10 +139,82 @@ def input_uniforms(item: Input, seed: int, blocks: list[tuple[int, int]], n_year
     parts = []
     for b, size in blocks:
         u = block_uniforms(seed, f"input:{item.name}", b, size, ncols, sampler)
+        if item.year_to_year:
+            u = year_to_year_uniforms(u, item.year_to_year)
         if item.driver is not None:
             u = correlated_uniforms(u, driver_uniforms(seed, item.driver, b, size, sampler), item.loading)
         parts.append(u)
     return np.concatenate(parts)
+
+
+def year_to_year_uniforms(u: np.ndarray, rho: float) -> np.ndarray:
+    """Uniforms of a per-year input made to persist through time [probability scale, (n, years)].
+
+    The normal scores follow an AR(1): ``z_t = rho * z_(t-1) + sqrt(1 - rho**2) * e_t``, so each year keeps
+    a uniform marginal and two years k apart have normal scores correlated ``rho**k``.
+    """
+    e = ndtri(u)
+    z = np.empty_like(e)
+    z[:, 0] = e[:, 0]
+    for t in range(1, e.shape[1]):  # over years, not iterations
+        z[:, t] = rho * z[:, t - 1] + np.sqrt(1.0 - rho**2) * e[:, t]
+    return ndtr(z)
+
+
+def iman_conover(keys: np.ndarray, normal_corr: np.ndarray) -> np.ndarray:
+    """Row orders that give the columns of ``keys`` a target rank correlation (Iman and Conover, 1982).
+
+    Each column is only re-ordered, so every marginal keeps exactly its values. The van der Waerden
+    scores of the columns' own ranks (independent streams: already a random arrangement) are
+    decorrelated with the Cholesky factor of their sample correlation and re-correlated with a square
+    root of ``normal_corr``; each column then takes the rank order of its transformed scores.
+
+    Parameters
+    ----------
+    keys : array (n, k)  One continuous key per iteration and variable; ties have probability zero.
+    normal_corr : array (k, k)  Target product-moment correlation of the normal scores, positive
+        semi-definite; for a rank correlation r use ``2 sin(pi r / 6)``.
+
+    Returns
+    -------
+    array (n, k) of row indices: column j re-ordered is ``keys[idx[:, j], j]``.
+    """
+    n, k = keys.shape
+    if n < k + 2:  # too few rows to estimate the scores' correlation; nothing to impose
+        return np.tile(np.arange(n)[:, None], (1, k))
+    order = np.argsort(keys, axis=0, kind="stable")
+    ranks = np.argsort(order, axis=0, kind="stable")
+    scores = ndtri((ranks + 1.0) / (n + 1.0))
+    chol = np.linalg.cholesky(np.corrcoef(scores, rowvar=False))
+    w, v = np.linalg.eigh(normal_corr)
+    target_root = v * np.sqrt(np.clip(w, 0.0, None))  # a square root valid for singular matrices too
+    t = np.linalg.solve(chol, scores.T).T @ target_root.T
+    t_ranks = np.argsort(np.argsort(t, axis=0, kind="stable"), axis=0, kind="stable")
+    return np.take_along_axis(order, t_ranks, axis=0)
+
+
+def impose_correlation(corr: Correlation | None, u: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The inputs' uniforms with the config's rank correlations imposed on one block (Iman–Conover).
+
+    A per-year input moves whole rows (its years together, keeping their persistence); its key is the
+    mean normal score over the years, i.e. its level over the horizon.
+    """
+    if corr is None:
+        return u
+    keys = np.column_stack([ndtri(u[name]).mean(axis=1) for name in corr.inputs])
+    idx = iman_conover(keys, corr.normal)
+    return {**u, **{name: u[name][idx[:, j]] for j, name in enumerate(corr.inputs)}}
+
+
+def block_input_uniforms(config: Config, seed: int, block: int, size: int, sampler,
+                         names=None) -> dict[str, np.ndarray]:
+    """The uniforms of the inputs (all, or ``names``) for one block, with persistence, drivers and rank
+    correlations applied; the inputs of the correlation matrix are always drawn, as they move together."""
+    n_years = len(config.years)
+    wanted = set(config.inputs if names is None else names) | set(config.correlation.inputs if config.correlation else ())
+    u = {name: input_uniforms(item, seed, [(block, size)], n_years, sampler)
+         for name, item in config.inputs.items() if name in wanted}
+    return impose_correlation(config.correlation, u)
 
 
 def sample_input(item: Input, seed: int, blocks: list[tuple[int, int]], n_years: int, sampler: str) -> np.ndarray:

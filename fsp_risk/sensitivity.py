@@ -14,7 +14,7 @@ import xarray as xr
 from scipy.stats import rankdata
 
 from .config import Config
-from .sampling import block_sizes, resolve_sampler, sample_input
+from .sampling import block_input_uniforms, block_sizes, resolve_sampler
 
 
 def regenerate_inputs(config: Config, names, iterations: int, seed: int, sampler: str) -> dict[str, np.ndarray]:
@@ -23,11 +23,11 @@ def regenerate_inputs(config: Config, names, iterations: int, seed: int, sampler
     Block by block, so that a Sobol' design is built once per block for all the inputs.
     """
     design = resolve_sampler(config, sampler)
-    n_years = len(config.years)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for b, size in enumerate(block_sizes(iterations)):
+        u = block_input_uniforms(config, seed, b, size, design, names)
         for name in names:
-            parts[name].append(sample_input(config.inputs[name], seed, [(b, size)], n_years, design).mean(axis=1))
+            parts[name].append(config.inputs[name].dist.ppf(u[name]).mean(axis=1))
     return {name: np.concatenate(p) for name, p in parts.items()}
 
 

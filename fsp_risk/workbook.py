@@ -28,16 +28,36 @@ def assumption_book(config: Config, today: dt.date | None = None) -> pd.DataFram
     """Every input with its distribution, central value and provenance; overdue reviews flagged."""
     today = today or dt.date.today()
     rows = []
+    links = correlation_text(config)
     for item in config.inputs.values():
         params = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in item.dist.params.items()
                            if not (isinstance(v, float) and abs(v) == float("inf")))
         rows.append({
             "input": item.name, "title": item.title, "units": item.units,
             "distribution": f"{item.dist.kind} ({params})", "central": item.dist.central,
+            "correlation": links.get(item.name, ""),
             "source": item.source, "owner": item.owner, "evidence": item.evidence,
             "date": item.date, "review": item.review, "review_overdue": "OVERDUE" if item.review < today else "",
         })
     return pd.DataFrame(rows)
+
+
+def correlation_text(config: Config) -> dict[str, str]:
+    """Each correlated input's links, in words: its common driver, persistence and matrix partners."""
+    out: dict[str, list[str]] = {}
+    for item in config.inputs.values():
+        if item.driver:
+            out.setdefault(item.name, []).append(f"loads {item.loading:+g} on driver {item.driver}")
+        if item.year_to_year:
+            out.setdefault(item.name, []).append(f"year to year {item.year_to_year:g} ({item.year_to_year_source})")
+    c = config.correlation
+    if c is not None:
+        for i, name in enumerate(c.inputs):
+            pairs = [f"{other} {c.rank[i][j]:+.2f}" for j, other in enumerate(c.inputs) if j != i and c.rank[i][j]]
+            if pairs:
+                out.setdefault(name, []).append("rank correlation with " + ", ".join(pairs) + f" ({c.source})"
+                                                + (f" [{c.repaired}]" if c.repaired else ""))
+    return {name: "; ".join(parts) for name, parts in out.items()}
 
 
 def headline(ds, summary: pd.DataFrame) -> pd.DataFrame:
