@@ -1,4 +1,4 @@
-"""Command line: ``fsp-risk run [CONFIG] [--iterations N] [--seed S] [--sampler mc|lhs] [--deterministic] [--out DIR] [--actuals FILE.csv]``."""
+"""Command line: ``fsp-risk run [CONFIG] [--iterations N] [--seed S] [--sampler mc|lhs|sobol] [--deterministic] [--out DIR] [--actuals FILE.csv] [--stress INPUT=VALUE]``."""
 from __future__ import annotations
 
 import argparse
@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="outputs", help="folder for run folders (default: outputs)")
     run.add_argument("--actuals", metavar="FILE.csv",
                      help="actual outcomes (columns year, measure, value) to backtest against the forecast")
+    run.add_argument("--stress", action="append", default=[], metavar="INPUT=VALUE[,INPUT=VALUE]",
+                     help="a stress test run beside the base on the same random numbers, with inputs pinned "
+                          "(e.g. public_health_ends=1 or sw_turnover=0.3); repeat for more stress tests")
     report = sub.add_parser("report", help="rebuild a run folder's tables, charts and report from its results.nc")
     report.add_argument("run_dir", help="a run folder written by 'fsp-risk run'")
     compare = sub.add_parser("compare", help="explain the movement in P50 and P80 between two run folders")
@@ -90,8 +93,25 @@ def _headline(ds) -> list[str]:
     return lines
 
 
+def _pounds(value: float) -> str:
+    return f"{'-' if value < 0 else ''}£{abs(value):,.0f}"
+
+
+def _scenario_lines(scenarios) -> list[str]:
+    from .scenarios import scenario_table
+
+    lines = ["Scenarios (total net change, on the same random numbers; difference from the config as written):"]
+    for _, r in scenario_table(scenarios).iloc[1:].iterrows():
+        what = "programme net benefit" if r["kind"] == "counterfactual" else "difference"
+        label = f"{r['scenario']} ({r['pins']})" if r["kind"] == "stress test" else r["scenario"]
+        lines.append(f"  {label}: P50 {_pounds(r['p50'])}; P80 {_pounds(r['p80'])}; "
+                     f"mean {what} {_pounds(r['diff_mean'])} (s.e. {_pounds(r['diff_mean_se'])})")
+    return lines
+
+
 def run_command(args) -> int:
     from .runs import write_run
+    from .scenarios import parse_stress, simulate_scenarios
 
     config = load_config(args.config)
     actuals_text = None
@@ -100,13 +120,20 @@ def run_command(args) -> int:
 
         actuals_text = read_actuals(args.actuals)
         parse_actuals(actuals_text, config, file=args.actuals)  # refuse a bad file before simulating
+    stresses = [parse_stress(config, text) for text in args.stress]  # refused before any work
     ds = simulate(config, iterations=args.iterations, seed=args.seed, sampler=args.sampler,
                   deterministic=args.deterministic, progress=ProgressBar())
+    scenarios = None
+    if not args.deterministic:
+        # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
+        scenarios = simulate_scenarios(config, ds.attrs["iterations"], ds.attrs["seed"], ds.attrs["sampler"], stresses)
     if actuals_text is not None:
         # Kept with the results, so that 'fsp-risk report' rebuilds the backtest too.
         ds.attrs.update(actuals_csv=actuals_text, actuals_file=str(args.actuals))
-    folder = write_run(ds, args.out, config.name, config)
+    folder = write_run(ds, args.out, config.name, config, scenarios)
     print("\n".join(_headline(ds)))
+    if scenarios is not None:
+        print("\n".join(_scenario_lines(scenarios)))
     if config.risk_register is not None:
         from .risk_register import reserve_statement
 

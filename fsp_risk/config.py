@@ -106,6 +106,8 @@ class Programme:
     delay_months: str
     ramp_months: str
     effect_scales: tuple[EffectScale, ...] = ()
+    #: True in the counterfactual without the programme: FSP has no effect, demand stays as is.
+    switched_off: bool = False
 
 
 @dataclass(frozen=True)
@@ -291,6 +293,20 @@ class Correlation:
 
 
 @dataclass(frozen=True)
+class Scenario:
+    """A named variant of a config: some fields changed and some inputs pinned, run on the same random
+    numbers as the config itself and measured against the same plan."""
+
+    name: str
+    title: str
+    source: str
+    #: The config with the scenario's ``set`` changes applied, validated like any config.
+    config: "Config"
+    #: Inputs pinned to one value in every iteration.
+    pins: dict[str, float]
+
+
+@dataclass(frozen=True)
 class RunDefaults:
     iterations: int
     seed: int
@@ -327,6 +343,9 @@ class Config:
     #: Input name -> the model section that first uses it ("demand", "workforce", "funding", ...).
     input_groups: dict[str, str] = field(default_factory=dict)
     correlation: Correlation | None = None
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+    #: Input name -> (low, high) the model's fields accept for it: the range a pinned value may take.
+    input_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -466,11 +485,23 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"invalid YAML at {where}: {problem}", file=file) from None
+    config = _parse(data, text, file)
+    if isinstance(data, dict) and "scenarios" in data:
+        config = replace(config, scenarios=_scenarios(_Node(data, "", file).child("scenarios"), data, config))
+    return config
+
+
+def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True) -> Config:
+    """Validate loaded YAML data as a config (without its scenarios).
+
+    ``all_inputs_used`` False is for a scenario, which may leave some of the base's inputs unused
+    (without mitigation, the mitigated values).
+    """
     root = _Node(data, "", file).mapping(
         (
             "schema_version", "name", "title", "council", "papers", "years", "run", "price_base", "programme",
             "inputs", "demand", "placements", "service", "workforce", "costs", "savings", "funding", "mtfp",
-            "risk_register", "common_drivers", "correlation",
+            "risk_register", "common_drivers", "correlation", "scenarios",
         ),
         ("schema_version", "name", "title", "years", "inputs", "programme", "price_base", "demand", "mtfp"),
     )
@@ -508,7 +539,13 @@ def parse_config(text: str, file: str = "<config>") -> Config:
     papers = root.data.get("papers") or []
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
         raise root.error("expected a list of texts naming the source papers", "papers")
-    refs.check_all_used()
+    if all_inputs_used:
+        refs.check_all_used()
+    for m in register.mitigations if register is not None else ():
+        for orig, repl in m.replace:  # a replacement takes its original's place, so its bounds too
+            lo, hi = refs.bounds.get(repl, (-np.inf, np.inf))
+            o_lo, o_hi = refs.bounds.get(orig, (-np.inf, np.inf))
+            refs.bounds[repl] = (max(lo, o_lo), min(hi, o_hi))
     correlation = _correlation(root.child("correlation"), inputs) if root.has("correlation") else None
     return Config(
         path=file, text=text, name=root.text("name"), title=root.text("title"),
@@ -517,8 +554,22 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         weakening=weakening, costs=costs, savings=savings, funding=funding, mtfp=mtfp, run=run,
         papers=tuple(papers), risk_register=register, common_drivers=drivers,
         input_groups={name: refs.groups.get(name, "risk register") for name in inputs},
-        correlation=correlation,
+        correlation=correlation, input_bounds=_pin_bounds(inputs, refs.bounds, years),
     )
+
+
+def _pin_bounds(inputs: dict[str, Input], bounds: dict[str, tuple[float, float]], years) -> dict[str, tuple[float, float]]:
+    """What each input may be pinned to: within the bounds of the fields that use it, never negative for a
+    quantity whose distribution is, and within the horizon for a year."""
+    out = {}
+    for name, item in inputs.items():
+        lo, hi = bounds.get(name, (-np.inf, np.inf))
+        if item.year_valued:
+            lo, hi = max(lo, 0), min(hi, len(years) - 1)
+        elif item.dist.support()[0] >= 0:
+            lo = max(lo, 0.0)
+        out[name] = (float(lo), float(hi))
+    return out
 
 
 def _years(node: _Node) -> tuple[str, ...]:
@@ -596,6 +647,8 @@ class _Refs:
         self.inputs, self.file, self.used = inputs, file, set()
         #: The model section being read, and the first section that used each input (its group).
         self.section, self.groups = "", {}
+        #: The tightest bounds the model's fields put on each input: what a pinned value may be.
+        self.bounds: dict[str, tuple[float, float]] = {}
 
     def get(self, node: _Node, key: str, *, lo: float | None = None, hi: float | None = None,
             scalar: bool = False, required: bool = True) -> str | None:
@@ -617,6 +670,8 @@ class _Refs:
             raise node.error(f"input {name!r} is per_year, but this field takes one value per iteration", key)
         self.used.add(name)
         self.groups.setdefault(name, self.section)
+        b_lo, b_hi = self.bounds.get(name, (-np.inf, np.inf))
+        self.bounds[name] = (max(b_lo, -np.inf if lo is None else lo), min(b_hi, np.inf if hi is None else hi))
         return name
 
     def check_all_used(self) -> None:
@@ -1016,6 +1071,85 @@ def _driver_loading(node: _Node, drivers: dict[str, str]) -> tuple[str, float]:
     if not -1 < loading < 1:
         raise dr.error(f"expected a loading strictly between -1 and 1, got {loading:g}", "loading")
     return name, loading
+
+
+RESERVED_SCENARIOS = ("base", "without_fsp")
+
+
+def _scenarios(node: _Node, data: dict, base: Config) -> dict[str, Scenario]:
+    """The ``scenarios`` section: each scenario ``set``s fields (dotted paths into the config, ``null``
+    to remove one) and ``pin``s inputs; its config is validated in full here, before any work."""
+    if not isinstance(node.data, dict) or not node.data:
+        raise node.error("expected a mapping of scenario names to {title, source, set, pin}")
+    out = {}
+    for name in node.data:
+        sc = node.child(str(name)).mapping(("title", "source", "set", "pin"), ("title", "source"))
+        if name in RESERVED_SCENARIOS or not str(name).replace("_", "").isalnum():
+            raise sc.error(f"expected a name of letters, digits and _ other than {' and '.join(RESERVED_SCENARIOS)} "
+                           "(kept for the config as written and the counterfactual)")
+        changed = {k: v for k, v in data.items() if k != "scenarios"}
+        changes = sc.data.get("set") or {}
+        if not isinstance(changes, dict):
+            raise sc.error("expected a mapping of dotted field paths to new values, like "
+                           "{'demand.measures.lac.fsp.floor': null}", "set")
+        for path, value in changes.items():
+            changed = _set_path(sc.child("set"), str(path), changed, value)
+        try:
+            config = _parse(changed, base.text, base.path, all_inputs_used=False)
+        except ConfigError as exc:
+            raise sc.error(f"with this scenario's changes the config is invalid at {exc.path or 'the top'}: "
+                           f"{exc.reason}", "set") from None
+        pins = sc.data.get("pin") or {}
+        if not isinstance(pins, dict):
+            raise sc.error("expected a mapping of input names to values", "pin")
+        out[str(name)] = Scenario(str(name), sc.text("title"), sc.text("source"), config,
+                                  check_pins(config, pins, sc.child("pin").path, base.path))
+    return out
+
+
+def check_pins(config: Config, pins: dict, field: str, file: str | None = None) -> dict[str, float]:
+    """Inputs pinned to a value (a scenario's ``pin``, a stress test): known names, finite numbers within
+    each input's range; errors name ``field``.NAME."""
+    node = _Node(pins, field, file if file is not None else config.path)
+    out = {}
+    for name, value in pins.items():
+        if name not in config.inputs:
+            raise node.error(f"unknown input {name!r}{did_you_mean(name, config.inputs)}", str(name))
+        item = config.inputs[name]
+        if item.year_valued and isinstance(value, str):
+            if value not in config.years:
+                raise node.error(f"expected a year within the horizon ({config.years[0]} to {config.years[-1]}), "
+                                 f"got {value!r}", str(name))
+            value = config.years.index(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not np.isfinite(value):
+            raise node.error(f"expected a number, got {_kind(value)}", str(name))
+        lo, hi = config.input_bounds.get(name, item.dist.support())
+        if not lo <= value <= hi:
+            span = f"[{lo:g}, {hi:g}]" if np.isfinite(hi) else f">= {lo:g}"
+            raise node.error(f"expected a value the model can take for this input, {span}, got {value:g}", str(name))
+        out[str(name)] = float(value)
+    return out
+
+
+def _set_path(node: _Node, path: str, data: dict, value: Any) -> dict:
+    """A copy of ``data`` with the field at dotted ``path`` set to ``value`` (removed when None)."""
+    keys = path.split(".")
+    out = dict(data)
+    here = out
+    for i, key in enumerate(keys[:-1]):
+        child = here.get(key)
+        if not isinstance(child, dict):
+            raise node.error(f"no field {'.'.join(keys[: i + 1])!r} to change in the config"
+                             f"{did_you_mean(key, here) if isinstance(here, dict) else ''}", path)
+        here[key] = dict(child)
+        here = here[key]
+    if value is None:
+        if keys[-1] not in here:
+            raise node.error(f"no field {path!r} to remove{did_you_mean(keys[-1], here)}", path)
+        del here[keys[-1]]
+    else:
+        here[keys[-1]] = value
+    return out
 
 
 def _year_to_year(item: _Node, inp: Input) -> tuple[float, str]:

@@ -15,7 +15,7 @@ import xarray as xr
 from scipy.special import ndtri
 
 from . import demand, funding, mtfp, placements, risk_register, workforce
-from .config import Config, MAX_ITERATIONS, SAMPLERS
+from .config import Config, MAX_ITERATIONS, SAMPLERS, check_pins
 from .errors import ConfigError, did_you_mean
 from .sampling import (BLOCK, block_input_uniforms, block_sizes, block_uniforms, central_inputs, correlated_uniforms,
                        resolve_sampler)
@@ -41,6 +41,8 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
     prog = config.programme
     start = months_from_fy_start(prog.go_live, first) + x[prog.delay_months]
     effect = demand.ramp_fraction(start, x[prog.ramp_months], n_years)
+    if prog.switched_off:  # the counterfactual: no programme, so no effect at all
+        effect = np.zeros_like(effect)
 
     # Workforce cost (its variance from the central case is a pressure) and effect weakening.
     n = start.shape[0]
@@ -397,21 +399,9 @@ def check_central_case(config: Config, central: Arrays) -> None:
                 )
 
 
-def check_overrides(config: Config, overrides: dict[str, float]) -> dict[str, float]:
+def check_overrides(config: Config, overrides: dict[str, float], field: str = "overrides") -> dict[str, float]:
     """Validate pinned inputs: known names, finite numbers within each input's range."""
-    out = {}
-    for name, value in overrides.items():
-        if name not in config.inputs:
-            raise ConfigError(f"unknown input {name!r}{did_you_mean(name, config.inputs)}", file=config.path,
-                              path=f"overrides.{name}")
-        lo, hi = config.inputs[name].dist.support()
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not np.isfinite(value):
-            raise ConfigError(f"expected a number, got {value!r}", file=config.path, path=f"overrides.{name}")
-        if not lo <= value <= hi:
-            raise ConfigError(f"expected a value within the input's range [{lo:g}, {hi:g}], got {value:g}",
-                              file=config.path, path=f"overrides.{name}")
-        out[name] = float(value)
-    return out
+    return check_pins(config, overrides, field, config.path)
 
 
 def pin(x: Arrays, overrides: dict[str, float]) -> Arrays:

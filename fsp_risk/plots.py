@@ -354,19 +354,51 @@ def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], 
     return fig
 
 
-def histogram(total: np.ndarray, title: str, caption: str):
-    """Histogram of total net savings with the MTFP target (zero) and the median marked."""
+def histogram(total: np.ndarray, title: str, caption: str, what: str = "Total net savings over the horizon",
+              zero: str = "MTFP target"):
+    """Histogram of a total over the horizon [GBP] with zero (by default the MTFP target) and the median marked."""
     scale, unit = money_scale(total)
     fig, ax = plt.subplots(figsize=(7.6, 4.8))
-    ax.hist(total, bins=60, color=SEQUENTIAL[1], edgecolor="white", linewidth=0.4)
-    ax.axvline(0, color=ORANGE, linewidth=2, linestyle="--", label="MTFP target")
+    # Bars as shares of all outcomes, so ticks fall on round percentages (no "4%, 4%" from rounding counts).
+    ax.hist(total, bins=60, weights=np.full(total.size, 1.0 / total.size), color=SEQUENTIAL[1], edgecolor="white",
+            linewidth=0.4)
+    ax.axvline(0, color=ORANGE, linewidth=2, linestyle="--", label=zero)
     ax.axvline(np.median(total), color=DARK_BLUE, linewidth=2, label=f"Median: {format_money(float(np.median(total)))}")
     _money_axis(ax, scale, unit, axis="x")
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / total.size:.0%}"))
-    ax.set_xlabel(f"Total net savings over the horizon ({unit})")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=1))
+    ax.set_xlabel(f"{what} ({unit})")
     ax.set_ylabel("Share of outcomes in each bar")
     ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
     _tidy(ax)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig
+
+
+def scenario_ranges(table: pd.DataFrame, title: str, caption: str):
+    """Each case's total net change over the horizon: P10 to P90 as a bar, P50 a circle, P80 a diamond [GBP].
+
+    Rows top to bottom in the table's order; the MTFP target (zero) is a dashed line. Shapes, not
+    colour, tell the statistics apart, so it reads in greyscale.
+    """
+    t = table.reset_index(drop=True)
+    k = np.arange(len(t))[::-1]
+    scale, unit = money_scale(t[["p10", "p90"]].to_numpy(float))
+    fig, ax = plt.subplots(figsize=(7.6, 0.62 * len(t) + 2.0))
+    ax.barh(k, t["p90"] - t["p10"], left=t["p10"], height=0.45, color=SEQUENTIAL[0], edgecolor=DARK_BLUE,
+            linewidth=0.6, label="P10 to P90")
+    ax.plot(t["p50"], k, "o", color=DARK_BLUE, markersize=8, label="P50 (median)")
+    ax.plot(t["p80"], k, "D", color=DARK_PINK, markersize=7, markeredgecolor="white", label="P80")
+    for kk, v in zip(k, t["p80"]):
+        ax.annotate(format_money(v), (v, kk), xytext=(0, 9), textcoords="offset points", ha="center",
+                    fontsize=8.5, color=GREY_TEXT)
+    ax.axvline(0, color=ORANGE, linewidth=2, linestyle="--", label="MTFP target met at or below")
+    ax.set_yticks(k, [textwrap.fill(x, 42) for x in t["title"]], fontsize=8.5)
+    _money_axis(ax, scale, unit, axis="x")
+    ax.grid(axis="x", color="#BFBFBF", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.margins(x=0.04)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, frameon=False, fontsize=8.5)
+    fig = _finish_bars(fig, ax, title, caption, f"Total net change to the MTFP over the horizon ({unit}; positive = pressure)")
+    ax.set_title(title, loc="left", fontsize=14, fontweight="bold", pad=26)
     return fig

@@ -216,6 +216,71 @@ def risk_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Cha
     return [Chart("risk_heat_map", title, alt)], sentence, {"risk_register": table, "risk_portfolio": portfolio}
 
 
+def _share(p: float) -> str:
+    """A share of outcomes as a whole percentage, never rounding a near-certainty to 0% or 100%."""
+    if 0 < p < 0.005:
+        return "under 1%"
+    if 0.995 < p < 1:
+        return "over 99%"
+    return f"{p:.0%}"
+
+
+def scenario_outputs(scen: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame", list[str]]:
+    """The scenarios, stress tests and counterfactual of a run: ``scenarios.csv``, two charts, sentences."""
+    from .scenarios import programme_benefit, scenario_table
+
+    table = scenario_table(scen)
+    table.to_csv(folder / "scenarios.csv", index=False)
+    period = f"{scen.year.values[0]} to {scen.year.values[-1]}"
+    source = (f"Source: fsp-risk simulation, {scen.attrs['iterations']:,} iterations on common random numbers, "
+              f"config {config.name}.")
+    base = table.iloc[0]
+    sentences, charts = [], []
+    for _, row in table.iloc[1:].iterrows():
+        if row["kind"] == "counterfactual":
+            continue
+        more = row["diff_mean"]
+        direction = (f"{format_money(abs(more))} {'more' if more > 0 else 'less'} pressure than the config as written "
+                     f"on average (standard error {format_money(row['diff_mean_se'], 2)} on common random numbers)"
+                     if abs(more) >= 0.5 else "the same as the config as written")
+        sentences.append(
+            f"{row['title']}: the median net change to the MTFP over {period} is {format_money(row['p50'])} and the "
+            f"P80 {format_money(row['p80'])}, {direction}; the chance of meeting the MTFP target is "
+            f"{row['p_target_met']:.0%} (config as written: {base['p_target_met']:.0%}).")
+    cases = table[table["kind"] != "counterfactual"]
+    worst = cases.loc[cases["p80"].idxmax()]
+    title = (f"P80 pressure ranges from {format_money(cases['p80'].min())} to {format_money(cases['p80'].max())} "
+             "across scenarios") if len(cases) > 1 else f"P80 pressure of {format_money(base['p80'])}"
+    caption = (f"Total net change to the MTFP over {period} by scenario (positive = pressure): bar P10 to P90, circle "
+               f"P50, diamond P80. Every scenario uses the same random numbers and the same plan. {source}")
+    plots.save_figure(plots.scenario_ranges(table, title, caption), folder / "charts", "scenarios")
+    alt = ("Ranges of total net change to the MTFP by scenario: " + "; ".join(
+        f"{r['title']} P50 {format_money(r['p50'])}, P80 {format_money(r['p80'])}" for _, r in table.iterrows())
+        + f". Highest P80: {worst['title']}.")
+    charts.append(Chart("scenarios", title, alt))
+
+    benefit = programme_benefit(scen)
+    if benefit is not None:
+        p10, p50, p90 = np.percentile(benefit, [10, 50, 90])
+        p_gain = float((benefit > 0).mean())
+        sentences.append(
+            f"Against the counterfactual without FSP (as-is demand, none of the programme's costs, funding or savings), "
+            f"the programme's own net benefit over {period} has a median of {format_money(p50)} (P10 {format_money(p10)}, "
+            f"P90 {format_money(p90)}): FSP leaves the council better off in {_share(p_gain)} of outcomes. This is the "
+            "difference on the same random numbers, not two overlapping ranges.")
+        b_title = (f"FSP leaves the council better off in {_share(p_gain)} of outcomes" if p_gain >= 0.5 else
+                   f"FSP costs the council more than it saves in {_share(1 - p_gain)} of outcomes")
+        b_caption = (f"The programme's net benefit over {period}: net change to the MTFP without FSP minus with FSP, "
+                     f"per iteration on common random numbers (positive = FSP saves money). Without FSP: as-is "
+                     f"demand, none of the programme's costs, funding, savings or register risks. {source}")
+        plots.save_figure(plots.histogram(benefit, b_title, b_caption, "Net benefit of FSP over the horizon",
+                                          "Break-even"), folder / "charts", "programme_benefit")
+        charts.append(Chart("programme_benefit", b_title,
+                            f"Histogram of the programme's net benefit over {period}: median {format_money(p50)}, "
+                            f"P10 {format_money(p10)}, P90 {format_money(p90)}; positive in {_share(p_gain)} of outcomes."))
+    return charts, table, sentences
+
+
 def money_over_time_table(summary: "pd.DataFrame") -> "pd.DataFrame":
     """Per year and in total: cashable savings and cost avoidance (means), net savings P50 in cash, real
     terms and present value; the total's present value is the net present value."""
@@ -359,6 +424,14 @@ def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart
     parts += [f"<h2>Money over time: cash, real terms and present value (discounted at "
               f"{float(ds.attrs.get('discount_rate', 0.035)):.1%})</h2>",
               _table_html(money_time, money=set(money_time.columns) - {"Year"})]
+    if "scenarios" in tables:
+        scols = {"title": "Scenario", "p50": "P50", "p80": "P80", "p_target_met": "Chance target met",
+                 "diff_mean": "Mean difference from the config as written", "diff_mean_se": "Its standard error"}
+        parts += ["<h2>Scenarios on common random numbers: total net change to the MTFP (positive = pressure)</h2>",
+                  "<p>For the row without FSP, the difference is the programme's own net benefit.</p>",
+                  _table_html(tables["scenarios"][list(scols)].rename(columns=scols),
+                              money={"P50", "P80", "Mean difference from the config as written", "Its standard error"},
+                              percent={"Chance target met"})]
     if "backtest" in tables:
         bcols_ = {"year": "Year", "measure": "Measure", "actual": "Actual", "forecast_p10": "Forecast P10",
                   "forecast_p50": "Forecast P50", "forecast_p90": "Forecast P90", "percentile": "Percentile of forecast"}
@@ -396,8 +469,11 @@ def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart
             + "".join(parts) + "</body></html>")
 
 
-def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
-    """Write every table, chart, the workbook and the findings of a run into ``folder`` (which must exist)."""
+def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios: xr.Dataset | None = None) -> None:
+    """Write every table, chart, the workbook and the findings of a run into ``folder`` (which must exist).
+
+    ``scenarios`` is the run's :func:`fsp_risk.scenarios.simulate_scenarios` Dataset, if any.
+    """
     tables = {"summary": summary_table(ds), "cumulative": cumulative_table(ds)}
     for name in ("summary", "cumulative"):
         tables[name].to_csv(folder / f"{name}.csv", index=False)
@@ -427,6 +503,10 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path) -> None:
         switching["switching_value_p50"] = switching["input"].map(p50)
     tables["switching_values"] = switching
     switching.to_csv(folder / "switching_values.csv", index=False)
+    if scenarios is not None:
+        scenario_charts, tables["scenarios"], scenario_sentences = scenario_outputs(scenarios, config, folder)
+        charts += scenario_charts
+        extra += scenario_sentences
     reserve = None
     if config.risk_register is not None:
         risk_charts, reserve, risk_tables = risk_outputs(ds, config, folder)

@@ -56,7 +56,7 @@ class StagedFolder:
         return False
 
 
-def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> Path:
+def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None, scenarios: xr.Dataset | None = None) -> Path:
     """Write ``results.nc``, ``summary.csv`` and ``run.json`` to a new folder under ``out_root``.
 
     With a ``config``, the charts and ``findings.md`` too, and the risk outputs when it has a register
@@ -70,7 +70,9 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> P
     with StagedFolder(out_root, f"{name}-{stamp}-seed{ds.attrs['seed']}") as staged:
         tmp = staged.tmp
         ds.to_netcdf(tmp / "results.nc", engine="netcdf4")
-        write_outputs(ds, config, tmp)
+        if scenarios is not None:
+            scenarios.to_netcdf(tmp / "scenarios.nc", engine="netcdf4")
+        write_outputs(ds, config, tmp, scenarios)
         meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
         meta["created_utc"] = stamp
         meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}
@@ -80,7 +82,7 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None) -> P
 
 #: Files a run folder holds besides results.nc and run.json; all are derived from results.nc.
 DERIVED = ("summary.csv", "cumulative.csv", "sensitivity.csv", "grouped_sensitivity.csv", "switching_values.csv", "risk_register.csv",
-           "risk_portfolio.csv", "risk_reserve.txt", "backtest.csv", "summary.xlsx", "findings.md", "report.html")
+           "risk_portfolio.csv", "risk_reserve.txt", "backtest.csv", "scenarios.csv", "summary.xlsx", "findings.md", "report.html")
 
 
 @contextmanager
@@ -113,10 +115,14 @@ def rebuild_outputs(run_dir: str | Path) -> Path:
     folder = Path(run_dir)
     with open_results(folder) as (stored, config):
         ds = stored.load()
+    scenarios = None
+    if (folder / "scenarios.nc").is_file():
+        with xr.open_dataset(folder / "scenarios.nc") as stored:
+            scenarios = stored.load()
     tmp = folder / f".tmp-report-{os.getpid()}"
     tmp.mkdir()
     try:
-        write_outputs(ds, config, tmp)
+        write_outputs(ds, config, tmp, scenarios)
         (folder / "charts").mkdir(exist_ok=True)
         for path in sorted(tmp.rglob("*")):
             if path.is_file():

@@ -1,0 +1,203 @@
+"""Scenarios, stress tests and the counterfactual without FSP, all on common random numbers.
+
+Every case of a run — the config as written (``base``), each scenario named in its config, each stress
+test and the counterfactual without the programme (``without_fsp``) — draws the same random numbers
+(each input from its own named stream; under Sobol' one shared design) and is measured against the same
+plan: the base config's central case, which the MTFP budgets and planned savings were set on. The
+difference between two cases is then the effect of what differs, with little of the sampling noise
+two separate runs would carry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .analysis import percentiles_with_se, proportion_se
+from .config import Config, check_pins
+from .errors import ConfigError
+from .model import _versions, block_inputs, central_case, simulate_block
+from .sampling import BLOCK, SobolDesign, block_sizes, stream_layout
+
+#: Kinds of case, in the order they are reported.
+KINDS = ("as written", "scenario", "stress test", "counterfactual")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    title: str
+    kind: str
+    source: str
+    config: Config
+    pins: dict[str, float]
+
+
+def without_programme(config: Config) -> Config:
+    """The counterfactual: the same council without FSP.
+
+    Demand follows the as-is projection (the programme has no effect); the programme's costs, workforce,
+    funding, savings and its register of risks and mitigations are gone. What remains is what the
+    council would face anyway against the same MTFP: the savings target and, where the placement budget
+    is modelled, the cost of children in care above the with-FSP forecast that budget was set on.
+    """
+    return replace(config, programme=replace(config.programme, switched_off=True), costs=(), workforce=(),
+                   weakening=None, funding=(), savings=(), risk_register=None, scenarios={})
+
+
+def parse_stress(config: Config, text: str) -> dict[str, float]:
+    """``--stress`` text ``input=value[,input=value...]`` as checked pins."""
+    pins = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"expected input=value (several joined by commas), got {part.strip()!r}",
+                              path="--stress")
+        try:
+            pins[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"expected a number after '=', got {value.strip()!r}",
+                              path=f"--stress {name.strip()}") from None
+    return check_pins(config, pins, "--stress", config.path)
+
+
+def cases(config: Config, stresses: list[dict[str, float]] = (), counterfactual: bool = True) -> list[Case]:
+    """The cases a run compares: base, the config's scenarios, stress tests, then without FSP."""
+    out = [Case("base", "The config as written", "as written", "", config, {})]
+    out += [Case(s.name, s.title, "scenario", s.source, s.config, s.pins) for s in config.scenarios.values()]
+    for i, pins in enumerate(stresses, start=1):
+        label = ", ".join(f"{name} = {value:g}" for name, value in pins.items())
+        out.append(Case(f"stress_{i}", f"Stress test: {label}", "stress test", "--stress", config, dict(pins)))
+    if counterfactual:
+        out.append(Case("without_fsp", "Without FSP: as-is demand, no programme costs or savings", "counterfactual",
+                        "The counterfactual built into fsp-risk", without_programme(config), {}))
+    return out
+
+
+def shared_design(configs: list[Config], sampler: str):
+    """The sampler the cases share: a name, or one Sobol' design over every stream any case draws."""
+    if sampler != "sobol":
+        return sampler
+    layout, first = {}, 0
+    for c in configs:
+        for name, (_, n) in stream_layout(c).items():
+            if name not in layout:
+                layout[name] = (first, n)
+                first += n
+    return SobolDesign(layout)
+
+
+def _case_keys(config: Config) -> list[str]:
+    keys = ["net_change_to_mtfp", "total_costs", "total_savings", "grant_loss"]
+    return keys + [f"{m}_{case}" for m in config.demand for case in ("as_is", "fsp")]
+
+
+_LONG_NAMES = {
+    "net_change_to_mtfp": ("Net change to the MTFP (positive = pressure)", "GBP"),
+    "total_costs": ("Gross programme costs, including workforce variance", "GBP"),
+    "total_savings": ("Savings realised, cashable and cost avoidance (negative = saving)", "GBP"),
+    "grant_loss": ("Funding lost and not replaced by partners", "GBP"),
+}
+
+
+def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
+                       stresses: list[dict[str, float]] = (), counterfactual: bool = True,
+                       progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
+    """Every case of a config on common random numbers, as one Dataset with a ``scenario`` dimension.
+
+    Each case's main result (after mitigation) by iteration and year: the net change to the MTFP,
+    gross costs, savings, grant loss and the demand counts as is and with FSP. One model evaluation per
+    case and block; blocks are the same 65,536-iteration blocks as :func:`fsp_risk.simulate`, so the
+    ``base`` case equals the main run with the same seed, sampler and iterations.
+    """
+    all_cases = cases(config, stresses, counterfactual)
+    _, plan = central_case(config)
+    design = shared_design([c.config for c in all_cases], sampler)
+    keys = _case_keys(config)
+    n_years = len(config.years)
+    data = {k: np.empty((len(all_cases), iterations, n_years)) for k in keys}
+    pos = 0
+    for b, size in enumerate(block_sizes(iterations)):
+        for i, case in enumerate(all_cases):
+            x, u, z = block_inputs(case.config, seed, b, size, design)
+            out = simulate_block(case.config, plan, x, u, z, seed, b, size, design, case.pins, main_only=True)
+            for k in keys:
+                data[k][i, pos : pos + size] = out[k]
+        pos += size
+        if progress is not None:
+            progress(pos, iterations)
+    data_vars = {}
+    for k, arr in data.items():
+        if k in _LONG_NAMES:
+            long_name, units = _LONG_NAMES[k]
+        else:
+            m, case = (k[: -len("_as_is")], "as is") if k.endswith("_as_is") else (k[: -len("_fsp")], "with FSP")
+            long_name, units = f"{config.demand[m].title}, {case}", "children at 31 March"
+        data_vars[k] = (("scenario", "iteration", "year"), arr, {"long_name": long_name, "units": units})
+    data_vars["target"] = ("year", np.asarray(config.mtfp.target.values),
+                           {"long_name": "MTFP savings target (negative = saving)", "units": "GBP"})
+    coords = {
+        "scenario": [c.name for c in all_cases],
+        "scenario_title": ("scenario", [c.title for c in all_cases]),
+        "scenario_kind": ("scenario", [c.kind for c in all_cases]),
+        "scenario_source": ("scenario", [c.source for c in all_cases]),
+        "scenario_pins": ("scenario", [", ".join(f"{k}={v:g}" for k, v in c.pins.items()) for c in all_cases]),
+        "iteration": np.arange(iterations),
+        "year": list(config.years),
+    }
+    attrs = {
+        "title": config.title, "config_name": config.name, "config_sha256": config.sha256,
+        "config_text": config.text, "seed": int(seed), "sampler": sampler, "iterations": int(iterations),
+        "block_size": BLOCK,
+        "common_random_numbers": "every case draws the same random numbers and is measured against the base "
+                                 "config's central case (the plan)",
+        **{f"version_{k.replace('-', '_')}": v for k, v in _versions().items()},
+    }
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def scenario_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Each case's total net change over the horizon, and its difference from the base case.
+
+    ``diff_*`` columns are the case minus base per iteration (positive = more pressure than base);
+    ``diff_mean_se`` is the standard error of the mean difference on common random numbers, and
+    ``diff_mean_se_independent`` what it would be from two independent runs of the same size. For
+    ``without_fsp`` the difference is the programme's own net benefit (positive = FSP saves money).
+    """
+    total = ds["net_change_to_mtfp"].sum("year").values  # (scenario, iteration)
+    n = total.shape[1]
+    base = total[0]
+    rows = []
+    for i, name in enumerate(ds.scenario.values):
+        t = total[i]
+        pct, pct_se = percentiles_with_se(t[:, None], (10, 50, 80, 90))
+        met = float((t <= 0).mean())
+        diff = t - base
+        dpct, _ = percentiles_with_se(diff[:, None], (10, 50, 90))
+        rows.append({
+            "scenario": str(name), "title": str(ds.scenario_title.values[i]), "kind": str(ds.scenario_kind.values[i]),
+            "pins": str(ds.scenario_pins.values[i]), "mean": t.mean(),
+            **{f"p{p}": pct[j, 0] for j, p in enumerate((10, 50, 80, 90))},
+            "p80_se": pct_se[2, 0],
+            "p_target_met": met, "p_target_met_se": float(proportion_se(met, n)),
+            "diff_mean": diff.mean(), "diff_mean_se": diff.std(ddof=1) / np.sqrt(n) if n > 1 else 0.0,
+            "diff_mean_se_independent": np.sqrt((t.var(ddof=1) + base.var(ddof=1)) / n) if n > 1 else 0.0,
+            "diff_p10": dpct[0, 0], "diff_p50": dpct[1, 0], "diff_p90": dpct[2, 0],
+            "p_worse_than_base": float((diff > 0.005).mean()),
+        })
+    table = pd.DataFrame(rows)
+    money = [c for c in table.columns if c not in ("scenario", "title", "kind", "pins") and not c.startswith("p_")]
+    table[money] = table[money].round(2)
+    return table
+
+
+def programme_benefit(ds: xr.Dataset) -> np.ndarray | None:
+    """The programme's own net benefit over the horizon per iteration [GBP]: without FSP minus with it
+    (positive = FSP leaves the council better off). None when the run has no counterfactual."""
+    if "without_fsp" not in ds.scenario.values:
+        return None
+    total = ds["net_change_to_mtfp"].sum("year")
+    return (total.sel(scenario="without_fsp") - total.sel(scenario="base")).values
