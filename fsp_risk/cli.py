@@ -1,4 +1,4 @@
-"""Command line: ``fsp-risk run [CONFIG] [--iterations N] [--seed S] [--sampler mc|lhs|sobol] [--deterministic] [--out DIR] [--actuals FILE.csv] [--stress INPUT=VALUE]``."""
+"""Command line: ``fsp-risk run [CONFIG] [--iterations N] [--seed S] [--sampler mc|lhs|sobol] [--deterministic] [--out DIR] [--actuals FILE.csv] [--precision £X|X%] [--stress INPUT=VALUE]``."""
 from __future__ import annotations
 
 import argparse
@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="outputs", help="folder for run folders (default: outputs)")
     run.add_argument("--actuals", metavar="FILE.csv",
                      help="actual outcomes (columns year, measure, value) to backtest against the forecast")
+    run.add_argument("--precision", metavar="£X|X%",
+                     help="add iterations in blocks of 65,536 until the P80 of the total net change is known to "
+                          "this 95%% confidence half-width (pounds like £50k, or a percentage of the P80 like "
+                          "0.5%%); --iterations then caps the run (default 2,000,000)")
     run.add_argument("--stress", action="append", default=[], metavar="INPUT=VALUE[,INPUT=VALUE]",
                      help="a stress test run beside the base on the same random numbers, with inputs pinned "
                           "(e.g. public_health_ends=1 or sw_turnover=0.3); repeat for more stress tests")
@@ -83,11 +87,11 @@ def _headline(ds) -> list[str]:
     after = " after mitigation" if "net_change_inherent" in ds else ""
     lines = [f"Net change to MTFP over {ds.year.values[0]} to {ds.year.values[-1]}{after} (positive = pressure):"]
     if ds.sizes["iteration"] == 1:
-        lines.append(f"  central case: £{float(total[0]):,.0f}")
+        lines.append(f"  central case: {_pounds(float(total[0]))}")
     else:
         p50, p80 = (float(total.quantile(q)) for q in (0.5, 0.8))
         met = float((total <= 0).mean())
-        lines.append(f"  P50 £{p50:,.0f}; P80 £{p80:,.0f}; chance the MTFP target is met over the horizon {met:.0%}")
+        lines.append(f"  P50 {_pounds(p50)}; P80 {_pounds(p80)}; chance the MTFP target is met over the horizon {met:.0%}")
         by_year = (net <= 0).mean("iteration")
         lines.append("  chance met by year: " + ", ".join(f"{y} {p:.0%}" for y, p in zip(ds.year.values, by_year.values)))
     return lines
@@ -121,8 +125,22 @@ def run_command(args) -> int:
         actuals_text = read_actuals(args.actuals)
         parse_actuals(actuals_text, config, file=args.actuals)  # refuse a bad file before simulating
     stresses = [parse_stress(config, text) for text in args.stress]  # refused before any work
-    ds = simulate(config, iterations=args.iterations, seed=args.seed, sampler=args.sampler,
+    iterations, stop_reason = args.iterations, None
+    if args.precision is not None:
+        from .convergence import DEFAULT_PRECISION_CAP, iterations_for_precision, parse_precision
+
+        if args.deterministic:
+            raise ConfigError("a deterministic run has one iteration; --precision needs a simulation",
+                              path="--precision")
+        precision = parse_precision(args.precision)
+        iterations, stop_reason, _ = iterations_for_precision(
+            config, config.run.seed if args.seed is None else args.seed, args.sampler or config.run.sampler,
+            precision, args.iterations or DEFAULT_PRECISION_CAP, ProgressBar())
+        print(stop_reason[0].upper() + stop_reason[1:] + ".")
+    ds = simulate(config, iterations=iterations, seed=args.seed, sampler=args.sampler,
                   deterministic=args.deterministic, progress=ProgressBar())
+    if stop_reason is not None:
+        ds.attrs.update(precision_target=args.precision, stop_reason=stop_reason)
     scenarios = None
     if not args.deterministic:
         # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.

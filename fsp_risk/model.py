@@ -518,15 +518,19 @@ def net_change_totals(config: Config, iterations: int, seed: int, sampler: str,
     same random numbers as :func:`simulate` with the same seed, sampler and iterations (common random
     numbers), but only the main result, without building a Dataset.
     """
-    x_central, central = central_case(config)
+    _, central = central_case(config)
     overrides = check_overrides(config, overrides or {})
     design = resolve_sampler(config, sampler)
-    parts = []
-    for b, size in enumerate(block_sizes(iterations)):
-        x, u, z = block_inputs(config, seed, b, size, design, placement_spread)
-        out = simulate_block(config, central, x, u, z, seed, b, size, design, overrides, main_only=True)
-        parts.append(out["net_change_to_mtfp"].sum(axis=1))
-    return np.concatenate(parts)
+    return np.concatenate([block_net_change_totals(config, central, seed, b, size, design, overrides, placement_spread)
+                           for b, size in enumerate(block_sizes(iterations))])
+
+
+def block_net_change_totals(config: Config, central: Arrays, seed: int, block: int, size: int, design,
+                            overrides: dict[str, float] | None = None, placement_spread: bool = True) -> np.ndarray:
+    """:func:`net_change_totals` for one block [GBP, shape (size,)]; ``design`` from :func:`resolve_sampler`."""
+    x, u, z = block_inputs(config, seed, block, size, design, placement_spread)
+    out = simulate_block(config, central, x, u, z, seed, block, size, design, overrides or {}, main_only=True)
+    return out["net_change_to_mtfp"].sum(axis=1)
 
 
 def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> xr.Dataset:

@@ -402,3 +402,31 @@ def scenario_ranges(table: pd.DataFrame, title: str, caption: str):
     fig = _finish_bars(fig, ax, title, caption, f"Total net change to the MTFP over the horizon ({unit}; positive = pressure)")
     ax.set_title(title, loc="left", fontsize=14, fontweight="bold", pad=26)
     return fig
+
+
+def convergence(table: pd.DataFrame, title: str, caption: str):
+    """Running P50 and P80 of the total net change against iterations, each with its 95% interval [GBP].
+
+    P50 a solid line with circles, P80 a dashed line with diamonds, so they part in greyscale too.
+    """
+    n = table["iterations"].to_numpy()
+    scale, unit = money_scale(table[["p50_low", "p80_high"]].to_numpy(float))
+    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    for p, colour, style, marker in ((50, DARK_BLUE, "-", "o"), (80, DARK_PINK, "--", "D")):
+        ax.fill_between(n, table[f"p{p}_low"], table[f"p{p}_high"], color=colour, alpha=0.18, linewidth=0,
+                        label=f"P{p}: 95% interval")
+        ax.plot(n, table[f"p{p}"], style, marker=marker, color=colour, linewidth=2, markersize=5, label=f"P{p}")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(n))
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+        lambda v, _: f"{v / 1e6:g}m" if v >= 1e6 else (f"{v / 1e3:g}k" if v >= 1e3 else f"{v:g}")))
+    ax.tick_params(axis="x", labelrotation=45 if len(n) > 8 else 0)
+    _money_axis(ax, scale, unit)
+    ax.set_xlabel("Iterations (log scale)")
+    ax.set_ylabel(f"Total net change to the MTFP ({unit})")
+    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
+    _tidy(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig

@@ -281,6 +281,32 @@ def scenario_outputs(scen: xr.Dataset, config: Config, folder: Path) -> tuple[li
     return charts, table, sentences
 
 
+def convergence_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame", str]:
+    """``convergence.csv``, the convergence chart and a sentence on how well the run pins down its P80."""
+    from .convergence import convergence_table, half_width
+
+    total = ds["net_change_to_mtfp"].sum("year").values
+    table = convergence_table(total)
+    table.to_csv(folder / "convergence.csv", index=False)
+    p80, hw = half_width(total)
+    n = total.size
+    title = f"The P80 is known to ±{format_money(hw)} after {n:,} iterations"
+    caption = (f"Running P50 and P80 of the total net change to the MTFP over {_period(ds)} (positive = pressure) "
+               f"against the number of iterations, with distribution-free 95% confidence intervals. "
+               f"{_source(ds, config)}")
+    plots.save_figure(plots.convergence(table, title, caption), folder / "charts", "convergence")
+    first, last = table.iloc[0], table.iloc[-1]
+    alt = (f"Convergence chart: the P80 of the total net change moves from {format_money(first['p80'])} after "
+           f"{int(first['iterations']):,} iterations to {format_money(last['p80'])} after {n:,}, its 95% interval "
+           f"narrowing to ±{format_money(hw)}; the P50 settles at {format_money(last['p50'])}.")
+    sentence = (f"Monte Carlo precision: after {n:,} iterations the P80 of the total net change is "
+                f"{format_money(p80)} ± {format_money(hw)} and the P50 {format_money(last['p50'])} "
+                f"(95% confidence intervals).")
+    if "stop_reason" in ds.attrs:
+        sentence += f" The run stopped on reaching its precision target: {ds.attrs['stop_reason']}."
+    return [Chart("convergence", title, alt)], table, sentence
+
+
 def money_over_time_table(summary: "pd.DataFrame") -> "pd.DataFrame":
     """Per year and in total: cashable savings and cost avoidance (means), net savings P50 in cash, real
     terms and present value; the total's present value is the net present value."""
@@ -503,6 +529,10 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios
         switching["switching_value_p50"] = switching["input"].map(p50)
     tables["switching_values"] = switching
     switching.to_csv(folder / "switching_values.csv", index=False)
+    if ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central":
+        conv_charts, tables["convergence"], conv_sentence = convergence_outputs(ds, config, folder)
+        charts += conv_charts
+        extra.append(conv_sentence)
     if scenarios is not None:
         scenario_charts, tables["scenarios"], scenario_sentences = scenario_outputs(scenarios, config, folder)
         charts += scenario_charts

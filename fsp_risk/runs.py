@@ -74,6 +74,7 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None, scen
             scenarios.to_netcdf(tmp / "scenarios.nc", engine="netcdf4")
         write_outputs(ds, config, tmp, scenarios)
         meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
+        meta.update({k: ds.attrs[k] for k in ("precision_target", "stop_reason") if k in ds.attrs})
         meta["created_utc"] = stamp
         meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}
         (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
@@ -82,7 +83,7 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None, scen
 
 #: Files a run folder holds besides results.nc and run.json; all are derived from results.nc.
 DERIVED = ("summary.csv", "cumulative.csv", "sensitivity.csv", "grouped_sensitivity.csv", "switching_values.csv", "risk_register.csv",
-           "risk_portfolio.csv", "risk_reserve.txt", "backtest.csv", "scenarios.csv", "summary.xlsx", "findings.md", "report.html")
+           "risk_portfolio.csv", "risk_reserve.txt", "backtest.csv", "scenarios.csv", "convergence.csv", "summary.xlsx", "findings.md", "report.html")
 
 
 @contextmanager

@@ -20,7 +20,7 @@ PERCENT_FORMAT = "0.0%"
 #: table is £ unless listed as plain.
 PROBABILITY_COLUMNS = {"p_target_met", "p_target_met_se", "p_payback", "p_payback_se", "p_occurs",
                        "p_occurs_residual", "share_of_shortfall_iterations", "share_of_variance", "change_from_central",
-                       "p_worse_than_base"}
+                       "p_worse_than_base", "p_target_met_low", "p_target_met_high"}
 PLAIN_COLUMNS = {"rank_correlation", "central", "switching_value", "switching_value_p50", "range_low", "range_high",
                  "simulated_impact_score", "residual_impact_score", "stated_impact_score", "value", "iterations", "percentile"}
 
@@ -120,7 +120,7 @@ def write_workbook(path: Path, ds, config: Config, tables: dict[str, pd.DataFram
     for name, title in (("risk_register", "Risk register"), ("risk_portfolio", "Risk portfolio"),
                         ("sensitivity", "Sensitivity"), ("grouped_sensitivity", "Grouped sensitivity"),
                         ("switching_values", "Switching values"), ("backtest", "Backtest"),
-                        ("scenarios", "Scenarios")):
+                        ("scenarios", "Scenarios"), ("convergence", "Convergence")):
         if name in tables:
             sheets.append((title, tables[name], name not in ("sensitivity", "backtest")))
     sheets.append(("Assumption book", assumption_book(config), False))
