@@ -268,8 +268,8 @@ def scenario_outputs(scen: xr.Dataset, config: Config, folder: Path) -> tuple[li
             f"the programme's own net benefit over {period} has a median of {format_money(p50)} (P10 {format_money(p10)}, "
             f"P90 {format_money(p90)}): FSP leaves the council better off in {_share(p_gain)} of outcomes. This is the "
             "difference on the same random numbers, not two overlapping ranges.")
-        b_title = (f"FSP leaves the council better off in {_share(p_gain)} of outcomes" if p_gain >= 0.5 else
-                   f"FSP costs the council more than it saves in {_share(1 - p_gain)} of outcomes")
+        b_title = (f"FSP pays for itself in {_share(p_gain)} of outcomes" if p_gain >= 0.5 else
+                   f"FSP costs more than it saves in {_share(1 - p_gain)} of outcomes")
         b_caption = (f"The programme's net benefit over {period}: net change to the MTFP without FSP minus with FSP, "
                      f"per iteration on common random numbers (positive = FSP saves money). Without FSP: as-is "
                      f"demand, none of the programme's costs, funding, savings or register risks. {source}")

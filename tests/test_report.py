@@ -13,8 +13,8 @@ def test_findings_cover_every_chart(tmp_path):
     folder = next(tmp_path.iterdir())
     findings = (folder / "findings.md").read_text()
     charts = sorted(p.stem for p in (folder / "charts").glob("*.png"))
-    assert charts == ["demand_lac", "grouped_tornado", "net_savings_fan", "net_savings_histogram", "net_savings_s_curve",
-                      "risk_heat_map", "tornado"]
+    assert charts == ["convergence", "demand_lac", "grouped_tornado", "net_savings_fan", "net_savings_histogram",
+                      "net_savings_s_curve", "programme_benefit", "risk_heat_map", "scenarios", "tornado"]
     assert (folder / "sensitivity.csv").is_file()
     for name in charts:
         assert (folder / "charts" / f"{name}.svg").is_file()
@@ -148,7 +148,7 @@ def test_workbook_sheets_formats_and_frozen_headers(tmp_path):
     assert cli.main(["run", "--iterations", "3000", "--out", str(tmp_path)]) == 0
     wb = openpyxl.load_workbook(next(tmp_path.iterdir()) / "summary.xlsx")
     assert wb.sheetnames == ["Headline", "By year", "Cumulative", "Risk register", "Risk portfolio", "Sensitivity",
-                             "Grouped sensitivity", "Switching values", "Assumption book"]
+                             "Grouped sensitivity", "Switching values", "Scenarios", "Convergence", "Assumption book"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
         assert all(cell.font.bold for cell in ws[1] if cell.value is not None), ws.title
@@ -174,7 +174,7 @@ def test_html_report_is_self_contained_and_accessible(tmp_path):
     assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:|//)", page)  # nothing fetched from outside
     assert not re.search(r"<link|<script", page)
     images = re.findall(r"<img ([^>]*)>", page)
-    assert len(images) == 7
+    assert len(images) == 10
     for attrs in images:
         assert "src='data:image/png;base64," in attrs
         alt = re.search(r"alt='([^']*)'", attrs).group(1)
