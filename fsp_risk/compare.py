@@ -28,8 +28,9 @@ METADATA = frozenset({"title", "short", "units", "source", "owner", "evidence", 
                       "name", "council", "papers", "schema_version"})
 #: Sections compared item by item (each named entry is its own change); others are compared whole.
 ITEMISED = ("inputs", "costs", "savings", "funding")
-#: Sections that never change the numbers of a run: run settings are taken from the stored results.
-IGNORED = ("name", "title", "council", "papers", "schema_version", "run")
+#: Sections that never change the numbers of a run: run settings are taken from the stored results, and
+#: scenarios run beside the main result without changing it.
+IGNORED = ("name", "title", "council", "papers", "schema_version", "run", "scenarios")
 
 
 @dataclass(frozen=True)

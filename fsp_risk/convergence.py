@@ -115,13 +115,13 @@ def checkpoints(n: int, first: int = 1_000) -> np.ndarray:
 
 
 def convergence_table(total: np.ndarray) -> pd.DataFrame:
-    """Running P50 and P80 of the total net change, and the chance of meeting the target, with 95%
-    confidence intervals, over the first 1,000, 2,000, 4,000... iterations and all of them [GBP]."""
+    """Running P10, P50, P80 and P90 of the total net change, and the chance of meeting the target, with
+    95% confidence intervals, over the first 1,000, 2,000, 4,000... iterations and all of them [GBP]."""
     rows = []
     for k in checkpoints(total.size):
         head = total[:k]
         row = {"iterations": int(k)}
-        for p in (50, 80):
+        for p in (10, 50, 80, 90):
             est, hw = half_width(head, p)
             row.update({f"p{p}": est, f"p{p}_low": est - hw, f"p{p}_high": est + hw})
         met = float((head <= 0).mean())
@@ -129,6 +129,6 @@ def convergence_table(total: np.ndarray) -> pd.DataFrame:
         row.update({"p_target_met": met, "p_target_met_low": max(met - hw, 0.0), "p_target_met_high": min(met + hw, 1.0)})
         rows.append(row)
     table = pd.DataFrame(rows)
-    money = [c for c in table.columns if c.startswith(("p50", "p80"))]
+    money = [c for c in table.columns if c.startswith(("p10", "p50", "p80", "p90"))]
     table[money] = table[money].round(2)
     return table
