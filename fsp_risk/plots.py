@@ -151,6 +151,16 @@ class _MoneyLocator(matplotlib.ticker.MaxNLocator):
         return ticks * self.scale
 
 
+def _finish(fig, ax, title: str, caption: str, legend: bool = False):
+    """Active title, light grid and open frame, the legend right of the plot, and the caption below."""
+    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
+    _tidy(ax)
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    return fig
+
+
 def _tidy(ax) -> None:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -220,10 +230,7 @@ def s_curve(total: np.ndarray, title: str, caption: str):
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel(f"Total net savings over the horizon ({unit})")
     ax.set_ylabel("Chance net savings are at most this")
-    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
-    _tidy(ax)
-    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
-    return fig
+    return _finish(fig, ax, title, caption)
 
 
 def _finish_bars(fig, ax, title: str, caption: str, xlabel: str):
@@ -347,11 +354,7 @@ def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], 
     ax.set_xticks(x, list(years))
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     ax.set_ylabel(f"{measure} at 31 March")
-    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
-    _tidy(ax)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
-    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
-    return fig
+    return _finish(fig, ax, title, caption, legend=True)
 
 
 def histogram(total: np.ndarray, title: str, caption: str, what: str = "Total net savings over the horizon",
@@ -368,11 +371,7 @@ def histogram(total: np.ndarray, title: str, caption: str, what: str = "Total ne
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=1))
     ax.set_xlabel(f"{what} ({unit})")
     ax.set_ylabel("Share of outcomes in each bar")
-    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
-    _tidy(ax)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
-    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
-    return fig
+    return _finish(fig, ax, title, caption, legend=True)
 
 
 def scenario_ranges(table: pd.DataFrame, title: str, caption: str):
@@ -425,8 +424,4 @@ def convergence(table: pd.DataFrame, title: str, caption: str):
     _money_axis(ax, scale, unit)
     ax.set_xlabel("Iterations (log scale)")
     ax.set_ylabel(f"Total net change to the MTFP ({unit})")
-    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
-    _tidy(ax)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
-    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
-    return fig
+    return _finish(fig, ax, title, caption, legend=True)
