@@ -1,0 +1,176 @@
+"""How fast is `simulate`, against the random-number floor and a per-iteration loop?
+
+Usage (from the project root):
+    python benchmarks/speed.py [--config CONFIG] [--sizes 10000 100000 1000000] [--reference 300] [--monaco 100]
+
+For each size, in a fresh process (so peak memory is that size's own), it times `fsp_risk.simulate` and
+reports wall time, iterations per second and peak RSS, then two references on the same machine:
+
+1. **RNG floor**: the time NumPy alone takes to draw as many uniforms as the run draws (every column of
+   every random stream, counted from the config's stream layout), with the same generator (PCG64 via
+   ``default_rng``): ``floor one stream`` draws them from one generator in 65,536-row chunks;
+   ``floor as run`` draws them exactly as the run does, one seeded generator per stream and block.
+2. **Per-iteration reference**: the same model evaluated one iteration at a time in a Python loop (each
+   iteration's inputs sliced from a block, then the whole model called on arrays of one row), timed on
+   ``--reference`` iterations and extrapolated per iteration.
+
+If `monaco` is installed, the same model is also run as a monaco simulation (one uniform input variable
+per random-stream column, mapped to the inputs by their inverse CDFs inside monaco's run function) on
+``--monaco`` cases, single-threaded, and timed per case. Run by hand and report on the issue.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+CONFIG = "configs/oxfordshire-2024-commissioning.yaml"
+
+
+def variates_per_iteration(config) -> int:
+    from fsp_risk.sampling import stream_layout
+
+    return sum(n for _, n in stream_layout(config).values())
+
+
+def rng_floor(config, iterations: int, seed: int) -> tuple[float, float]:
+    """Seconds to draw the run's uniforms: from one generator, and stream by stream as the run does."""
+    import numpy as np
+
+    from fsp_risk.sampling import BLOCK, block_rng, block_sizes, stream_layout
+
+    dims = variates_per_iteration(config)
+    rng = np.random.default_rng(seed)
+    t = time.perf_counter()
+    for size in block_sizes(iterations):
+        rng.random((size, dims))
+    one = time.perf_counter() - t
+    layout = stream_layout(config)
+    t = time.perf_counter()
+    for b, size in enumerate(block_sizes(iterations)):
+        for name, (_, n) in layout.items():
+            block_rng(seed, name, b).random((size, n))
+    as_run = time.perf_counter() - t
+    assert BLOCK == 65_536
+    return one, as_run
+
+
+def per_iteration_seconds(config, k: int, seed: int) -> float:
+    """Seconds per iteration of the model called one iteration at a time."""
+    from fsp_risk.model import block_inputs, central_case, simulate_block
+
+    _, central = central_case(config)
+    x, u, z = block_inputs(config, seed, 0, k, "mc")
+    t = time.perf_counter()
+    for i in range(k):
+        xi = {name: v[i : i + 1] for name, v in x.items()}
+        ui = {name: v[i : i + 1] for name, v in u.items()}
+        zi = None if z is None else [v[i : i + 1] for v in z]
+        simulate_block(config, central, xi, ui, zi, seed, 0, 1, "mc")
+    return (time.perf_counter() - t) / k
+
+
+def monaco_seconds(config, k: int, seed: int) -> float | None:
+    """Seconds per case of the model as a monaco simulation, or None when monaco is not installed."""
+    try:
+        import monaco as mc
+    except ImportError:
+        return None
+    import numpy as np
+    from scipy.special import ndtri
+    from scipy.stats import uniform
+
+    from fsp_risk.model import central_case, simulate_block
+    from fsp_risk.sampling import stream_layout
+
+    _, central = central_case(config)
+    layout = stream_layout(config)
+    columns = [f"{name}[{j}]" for name, (_, n) in layout.items() for j in range(n)]
+
+    def preprocess(case):
+        return ({c: case.invals[c].val for c in columns},)
+
+    def run(values):
+        u = {name: np.array([[values[f"{name}[{j}]"] for j in range(n)]]) for name, (_, n) in layout.items()}
+        x_u = {name[len("input:"):]: v for name, v in u.items() if name.startswith("input:")}
+        x = {name: config.inputs[name].dist.ppf(v) for name, v in x_u.items()}
+        z = [ndtri(u[f"placement_costs:{t.name}"]) for t in config.placements.types] if config.placements else None
+        out = simulate_block(config, central, x, x_u, z, seed, 0, 1, "mc")
+        return (float(out["net_change_to_mtfp"].sum()),)
+
+    def postprocess(case, total):
+        case.addOutVal("total", total)
+
+    sim = mc.Sim(name="fsp", ndraws=k, fcns={"preprocess": preprocess, "run": run, "postprocess": postprocess},
+                 firstcaseismedian=False, seed=seed, singlethreaded=True, verbose=False, savecasedata=False,
+                 samplemethod="random")
+    for c in columns:
+        sim.addInVar(name=c, dist=uniform, distkwargs={"loc": 0.0, "scale": 1.0})
+    t = time.perf_counter()
+    sim.runSim()
+    return (time.perf_counter() - t) / k
+
+
+def worker(config_path: str, n: int, reference: int, monaco_cases: int) -> dict:
+    import fsp_risk
+
+    config = fsp_risk.load_config(config_path)
+    fsp_risk.simulate(config, iterations=100)  # imports and caches warm
+    t = time.perf_counter()
+    fsp_risk.simulate(config, iterations=n)
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    one, as_run = rng_floor(config, n, 1)
+    out = {"iterations": n, "wall_s": wall, "peak_rss_mib": peak, "variates_per_iteration": variates_per_iteration(config),
+           "floor_one_stream_s": one, "floor_as_run_s": as_run}
+    if reference:
+        out["per_iteration_s"] = per_iteration_seconds(config, reference, 1)
+    if monaco_cases:
+        out["monaco_per_case_s"] = monaco_seconds(config, monaco_cases, 1)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=CONFIG)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--reference", type=int, default=300, help="iterations for the per-iteration loop")
+    parser.add_argument("--monaco", type=int, default=100, help="cases for the monaco simulation (0: skip)")
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker is not None:
+        print(json.dumps(worker(args.config, args.worker, args.reference, args.monaco)))
+        return
+    print(f"config: {args.config}")
+    rows = []
+    for i, n in enumerate(args.sizes):
+        # References once (on the first size): they do not depend on the run's size.
+        cmd = [sys.executable, __file__, "--config", args.config, "--worker", str(n),
+               "--reference", str(args.reference if i == 0 else 0), "--monaco", str(args.monaco if i == 0 else 0)]
+        rows.append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
+    ref = rows[0]
+    print(f"uniforms drawn per iteration: {ref['variates_per_iteration']}")
+    print(f"{'iterations':>12} {'wall s':>8} {'iter/s':>11} {'peak MiB':>9} {'floor s':>8} {'x floor':>8} "
+          f"{'floor as run s':>15} {'x as run':>9}")
+    for r in rows:
+        print(f"{r['iterations']:>12,} {r['wall_s']:>8.2f} {r['iterations'] / r['wall_s']:>11,.0f} "
+              f"{r['peak_rss_mib']:>9,.0f} {r['floor_one_stream_s']:>8.3f} {r['wall_s'] / r['floor_one_stream_s']:>8.1f} "
+              f"{r['floor_as_run_s']:>15.3f} {r['wall_s'] / r['floor_as_run_s']:>9.1f}")
+    per_iter = ref.get("per_iteration_s")
+    if per_iter:
+        best = min(r["wall_s"] / r["iterations"] for r in rows)
+        print(f"per-iteration loop: {per_iter * 1e3:.2f} ms per iteration; simulate is {per_iter / best:,.0f}x faster "
+              "per iteration (best size)")
+    m = ref.get("monaco_per_case_s")
+    if m:
+        best = min(r["wall_s"] / r["iterations"] for r in rows)
+        print(f"monaco (single-threaded): {m * 1e3:.2f} ms per case; simulate is {m / best:,.0f}x faster per iteration")
+    elif "monaco_per_case_s" in ref:
+        print("monaco: not installed (pip install monaco to compare)")
+
+
+if __name__ == "__main__":
+    main()
