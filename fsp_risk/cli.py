@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="add iterations in blocks of 65,536 until the P80 of the total net change is known to "
                           "this 95%% confidence half-width (pounds like £50k, or a percentage of the P80 like "
                           "0.5%%); --iterations then caps the run (default 2,000,000)")
+    run.add_argument("--workers", type=_positive_int, help="blocks of iterations computed at once (default: every "
+                     "core); the results do not depend on it")
     run.add_argument("--stress", action="append", default=[], metavar="INPUT=VALUE[,INPUT=VALUE]",
                      help="a stress test run beside the base on the same random numbers, with inputs pinned "
                           "(e.g. public_health_ends=1 or sw_turnover=0.3); repeat for more stress tests")
@@ -138,13 +140,14 @@ def run_command(args) -> int:
             precision, args.iterations or DEFAULT_PRECISION_CAP, ProgressBar())
         print(stop_reason[0].upper() + stop_reason[1:] + ".")
     ds = simulate(config, iterations=iterations, seed=args.seed, sampler=args.sampler,
-                  deterministic=args.deterministic, progress=ProgressBar())
+                  deterministic=args.deterministic, progress=ProgressBar(), workers=args.workers)
     if stop_reason is not None:
         ds.attrs.update(precision_target=args.precision, stop_reason=stop_reason)
     scenarios = None
     if not args.deterministic:
         # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
-        scenarios = simulate_scenarios(config, ds.attrs["iterations"], ds.attrs["seed"], ds.attrs["sampler"], stresses)
+        scenarios = simulate_scenarios(config, ds.attrs["iterations"], ds.attrs["seed"], ds.attrs["sampler"], stresses,
+                                       workers=args.workers)
     if actuals_text is not None:
         # Kept with the results, so that 'fsp-risk report' rebuilds the backtest too.
         ds.attrs.update(actuals_csv=actuals_text, actuals_file=str(args.actuals))

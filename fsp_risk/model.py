@@ -16,6 +16,7 @@ from scipy.special import ndtri
 
 from . import demand, funding, mtfp, placements, risk_register, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS, check_pins
+from .engine import map_blocks
 from .errors import ConfigError, did_you_mean
 from .sampling import (BLOCK, block_input_uniforms, block_sizes, block_uniforms, central_inputs, correlated_uniforms,
                        resolve_sampler)
@@ -436,6 +437,7 @@ def simulate(
     deterministic: bool = False,
     progress: Callable[[int, int], None] | None = None,
     overrides: dict[str, float] | None = None,
+    workers: int | None = None,
 ) -> xr.Dataset:
     """Run the Monte Carlo simulation of a config.
 
@@ -456,6 +458,8 @@ def simulate(
     overrides : dict, optional
         Inputs pinned to a value in every iteration (a stress test, or a switching value); the plan
         the savings are measured against stays the central case.
+    workers : int, optional
+        Blocks computed at once (threads); default every core. The results do not depend on it.
 
     Returns
     -------
@@ -497,12 +501,15 @@ def simulate(
         for b, size in enumerate(block_sizes(total)):
             chunks.append((b, startpos, size))
             startpos += size
-    for b, pos, size in chunks:
+    def run_block(chunk):
+        b, _, size = chunk
         if b is None:
             x, u, z = x_central, None, None
         else:
             x, u, z = block_inputs(config, seed, b, size, design)
-        block_out = simulate_block(config, central, x, u, z, seed, b, size, design, overrides)
+        return simulate_block(config, central, x, u, z, seed, b, size, design, overrides)
+
+    for (b, pos, size), block_out in zip(chunks, map_blocks(run_block, chunks, workers)):
         for k, arr in results.items():
             arr[pos : pos + size] = block_out["staff_cost" if k == "workforce_cost" else k]
         if progress is not None:
@@ -511,7 +518,8 @@ def simulate(
 
 
 def net_change_totals(config: Config, iterations: int, seed: int, sampler: str,
-                      overrides: dict[str, float] | None = None, placement_spread: bool = True) -> np.ndarray:
+                      overrides: dict[str, float] | None = None, placement_spread: bool = True,
+                      workers: int | None = None) -> np.ndarray:
     """Net change to the MTFP after mitigation, summed over the horizon, per iteration [GBP, shape (n,)].
 
     The fast path for what-if runs (grouped tornado, switching values at P50, run comparisons): the
@@ -521,8 +529,11 @@ def net_change_totals(config: Config, iterations: int, seed: int, sampler: str,
     _, central = central_case(config)
     overrides = check_overrides(config, overrides or {})
     design = resolve_sampler(config, sampler)
-    return np.concatenate([block_net_change_totals(config, central, seed, b, size, design, overrides, placement_spread)
-                           for b, size in enumerate(block_sizes(iterations))])
+    def run_block(block):
+        b, size = block
+        return block_net_change_totals(config, central, seed, b, size, design, overrides, placement_spread)
+
+    return np.concatenate(list(map_blocks(run_block, list(enumerate(block_sizes(iterations))), workers)))
 
 
 def block_net_change_totals(config: Config, central: Arrays, seed: int, block: int, size: int, design,

@@ -8,6 +8,7 @@ chunk size used to compute it (NumPy, "Parallel random number generation").
 """
 from __future__ import annotations
 
+import threading
 import zlib
 
 import numpy as np
@@ -51,18 +52,27 @@ class SobolDesign:
     def __init__(self, layout: dict[str, tuple[int, int]]):
         self.layout = layout  # stream name -> (first column, number of columns)
         self.dims = sum(n for _, n in layout.values())
-        self._key, self._points = None, None
+        # The current block's points, one cache per thread: blocks run on several threads at once.
+        self._cache = threading.local()
+
+    def __getstate__(self):
+        return {"layout": self.layout, "dims": self.dims}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._cache = threading.local()
 
     def uniforms(self, seed: int, name: str, block: int, size: int, ncols: int) -> np.ndarray:
         first, n = self.layout[name]
         if n != ncols:
             raise ValueError(f"stream {name!r} has {n} columns in the Sobol' design, asked for {ncols}")
-        if self._key != (seed, block, size):
+        cache = self._cache
+        if getattr(cache, "key", None) != (seed, block, size):
             engine = qmc.Sobol(d=self.dims, scramble=True, rng=block_rng(seed, "sobol-design", block))
             # A power of two keeps the design balanced; a final partial block takes its first ``size`` points.
-            self._points = engine.random_base2(int(np.ceil(np.log2(max(size, 2)))))[:size]
-            self._key = (seed, block, size)
-        return self._points[:, first : first + n]
+            cache.points = engine.random_base2(int(np.ceil(np.log2(max(size, 2)))))[:size]
+            cache.key = (seed, block, size)
+        return cache.points[:, first : first + n]
 
 
 def stream_layout(config: Config) -> dict[str, tuple[int, int]]:

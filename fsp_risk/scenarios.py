@@ -18,6 +18,7 @@ import xarray as xr
 
 from .analysis import percentiles_with_se, proportion_se
 from .config import Config, check_pins
+from .engine import map_blocks
 from .errors import ConfigError
 from .model import _versions, block_inputs, central_case, simulate_block
 from .sampling import BLOCK, SobolDesign, block_sizes, stream_layout
@@ -105,7 +106,7 @@ _LONG_NAMES = {
 
 def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
                        stresses: list[dict[str, float]] = (), counterfactual: bool = True,
-                       progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
+                       progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> xr.Dataset:
     """Every case of a config on common random numbers, as one Dataset with a ``scenario`` dimension.
 
     Each case's main result (after mitigation) by iteration and year: the net change to the MTFP,
@@ -119,11 +120,19 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     keys = _case_keys(config)
     n_years = len(config.years)
     data = {k: np.empty((len(all_cases), iterations, n_years)) for k in keys}
-    pos = 0
-    for b, size in enumerate(block_sizes(iterations)):
-        for i, case in enumerate(all_cases):
+    def run_block(block):
+        b, size = block
+        outs = []
+        for case in all_cases:  # every case on this block's random numbers
             x, u, z = block_inputs(case.config, seed, b, size, design)
             out = simulate_block(case.config, plan, x, u, z, seed, b, size, design, case.pins, main_only=True)
+            outs.append({k: out[k] for k in keys})
+        return outs
+
+    pos = 0
+    blocks = list(enumerate(block_sizes(iterations)))
+    for (b, size), outs in zip(blocks, map_blocks(run_block, blocks, workers)):
+        for i, out in enumerate(outs):
             for k in keys:
                 data[k][i, pos : pos + size] = out[k]
         pos += size

@@ -62,3 +62,23 @@ def test_outputs_finite_and_counts_nonnegative(config_2019):
     for name in ("lac_as_is", "lac_fsp", "cp_as_is", "cp_fsp", "open_cases_as_is", "open_cases_fsp"):
         assert (ds[name] >= 0).all(), name
     assert ((ds["effect_fraction"] >= 0) & (ds["effect_fraction"] <= 1)).all()
+
+
+@pytest.mark.parametrize("sampler", ["mc", "lhs", "sobol"])
+def test_any_number_of_workers_gives_identical_results(config_2024, sampler):
+    from fsp_risk.model import net_change_totals
+    from fsp_risk.scenarios import simulate_scenarios
+
+    n = 2 * BLOCK + 1_000  # three blocks, the last one partial
+    one = fsp_risk.simulate(config_2024, iterations=n, seed=4, sampler=sampler, workers=1)
+    two = fsp_risk.simulate(config_2024, iterations=n, seed=4, sampler=sampler, workers=2)
+    three = fsp_risk.simulate(config_2024, iterations=n, seed=4, sampler=sampler, workers=3)
+    xr.testing.assert_identical(one, two)
+    xr.testing.assert_identical(one, three)
+    np.testing.assert_array_equal(net_change_totals(config_2024, n, 4, sampler, workers=1),
+                                  net_change_totals(config_2024, n, 4, sampler, workers=2))
+    np.testing.assert_array_equal(one["net_change_to_mtfp"].sum("year").values,
+                                  net_change_totals(config_2024, n, 4, sampler, workers=2))
+    if sampler == "mc":
+        xr.testing.assert_identical(simulate_scenarios(config_2024, n, 4, sampler, workers=1),
+                                    simulate_scenarios(config_2024, n, 4, sampler, workers=2))
