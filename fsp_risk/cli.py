@@ -116,7 +116,9 @@ def _scenario_lines(scenarios) -> list[str]:
 
 
 def run_command(args) -> int:
-    from .runs import write_run
+    import xarray as xr
+
+    from .runs import StagedFolder, add_attrs, finish_run, run_folder_name
     from .scenarios import parse_stress, simulate_scenarios
 
     config = load_config(args.config)
@@ -139,26 +141,37 @@ def run_command(args) -> int:
             config, config.run.seed if args.seed is None else args.seed, args.sampler or config.run.sampler,
             precision, args.iterations or DEFAULT_PRECISION_CAP, ProgressBar())
         print(stop_reason[0].upper() + stop_reason[1:] + ".")
-    ds = simulate(config, iterations=iterations, seed=args.seed, sampler=args.sampler,
-                  deterministic=args.deterministic, progress=ProgressBar(), workers=args.workers)
+    extra_attrs = {}
     if stop_reason is not None:
-        ds.attrs.update(precision_target=args.precision, stop_reason=stop_reason)
-    scenarios = None
-    if not args.deterministic:
-        # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
-        scenarios = simulate_scenarios(config, ds.attrs["iterations"], ds.attrs["seed"], ds.attrs["sampler"], stresses,
-                                       workers=args.workers)
+        extra_attrs.update(precision_target=args.precision, stop_reason=stop_reason)
     if actuals_text is not None:
         # Kept with the results, so that 'fsp-risk report' rebuilds the backtest too.
-        ds.attrs.update(actuals_csv=actuals_text, actuals_file=str(args.actuals))
-    folder = write_run(ds, args.out, config.name, config, scenarios)
-    print("\n".join(_headline(ds)))
-    if scenarios is not None:
-        print("\n".join(_scenario_lines(scenarios)))
-    if config.risk_register is not None:
-        from .risk_register import reserve_statement
+        extra_attrs.update(actuals_csv=actuals_text, actuals_file=str(args.actuals))
+    seed = config.run.seed if args.seed is None else args.seed
+    # The run is written straight into its (temporary) folder block by block, so memory stays bounded
+    # whatever the iterations; the folder is renamed into place only when everything is complete.
+    with StagedFolder(args.out, run_folder_name(config.name, seed)) as staged:
+        results = staged.tmp / "results.nc"
+        simulate(config, iterations=iterations, seed=seed, sampler=args.sampler, deterministic=args.deterministic,
+                 progress=ProgressBar(), workers=args.workers, path=results).close()
+        add_attrs(results, extra_attrs)
+        scenarios = None
+        with xr.open_dataset(results, engine="netcdf4") as ds:
+            if not args.deterministic:
+                # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
+                scenarios = simulate_scenarios(config, ds.attrs["iterations"], seed, ds.attrs["sampler"], stresses,
+                                               workers=args.workers, path=staged.tmp / "scenarios.nc")
+            finish_run(ds, config, staged.tmp, scenarios)
+            lines = _headline(ds)
+            if scenarios is not None:
+                lines += _scenario_lines(scenarios)
+                scenarios.close()
+            if config.risk_register is not None:
+                from .risk_register import reserve_statement
 
-        print(reserve_statement(ds, config))
+                lines.append(reserve_statement(ds, config))
+    folder = staged.final
+    print("\n".join(lines))
     print(f"Outputs written to {folder}")
     return 0
 

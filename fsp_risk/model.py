@@ -6,10 +6,12 @@ model as array code and its results are written into preallocated arrays. The lo
 """
 from __future__ import annotations
 
+import os
 import platform
 from importlib import metadata
 from typing import Callable
 
+import netCDF4
 import numpy as np
 import xarray as xr
 from scipy.special import ndtri
@@ -438,6 +440,7 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     overrides: dict[str, float] | None = None,
     workers: int | None = None,
+    path: str | os.PathLike | None = None,
 ) -> xr.Dataset:
     """Run the Monte Carlo simulation of a config.
 
@@ -460,6 +463,10 @@ def simulate(
         the savings are measured against stays the central case.
     workers : int, optional
         Blocks computed at once (threads); default every core. The results do not depend on it.
+    path : path, optional
+        A new netCDF file to write the results to block by block (memory then stays bounded by the
+        blocks in flight, whatever the iterations); the Dataset returned is opened lazily from it and
+        should be closed by the caller.
 
     Returns
     -------
@@ -484,15 +491,24 @@ def simulate(
 
     n_years = len(config.years)
     lines = line_names(config)
-    keys = _output_keys(config)
     total = 1 if deterministic else int(iterations)
-    results = {k: np.empty((total, n_years), dtype=np.float64) for k in keys}
-    results["net_change_by_line"] = np.empty((total, n_years, len(lines)), dtype=np.float64)
+    shapes = {k: (n_years,) for k in _output_keys(config)}
+    shapes["net_change_by_line"] = (n_years, len(lines))
     reg = config.risk_register
     if reg is not None:
-        for k in RISK_KEYS:
-            results[k] = np.empty((total, n_years, len(reg.risks)), dtype=np.float64)
-        results["net_change_inherent"] = np.empty((total, n_years), dtype=np.float64)
+        shapes.update({k: (n_years, len(reg.risks)) for k in RISK_KEYS})
+        shapes["net_change_inherent"] = (n_years,)
+    if path is None:
+        results = {k: np.empty((total, *shape)) for k, shape in shapes.items()}
+        sink = None
+    else:
+        # Results go to disk block by block, so memory is bounded by the blocks in flight, not the run.
+        empty = {k: np.empty((0, *shape)) for k, shape in shapes.items()}
+        skeleton = _to_dataset(config, empty, lines, total, seed, sampler, deterministic)
+        encoding = {k: {"chunksizes": (min(BLOCK, total), *shape)} for k, shape in shapes.items()}
+        skeleton.to_netcdf(path, engine="netcdf4", unlimited_dims=["iteration"], encoding=encoding)
+        sink = netCDF4.Dataset(path, "a")
+        results = {k: sink[k] for k in shapes}
 
     if deterministic:
         chunks = [(None, 0, 1)]
@@ -509,11 +525,20 @@ def simulate(
             x, u, z = block_inputs(config, seed, b, size, design)
         return simulate_block(config, central, x, u, z, seed, b, size, design, overrides)
 
-    for (b, pos, size), block_out in zip(chunks, map_blocks(run_block, chunks, workers)):
-        for k, arr in results.items():
-            arr[pos : pos + size] = block_out["staff_cost" if k == "workforce_cost" else k]
-        if progress is not None:
-            progress(pos + size, total)
+    try:
+        for (b, pos, size), block_out in zip(chunks, map_blocks(run_block, chunks, workers)):
+            for k, arr in results.items():
+                value = block_out["staff_cost" if k == "workforce_cost" else k]
+                arr[pos : pos + size] = value.astype(np.int8) if k.startswith("risk_occurred") else value
+            if sink is not None:
+                sink["iteration"][pos : pos + size] = np.arange(pos, pos + size)
+            if progress is not None:
+                progress(pos + size, total)
+    finally:
+        if sink is not None:
+            sink.close()
+    if path is not None:
+        return xr.open_dataset(path, engine="netcdf4")
     return _to_dataset(config, results, lines, total, seed, sampler, deterministic)
 
 
@@ -545,6 +570,8 @@ def block_net_change_totals(config: Config, central: Arrays, seed: int, block: i
 
 
 def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> xr.Dataset:
+    """The results as a labelled Dataset; ``total`` is the run's iterations (the arrays may be empty: a
+    skeleton for a file written block by block)."""
     years = list(config.years)
     data_vars = {}
     for k, arr in results.items():
@@ -565,7 +592,7 @@ def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> 
     target = np.asarray(config.mtfp.target.values)
     data_vars["target"] = ("year", target, {"long_name": "MTFP savings target (negative = saving)", "units": "GBP"})
     coords = {
-        "iteration": np.arange(total),
+        "iteration": np.arange(next(iter(results.values())).shape[0]),
         "year": ("year", years, {"long_name": "financial year (April to March); counts are at 31 March at its end"}),
         "line": ("line", [name for name, _, _ in lines]),
         "line_title": ("line", [title for _, title, _ in lines]),

@@ -8,6 +8,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+import netCDF4
 import xarray as xr
 
 from .report import write_outputs
@@ -56,6 +57,30 @@ class StagedFolder:
         return False
 
 
+def run_folder_name(name: str, seed: int) -> str:
+    """``<config name>-<UTC time>-seed<seed>``: the name of a new run folder."""
+    return f"{name}-{utc_stamp()}-seed{seed}"
+
+
+def add_attrs(path: Path, attrs: dict) -> None:
+    """Add global attributes to a netCDF file in place (provenance known only after simulating)."""
+    if attrs:
+        with netCDF4.Dataset(path, "a") as nc:
+            nc.setncatts(attrs)
+
+
+def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | None = None) -> None:
+    """Write the tables, charts, workbook, report and ``run.json`` of a run whose results are in ``folder``."""
+    write_outputs(ds, config, folder, scenarios)
+    meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
+    meta.update({k: ds.attrs[k] for k in ("precision_target", "stop_reason") if k in ds.attrs})
+    meta["created_utc"] = utc_stamp()
+    meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}
+    # Attributes read back from netCDF are NumPy scalars.
+    text = json.dumps(meta, indent=2, default=lambda v: v.item() if hasattr(v, "item") else str(v))
+    (folder / "run.json").write_text(text + "\n", encoding="utf-8")
+
+
 def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None, scenarios: xr.Dataset | None = None) -> Path:
     """Write ``results.nc``, ``summary.csv`` and ``run.json`` to a new folder under ``out_root``.
 
@@ -66,18 +91,11 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None, scen
     only when all of them are complete; on any error (or Ctrl-C) the temporary folder is removed.
     An existing run folder is never overwritten: a clash gets a ``-2``, ``-3``... suffix.
     """
-    stamp = utc_stamp()
-    with StagedFolder(out_root, f"{name}-{stamp}-seed{ds.attrs['seed']}") as staged:
-        tmp = staged.tmp
-        ds.to_netcdf(tmp / "results.nc", engine="netcdf4")
+    with StagedFolder(out_root, run_folder_name(name, ds.attrs["seed"])) as staged:
+        ds.to_netcdf(staged.tmp / "results.nc", engine="netcdf4")
         if scenarios is not None:
-            scenarios.to_netcdf(tmp / "scenarios.nc", engine="netcdf4")
-        write_outputs(ds, config, tmp, scenarios)
-        meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
-        meta.update({k: ds.attrs[k] for k in ("precision_target", "stop_reason") if k in ds.attrs})
-        meta["created_utc"] = stamp
-        meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}
-        (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+            scenarios.to_netcdf(staged.tmp / "scenarios.nc", engine="netcdf4")
+        finish_run(ds, config, staged.tmp, scenarios)
     return staged.final
 
 

@@ -9,9 +9,11 @@ two separate runs would carry.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from typing import Callable
 
+import netCDF4
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -106,20 +108,31 @@ _LONG_NAMES = {
 
 def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
                        stresses: list[dict[str, float]] = (), counterfactual: bool = True,
-                       progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> xr.Dataset:
+                       progress: Callable[[int, int], None] | None = None, workers: int | None = None,
+                       path: str | os.PathLike | None = None) -> xr.Dataset:
     """Every case of a config on common random numbers, as one Dataset with a ``scenario`` dimension.
 
     Each case's main result (after mitigation) by iteration and year: the net change to the MTFP,
     gross costs, savings, grant loss and the demand counts as is and with FSP. One model evaluation per
     case and block; blocks are the same 65,536-iteration blocks as :func:`fsp_risk.simulate`, so the
-    ``base`` case equals the main run with the same seed, sampler and iterations.
+    ``base`` case equals the main run with the same seed, sampler and iterations. With ``path`` the
+    cases are written to that new netCDF file block by block and the Dataset is opened lazily from it.
     """
     all_cases = cases(config, stresses, counterfactual)
     _, plan = central_case(config)
     design = shared_design([c.config for c in all_cases], sampler)
     keys = _case_keys(config)
     n_years = len(config.years)
-    data = {k: np.empty((len(all_cases), iterations, n_years)) for k in keys}
+    if path is None:
+        data = {k: np.empty((len(all_cases), iterations, n_years)) for k in keys}
+    else:
+        # Written block by block, like fsp_risk.simulate(path=...): memory bounded by the blocks in flight.
+        empty = {k: np.empty((len(all_cases), 0, n_years)) for k in keys}
+        ds = _scenario_dataset(config, all_cases, empty, iterations, seed, sampler)
+        encoding = {k: {"chunksizes": (1, min(BLOCK, iterations), n_years)} for k in keys}
+        ds.to_netcdf(path, engine="netcdf4", unlimited_dims=["iteration"], encoding=encoding)
+        sink = netCDF4.Dataset(path, "a")
+        data = {k: sink[k] for k in keys}
     def run_block(block):
         b, size = block
         outs = []
@@ -131,13 +144,25 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
 
     pos = 0
     blocks = list(enumerate(block_sizes(iterations)))
-    for (b, size), outs in zip(blocks, map_blocks(run_block, blocks, workers)):
-        for i, out in enumerate(outs):
+    try:
+        for (b, size), outs in zip(blocks, map_blocks(run_block, blocks, workers)):
             for k in keys:
-                data[k][i, pos : pos + size] = out[k]
-        pos += size
-        if progress is not None:
-            progress(pos, iterations)
+                data[k][:, pos : pos + size] = np.stack([out[k] for out in outs])
+            if path is not None:
+                sink["iteration"][pos : pos + size] = np.arange(pos, pos + size)
+            pos += size
+            if progress is not None:
+                progress(pos, iterations)
+    finally:
+        if path is not None:
+            sink.close()
+    if path is not None:
+        return xr.open_dataset(path, engine="netcdf4")
+    return _scenario_dataset(config, all_cases, data, iterations, seed, sampler)
+
+
+def _scenario_dataset(config: Config, all_cases: list[Case], data: dict, iterations: int, seed: int,
+                      sampler: str) -> xr.Dataset:
     data_vars = {}
     for k, arr in data.items():
         if k in _LONG_NAMES:
@@ -154,7 +179,7 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
         "scenario_kind": ("scenario", [c.kind for c in all_cases]),
         "scenario_source": ("scenario", [c.source for c in all_cases]),
         "scenario_pins": ("scenario", [", ".join(f"{k}={v:g}" for k, v in c.pins.items()) for c in all_cases]),
-        "iteration": np.arange(iterations),
+        "iteration": np.arange(next(iter(data.values())).shape[1]),
         "year": list(config.years),
     }
     attrs = {
@@ -176,12 +201,14 @@ def scenario_table(ds: xr.Dataset) -> pd.DataFrame:
     ``diff_mean_se_independent`` what it would be from two independent runs of the same size. For
     ``without_fsp`` the difference is the programme's own net benefit (positive = FSP saves money).
     """
-    total = ds["net_change_to_mtfp"].sum("year").values  # (scenario, iteration)
-    n = total.shape[1]
-    base = total[0]
+    def total(i):  # one case at a time: a run's file may not fit in memory at once
+        return ds["net_change_to_mtfp"].isel(scenario=i).sum("year").values
+
+    base = total(0)
+    n = base.size
     rows = []
     for i, name in enumerate(ds.scenario.values):
-        t = total[i]
+        t = total(i)
         pct, pct_se = percentiles_with_se(t[:, None], (10, 50, 80, 90))
         met = float((t <= 0).mean())
         diff = t - base
@@ -208,5 +235,5 @@ def programme_benefit(ds: xr.Dataset) -> np.ndarray | None:
     (positive = FSP leaves the council better off). None when the run has no counterfactual."""
     if "without_fsp" not in ds.scenario.values:
         return None
-    total = ds["net_change_to_mtfp"].sum("year")
-    return (total.sel(scenario="without_fsp") - total.sel(scenario="base")).values
+    net = ds["net_change_to_mtfp"]
+    return net.sel(scenario="without_fsp").sum("year").values - net.sel(scenario="base").sum("year").values
