@@ -54,20 +54,21 @@ def percentiles_with_se(values: np.ndarray, percentiles=PERCENTILES) -> tuple[np
     -------
     (estimates, standard errors), each shape (len(percentiles), k), in the units of ``values``.
     """
-    s = np.sort(values, axis=0)
-    n = s.shape[0]
-    est, se = [], []
-    for p in percentiles:
-        q = p / 100.0
-        h = (n - 1) * q
-        lo = int(np.floor(h))
-        hi = min(lo + 1, n - 1)
-        est.append(s[lo] + (h - lo) * (s[hi] - s[lo]))
-        half = _Z95 * np.sqrt(n * q * (1 - q))
-        j = int(np.clip(np.floor(n * q - half), 0, n - 1))
-        k = int(np.clip(np.ceil(n * q + half), 0, n - 1))
-        se.append((s[k] - s[j]) / (2 * _Z95))
-    return np.array(est), np.array(se)
+    n, cols = values.shape
+    est, se = np.empty((len(percentiles), cols)), np.empty((len(percentiles), cols))
+    for c in range(cols):  # one column sorted at a time: a large run's arrays are not copied whole
+        s = np.sort(values[:, c])
+        for i, p in enumerate(percentiles):
+            q = p / 100.0
+            h = (n - 1) * q
+            lo = int(np.floor(h))
+            hi = min(lo + 1, n - 1)
+            est[i, c] = s[lo] + (h - lo) * (s[hi] - s[lo])
+            half = _Z95 * np.sqrt(n * q * (1 - q))
+            j = int(np.clip(np.floor(n * q - half), 0, n - 1))
+            k = int(np.clip(np.ceil(n * q + half), 0, n - 1))
+            se[i, c] = (s[k] - s[j]) / (2 * _Z95)
+    return est, se
 
 
 def proportion_se(p, n: int):

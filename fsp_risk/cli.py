@@ -156,7 +156,7 @@ def run_command(args) -> int:
                  progress=ProgressBar(), workers=args.workers, path=results).close()
         add_attrs(results, extra_attrs)
         scenarios = None
-        with xr.open_dataset(results, engine="netcdf4") as ds:
+        with xr.open_dataset(results, engine="netcdf4", cache=False) as ds:  # read variable by variable
             if not args.deterministic:
                 # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
                 scenarios = simulate_scenarios(config, ds.attrs["iterations"], seed, ds.attrs["sampler"], stresses,

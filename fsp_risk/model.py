@@ -538,7 +538,7 @@ def simulate(
         if sink is not None:
             sink.close()
     if path is not None:
-        return xr.open_dataset(path, engine="netcdf4")
+        return xr.open_dataset(path, engine="netcdf4", cache=False)  # each variable read when used, not kept
     return _to_dataset(config, results, lines, total, seed, sampler, deterministic)
 
 

@@ -215,6 +215,9 @@ def s_curve(total: np.ndarray, title: str, caption: str):
     """
     s = np.sort(total)
     prob = np.arange(1, s.size + 1) / s.size
+    if s.size > 2_001:  # 2,001 quantiles draw the same curve; millions of points would swell the SVG
+        keep = np.linspace(0, s.size - 1, 2_001).astype(int)
+        s, prob = s[keep], prob[keep]
     scale, unit = money_scale(s[[0, -1]])
     p50, p20 = np.percentile(total, [50, 20])
     fig, ax = plt.subplots(figsize=(7.6, 4.8))

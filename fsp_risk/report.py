@@ -155,8 +155,11 @@ def sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[l
     title = f"Net savings depend most on {first}"
     if len(title.split()) > 10:
         title = f"{table.iloc[0]['input'].replace('_', ' ').capitalize()} moves net savings most"
+    from .sensitivity import RANK_ITERATIONS
+
+    first_n = (f" (from the first {RANK_ITERATIONS:,} iterations)" if ds.sizes["iteration"] > RANK_ITERATIONS else "")
     caption = (f"Spearman rank correlation of each uncertain input with net savings against the MTFP over "
-               f"{_period(ds)}; the ten strongest of {len(table)}. {_source(ds, config)}")
+               f"{_period(ds)}{first_n}; the ten strongest of {len(table)}. {_source(ds, config)}")
     plots.save_figure(plots.tornado(table, title, caption), folder / "charts", "tornado")
     alt = (f"Tornado chart of the inputs that move net savings most over {_period(ds)}: {top['title']} "
            f"(rank correlation {top['rank_correlation']:+.2f}, about {top['share_of_variance']:.0%} of the "

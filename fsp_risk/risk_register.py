@@ -164,7 +164,10 @@ def risk_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:
 # --------------------------------------------------------------------------- portfolio and reserve
 def exposure(ds: xr.Dataset) -> xr.DataArray:
     """Each risk's impact over the horizon after mitigation, mitigation costs included [GBP, (iteration, risk)]."""
-    return ds["risk_impact_residual"].sum("year") + ds["mitigation_cost"].sum("year")
+    # Risk by risk, so that only one risk's (iteration, year) slice of a large run is read at a time.
+    per_risk = xr.concat([ds["risk_impact_residual"].sel(risk=r).sum("year") for r in ds.risk.values], dim="risk",
+                         coords="minimal", compat="override")
+    return per_risk.transpose("iteration", "risk") + ds["mitigation_cost"].sum("year")
 
 
 def portfolio_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:

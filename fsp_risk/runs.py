@@ -117,7 +117,7 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
     results = Path(run_dir) / "results.nc"
     if not results.is_file():
         raise ConfigError("expected a run folder holding results.nc (written by 'fsp-risk run')", file=str(run_dir))
-    with xr.open_dataset(results) as ds:
+    with xr.open_dataset(results, engine="netcdf4", cache=False) as ds:  # variables read when used
         missing = [k for k in needs if k not in ds]
         if "config_text" not in ds.attrs or missing:
             raise ConfigError("results.nc was not written by fsp-risk (no config_text attribute"
@@ -132,16 +132,22 @@ def rebuild_outputs(run_dir: str | Path) -> Path:
     folder first and then moved over the old ones one by one (each move atomic).
     """
     folder = Path(run_dir)
-    with open_results(folder) as (stored, config):
-        ds = stored.load()
-    scenarios = None
-    if (folder / "scenarios.nc").is_file():
-        with xr.open_dataset(folder / "scenarios.nc") as stored:
-            scenarios = stored.load()
     tmp = folder / f".tmp-report-{os.getpid()}"
-    tmp.mkdir()
+    with open_results(folder) as (ds, config):
+        tmp.mkdir()
+        try:
+            scenarios = None
+            if (folder / "scenarios.nc").is_file():
+                scenarios = xr.open_dataset(folder / "scenarios.nc", engine="netcdf4", cache=False)
+            try:
+                write_outputs(ds, config, tmp, scenarios)
+            finally:
+                if scenarios is not None:
+                    scenarios.close()
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     try:
-        write_outputs(ds, config, tmp, scenarios)
         (folder / "charts").mkdir(exist_ok=True)
         for path in sorted(tmp.rglob("*")):
             if path.is_file():

@@ -157,7 +157,7 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
         if path is not None:
             sink.close()
     if path is not None:
-        return xr.open_dataset(path, engine="netcdf4")
+        return xr.open_dataset(path, engine="netcdf4", cache=False)
     return _scenario_dataset(config, all_cases, data, iterations, seed, sampler)
 
 
