@@ -11,12 +11,11 @@ import platform
 from importlib import metadata
 from typing import Callable
 
-import netCDF4
 import numpy as np
 import xarray as xr
 from scipy.special import ndtri
 
-from . import demand, funding, mtfp, placements, risk_register, workforce
+from . import demand, funding, mtfp, placements, risk_register, store, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS, check_pins
 from .engine import map_blocks
 from .errors import ConfigError, did_you_mean
@@ -504,10 +503,7 @@ def simulate(
     else:
         # Results go to disk block by block, so memory is bounded by the blocks in flight, not the run.
         empty = {k: np.empty((0, *shape)) for k, shape in shapes.items()}
-        skeleton = _to_dataset(config, empty, lines, total, seed, sampler, deterministic)
-        encoding = {k: {"chunksizes": (min(BLOCK, total), *shape)} for k, shape in shapes.items()}
-        skeleton.to_netcdf(path, engine="netcdf4", unlimited_dims=["iteration"], encoding=encoding)
-        sink = netCDF4.Dataset(path, "a")
+        sink = store.create(path, _to_dataset(config, empty, lines, total, seed, sampler, deterministic), total)
         results = {k: sink[k] for k in shapes}
 
     if deterministic:
@@ -523,12 +519,14 @@ def simulate(
             x, u, z = x_central, None, None
         else:
             x, u, z = block_inputs(config, seed, b, size, design)
-        return simulate_block(config, central, x, u, z, seed, b, size, design, overrides)
+        out = simulate_block(config, central, x, u, z, seed, b, size, design, overrides)
+        # Only what is kept: a finished block waiting to be written holds no intermediate arrays.
+        return {k: out["staff_cost" if k == "workforce_cost" else k] for k in shapes}
 
     try:
         for (b, pos, size), block_out in zip(chunks, map_blocks(run_block, chunks, workers)):
             for k, arr in results.items():
-                value = block_out["staff_cost" if k == "workforce_cost" else k]
+                value = block_out[k]
                 arr[pos : pos + size] = value.astype(np.int8) if k.startswith("risk_occurred") else value
             if sink is not None:
                 sink["iteration"][pos : pos + size] = np.arange(pos, pos + size)

@@ -13,12 +13,12 @@ import os
 from dataclasses import dataclass, replace
 from typing import Callable
 
-import netCDF4
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from .analysis import percentiles_with_se, proportion_se
+from . import store
 from .config import Config, check_pins
 from .engine import map_blocks
 from .errors import ConfigError
@@ -128,10 +128,7 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     else:
         # Written block by block, like fsp_risk.simulate(path=...): memory bounded by the blocks in flight.
         empty = {k: np.empty((len(all_cases), 0, n_years)) for k in keys}
-        ds = _scenario_dataset(config, all_cases, empty, iterations, seed, sampler)
-        encoding = {k: {"chunksizes": (1, min(BLOCK, iterations), n_years)} for k in keys}
-        ds.to_netcdf(path, engine="netcdf4", unlimited_dims=["iteration"], encoding=encoding)
-        sink = netCDF4.Dataset(path, "a")
+        sink = store.create(path, _scenario_dataset(config, all_cases, empty, iterations, seed, sampler), iterations)
         data = {k: sink[k] for k in keys}
     def run_block(block):
         b, size = block

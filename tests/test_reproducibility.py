@@ -82,3 +82,14 @@ def test_any_number_of_workers_gives_identical_results(config_2024, sampler):
     if sampler == "mc":
         xr.testing.assert_identical(simulate_scenarios(config_2024, n, 4, sampler, workers=1),
                                     simulate_scenarios(config_2024, n, 4, sampler, workers=2))
+
+
+def test_results_written_block_by_block_to_a_file_equal_the_in_memory_run(config_2024, tmp_path):
+    from fsp_risk.scenarios import simulate_scenarios
+
+    n = BLOCK + 2_000
+    memory = fsp_risk.simulate(config_2024, iterations=n, seed=6)
+    with fsp_risk.simulate(config_2024, iterations=n, seed=6, path=tmp_path / "r.nc", workers=2) as on_disk:
+        xr.testing.assert_identical(memory, on_disk.load())
+    with simulate_scenarios(config_2024, n, 6, "mc", path=tmp_path / "s.nc") as on_disk:
+        xr.testing.assert_identical(simulate_scenarios(config_2024, n, 6, "mc"), on_disk.load())
