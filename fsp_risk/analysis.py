@@ -71,6 +71,11 @@ def percentiles_with_se(values: np.ndarray, percentiles=PERCENTILES) -> tuple[np
     return est, se
 
 
+def column_percentiles(values: np.ndarray, percentiles) -> np.ndarray:
+    """Percentiles of each column of ``values`` (n, k), shape (len(percentiles), k); one column copied at a time."""
+    return np.column_stack([np.percentile(values[:, j], percentiles) for j in range(values.shape[1])])
+
+
 def proportion_se(p, n: int):
     """Standard error of a proportion estimated from ``n`` iterations."""
     return np.sqrt(np.asarray(p) * (1 - np.asarray(p)) / n)
@@ -89,27 +94,33 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
         da = summary_variable(ds, name)
         if da is None:
             continue
-        values = with_total(da)
-        arr = values.values
-        pct, pct_se = percentiles_with_se(arr)
-        mean = arr.mean(axis=0)
-        mean_se = arr.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros_like(mean)
-        for j, year in enumerate(values.year.values):
+        by_year = da.values
+        # Year columns and the horizon total, one column at a time: no whole-array temporaries.
+        columns = [by_year[:, j] for j in range(by_year.shape[1])] + [by_year.sum(axis=1)]
+        pct, pct_se = np.empty((len(PERCENTILES), len(columns))), np.empty((len(PERCENTILES), len(columns)))
+        mean, mean_se = np.empty(len(columns)), np.zeros(len(columns))
+        for j, col in enumerate(columns):
+            pct[:, j:j + 1], pct_se[:, j:j + 1] = percentiles_with_se(col[:, None])
+            mean[j] = col.mean()
+            if n > 1:
+                mean_se[j] = col.std(ddof=1) / np.sqrt(n)
+        for j, year in enumerate([*map(str, da.year.values), "total"]):
             row = {"variable": name, "year": str(year), "mean": mean[j], "mean_se": mean_se[j]}
             for i, p in enumerate(PERCENTILES):
                 row[f"p{p}"] = pct[i, j]
                 row[f"p{p}_se"] = pct_se[i, j]
             rows.append(row)
     table = pd.DataFrame(rows)
-    net = with_total(ds["net_change_to_mtfp"])
-    met = (net <= 0).mean("iteration").values
-    shortfall = np.maximum(net.values, 0.0)
+    net = ds["net_change_to_mtfp"].values
+    net_columns = [net[:, j] for j in range(net.shape[1])] + [net.sum(axis=1)]
+    met = np.array([(c <= 0).mean() for c in net_columns])
+    expected_shortfall = np.array([np.maximum(c, 0.0).mean() for c in net_columns])
     sel = table["variable"] == "net_change_to_mtfp"
     for col in ("p_target_met", "p_target_met_se", "expected_shortfall", "contingency_p80"):
         table[col] = np.nan
     table.loc[sel, "p_target_met"] = met
     table.loc[sel, "p_target_met_se"] = proportion_se(met, n)
-    table.loc[sel, "expected_shortfall"] = shortfall.mean(axis=0)
+    table.loc[sel, "expected_shortfall"] = expected_shortfall
     table.loc[sel, "contingency_p80"] = np.maximum(table.loc[sel, f"p{CONTINGENCY_PERCENTILE}"].values, 0.0)
     money = [c for c in table.columns if c not in ("variable", "year", "p_target_met", "p_target_met_se")]
     table[money] = table[money].round(2)  # to the penny

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from . import plots
-from .analysis import cumulative_table, summary_table
+from .analysis import column_percentiles, cumulative_table, summary_table
 from .config import Config
 from .plots import format_money
 
@@ -67,7 +67,7 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: "
     """
     years = [str(y) for y in ds.year.values]
     net_savings = ds["net_savings"].values
-    pct = dict(zip((10, 25, 50, 75, 90), np.percentile(net_savings, [10, 25, 50, 75, 90], axis=0)))
+    pct = dict(zip((10, 25, 50, 75, 90), column_percentiles(net_savings, [10, 25, 50, 75, 90])))
     p_met_year = (net_savings >= 0).mean(axis=0)
     total = net_savings.sum(axis=1)
     p_met = float((total >= 0).mean())
@@ -122,8 +122,8 @@ def demand_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: "pd.Da
     years = [str(y) for y in ds.year.values]
     charts = []
     for m in config.demand.values():
-        as_is = dict(zip((10, 50, 90), np.percentile(ds[f"{m.name}_as_is"].values, [10, 50, 90], axis=0)))
-        fsp = dict(zip((10, 50, 90), np.percentile(ds[f"{m.name}_fsp"].values, [10, 50, 90], axis=0)))
+        as_is = dict(zip((10, 50, 90), column_percentiles(ds[f"{m.name}_as_is"].values, [10, 50, 90])))
+        fsp = dict(zip((10, 50, 90), column_percentiles(ds[f"{m.name}_fsp"].values, [10, 50, 90])))
         plan = central[f"{m.name}_fsp"][0]
         gap = as_is[50][-1] - fsp[50][-1]
         measure = m.title[0].lower() + m.title[1:]
