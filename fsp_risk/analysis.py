@@ -23,6 +23,26 @@ CONTINGENCY_PERCENTILE = 80
 _Z95 = 1.959963984540054
 
 
+#: Iterations read from a results file at a time by :func:`horizon_total`.
+READ_ROWS = 1_048_576
+
+
+def horizon_total(da: xr.DataArray) -> np.ndarray:
+    """``da`` summed over ``year``, per iteration, read a slice of iterations at a time [shape (iteration,)].
+
+    A large run's results are read lazily from disk; summing the whole array at once would hold it
+    (and a copy) in memory.
+    """
+    n = da.sizes["iteration"]
+    return np.concatenate([da.isel(iteration=slice(a, a + READ_ROWS)).values.sum(axis=da.get_axis_num("year"))
+                           for a in range(0, n, READ_ROWS)]) if n else np.zeros(0)
+
+
+def year_columns(da: xr.DataArray) -> list[np.ndarray]:
+    """Each year's values of an (iteration, year) variable, one column read at a time."""
+    return [da.isel(year=j).values for j in range(da.sizes["year"])]
+
+
 def with_total(da: xr.DataArray) -> xr.DataArray:
     """Append a ``total`` over the horizon to the ``year`` dimension."""
     total = da.sum("year").expand_dims(year=["total"])
@@ -71,9 +91,10 @@ def percentiles_with_se(values: np.ndarray, percentiles=PERCENTILES) -> tuple[np
     return est, se
 
 
-def column_percentiles(values: np.ndarray, percentiles) -> np.ndarray:
-    """Percentiles of each column of ``values`` (n, k), shape (len(percentiles), k); one column copied at a time."""
-    return np.column_stack([np.percentile(values[:, j], percentiles) for j in range(values.shape[1])])
+def column_percentiles(da: xr.DataArray, percentiles) -> np.ndarray:
+    """Percentiles of each year of an (iteration, year) variable, shape (len(percentiles), years); one
+    year read at a time."""
+    return np.column_stack([np.percentile(c, percentiles) for c in year_columns(da)])
 
 
 def proportion_se(p, n: int):
@@ -94,9 +115,8 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
         da = summary_variable(ds, name)
         if da is None:
             continue
-        by_year = da.values
         # Year columns and the horizon total, one column at a time: no whole-array temporaries.
-        columns = [by_year[:, j] for j in range(by_year.shape[1])] + [by_year.sum(axis=1)]
+        columns = year_columns(da) + [horizon_total(da)]
         pct, pct_se = np.empty((len(PERCENTILES), len(columns))), np.empty((len(PERCENTILES), len(columns)))
         mean, mean_se = np.empty(len(columns)), np.zeros(len(columns))
         for j, col in enumerate(columns):
@@ -111,8 +131,7 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
                 row[f"p{p}_se"] = pct_se[i, j]
             rows.append(row)
     table = pd.DataFrame(rows)
-    net = ds["net_change_to_mtfp"].values
-    net_columns = [net[:, j] for j in range(net.shape[1])] + [net.sum(axis=1)]
+    net_columns = year_columns(ds["net_change_to_mtfp"]) + [horizon_total(ds["net_change_to_mtfp"])]
     met = np.array([(c <= 0).mean() for c in net_columns])
     expected_shortfall = np.array([np.maximum(c, 0.0).mean() for c in net_columns])
     sel = table["variable"] == "net_change_to_mtfp"
@@ -153,15 +172,16 @@ def cumulative_table(ds: xr.Dataset) -> pd.DataFrame:
 
 
 def _cumulative_rows(ds: xr.Dataset, name: str, basis: str, n: int) -> list[dict]:
-    cum = ds[name].cumsum("year").values
-    pct, pct_se = percentiles_with_se(cum)
-    payback = (cum >= 0).mean(axis=0)
     rows = []
-    for j, year in enumerate(ds.year.values):
-        row = {"basis": basis, "year": str(year), "mean": cum[:, j].mean()}
+    cum = 0.0
+    for j, (year, column) in enumerate(zip(ds.year.values, year_columns(ds[name]))):
+        cum = cum + column  # one running column, not the whole cumulative array
+        pct, pct_se = percentiles_with_se(cum[:, None])
+        row = {"basis": basis, "year": str(year), "mean": cum.mean()}
         for i, p in enumerate(PERCENTILES):
-            row[f"p{p}"], row[f"p{p}_se"] = pct[i, j], pct_se[i, j]
-        row["p_payback"] = payback[j]
-        row["p_payback_se"] = float(proportion_se(payback[j], n))
+            row[f"p{p}"], row[f"p{p}_se"] = pct[i, 0], pct_se[i, 0]
+        payback = float((cum >= 0).mean())
+        row["p_payback"] = payback
+        row["p_payback_se"] = float(proportion_se(payback, n))
         rows.append(row)
     return rows

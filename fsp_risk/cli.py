@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from .config import MAX_ITERATIONS, SAMPLERS, load_config
 from .errors import ConfigError
 from .model import simulate
@@ -84,18 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _headline(ds) -> list[str]:
+    from .analysis import horizon_total, year_columns
+
     net = ds["net_change_to_mtfp"]
-    total = net.sum("year")
+    total = horizon_total(net)
     after = " after mitigation" if "net_change_inherent" in ds else ""
     lines = [f"Net change to MTFP over {ds.year.values[0]} to {ds.year.values[-1]}{after} (positive = pressure):"]
     if ds.sizes["iteration"] == 1:
         lines.append(f"  central case: {_pounds(float(total[0]))}")
     else:
-        p50, p80 = (float(total.quantile(q)) for q in (0.5, 0.8))
+        p50, p80 = np.percentile(total, [50, 80])
         met = float((total <= 0).mean())
         lines.append(f"  P50 {_pounds(p50)}; P80 {_pounds(p80)}; chance the MTFP target is met over the horizon {met:.0%}")
-        by_year = (net <= 0).mean("iteration")
-        lines.append("  chance met by year: " + ", ".join(f"{y} {p:.0%}" for y, p in zip(ds.year.values, by_year.values)))
+        by_year = [(c <= 0).mean() for c in year_columns(net)]
+        lines.append("  chance met by year: " + ", ".join(f"{y} {p:.0%}" for y, p in zip(ds.year.values, by_year)))
     return lines
 
 

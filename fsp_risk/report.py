@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from . import plots
-from .analysis import column_percentiles, cumulative_table, summary_table
+from .analysis import column_percentiles, cumulative_table, horizon_total, summary_table, year_columns
 from .config import Config
 from .plots import format_money
 
@@ -66,10 +66,11 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: "
     With a ``backtest`` table, actual net savings (or minus the actual net change) appear on the fan chart.
     """
     years = [str(y) for y in ds.year.values]
-    net_savings = ds["net_savings"].values
-    pct = dict(zip((10, 25, 50, 75, 90), column_percentiles(net_savings, [10, 25, 50, 75, 90])))
-    p_met_year = (net_savings >= 0).mean(axis=0)
-    total = net_savings.sum(axis=1)
+    columns = year_columns(ds["net_savings"])
+    pct = dict(zip((10, 25, 50, 75, 90), np.column_stack([np.percentile(c, [10, 25, 50, 75, 90]) for c in columns])))
+    p_met_year = np.array([(c >= 0).mean() for c in columns])
+    del columns
+    total = horizon_total(ds["net_savings"])
     p_met = float((total >= 0).mean())
     period = _period(ds)
     after = " after mitigation" if "net_change_inherent" in ds else ""
@@ -122,8 +123,8 @@ def demand_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: "pd.Da
     years = [str(y) for y in ds.year.values]
     charts = []
     for m in config.demand.values():
-        as_is = dict(zip((10, 50, 90), column_percentiles(ds[f"{m.name}_as_is"].values, [10, 50, 90])))
-        fsp = dict(zip((10, 50, 90), column_percentiles(ds[f"{m.name}_fsp"].values, [10, 50, 90])))
+        as_is = dict(zip((10, 50, 90), column_percentiles(ds[f"{m.name}_as_is"], [10, 50, 90])))
+        fsp = dict(zip((10, 50, 90), column_percentiles(ds[f"{m.name}_fsp"], [10, 50, 90])))
         plan = central[f"{m.name}_fsp"][0]
         gap = as_is[50][-1] - fsp[50][-1]
         measure = m.title[0].lower() + m.title[1:]
@@ -288,7 +289,7 @@ def convergence_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[l
     """``convergence.csv``, the convergence chart and a sentence on how well the run pins down its P80."""
     from .convergence import convergence_table, half_width
 
-    total = ds["net_change_to_mtfp"].sum("year").values
+    total = horizon_total(ds["net_change_to_mtfp"])
     table = convergence_table(total)
     table.to_csv(folder / "convergence.csv", index=False)
     p80, hw = half_width(total)
@@ -361,10 +362,10 @@ def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: 
                   extra: list[str] = ()) -> str:
     """``findings.md``: a paragraph a cabinet paper can quote, the headline figures, alt text per chart."""
     net = ds["net_change_to_mtfp"]
-    total = net.sum("year").values
+    total = horizon_total(net)
     p_met = float((total <= 0).mean())
     p50, p80 = np.percentile(total, [50, 80])
-    by_year = (net <= 0).mean("iteration").values
+    by_year = np.array([(c <= 0).mean() for c in year_columns(net)])
     years = [str(y) for y in ds.year.values]
     after = " after the register's mitigations" if "net_change_inherent" in ds else ""
     reds = sum(1 for i in config.inputs.values() if i.evidence == "red")

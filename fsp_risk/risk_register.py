@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .analysis import horizon_total
 from .config import Config, Mitigation, Risk, RiskRegister, Scoring
 
 
@@ -122,15 +123,14 @@ def risk_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:
     """
     register = config.risk_register
     scoring: Scoring = register.scoring
-    total_net = ds["net_change_to_mtfp"].sum("year")
-    shortfall_iter = (total_net > 0).values
+    shortfall_iter = horizon_total(ds["net_change_to_mtfp"]) > 0
     rows = []
     for r in register.risks:
         sel = {"risk": r.id}
-        inh = ds["risk_impact"].sel(sel).sum("year").values
-        res = ds["risk_impact_residual"].sel(sel).sum("year").values
-        occ = (ds["risk_occurred"].sel(sel).sum("year") > 0).values
-        occ_res = (ds["risk_occurred_residual"].sel(sel).sum("year") > 0).values
+        inh = horizon_total(ds["risk_impact"].sel(sel))
+        res = horizon_total(ds["risk_impact_residual"].sel(sel))
+        occ = horizon_total(ds["risk_occurred"].sel(sel)) > 0
+        occ_res = horizon_total(ds["risk_occurred_residual"].sel(sel)) > 0
         mit = float(ds["mitigation_cost"].sel(sel).sum())
         magnitude = np.abs(inh[occ]) if occ.any() else np.array([0.0])
         p_inh, p_res = occ.mean(), occ_res.mean()
@@ -164,10 +164,10 @@ def risk_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:
 # --------------------------------------------------------------------------- portfolio and reserve
 def exposure(ds: xr.Dataset) -> xr.DataArray:
     """Each risk's impact over the horizon after mitigation, mitigation costs included [GBP, (iteration, risk)]."""
-    # Risk by risk, so that only one risk's (iteration, year) slice of a large run is read at a time.
-    per_risk = xr.concat([ds["risk_impact_residual"].sel(risk=r).sum("year") for r in ds.risk.values], dim="risk",
-                         coords="minimal", compat="override")
-    return per_risk.transpose("iteration", "risk") + ds["mitigation_cost"].sum("year")
+    # A slice of iterations at a time, so that a large run's (iteration, year, risk) array is never whole.
+    per_risk = horizon_total(ds["risk_impact_residual"].transpose("iteration", "year", "risk"))
+    return (xr.DataArray(per_risk, dims=("iteration", "risk"), coords={"risk": ds.risk.values})
+            + ds["mitigation_cost"].sum("year"))
 
 
 def portfolio_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:

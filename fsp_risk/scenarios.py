@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .analysis import percentiles_with_se, proportion_se
+from .analysis import horizon_total, percentiles_with_se, proportion_se
 from . import store
 from .config import Config, check_pins
 from .engine import map_blocks
@@ -199,7 +199,7 @@ def scenario_table(ds: xr.Dataset) -> pd.DataFrame:
     ``without_fsp`` the difference is the programme's own net benefit (positive = FSP saves money).
     """
     def total(i):  # one case at a time: a run's file may not fit in memory at once
-        return ds["net_change_to_mtfp"].isel(scenario=i).sum("year").values
+        return horizon_total(ds["net_change_to_mtfp"].isel(scenario=i))
 
     base = total(0)
     n = base.size
@@ -233,4 +233,4 @@ def programme_benefit(ds: xr.Dataset) -> np.ndarray | None:
     if "without_fsp" not in ds.scenario.values:
         return None
     net = ds["net_change_to_mtfp"]
-    return net.sel(scenario="without_fsp").sum("year").values - net.sel(scenario="base").sum("year").values
+    return horizon_total(net.sel(scenario="without_fsp")) - horizon_total(net.sel(scenario="base"))
