@@ -86,3 +86,20 @@ def test_cost_avoidance_is_the_savings_that_are_not_cashable(config_2024):
     # 2024 banks no placement savings (paper 000 para 34): all of it is cost avoidance.
     assert table.loc[("cashable_savings", "total"), "mean"] == 0
     assert table.loc[("cost_avoidance", "total"), "mean"] < 0
+
+
+def test_reading_a_large_run_by_slices_matches_whole_arrays(config_2024, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from fsp_risk import analysis
+
+    monkeypatch.setattr(analysis, "READ_ROWS", 1_000)  # several slices, the last one partial
+    with fsp_risk.simulate(config_2024, iterations=3_500, seed=2, path=tmp_path / "r.nc") as ds:
+        net = ds["net_change_to_mtfp"]
+        np.testing.assert_allclose(analysis.horizon_total(net), net.values.sum(axis=1), rtol=1e-12)
+        for j, column in enumerate(analysis.year_columns(net)):
+            np.testing.assert_array_equal(column, net.values[:, j])
+        risk = ds["risk_impact_residual"].transpose("iteration", "year", "risk")
+        np.testing.assert_allclose(analysis.horizon_total(risk), risk.values.sum(axis=1), rtol=1e-12)
+        in_memory = analysis.summary_table(ds.load())
+        pd.testing.assert_frame_equal(analysis.summary_table(ds), in_memory)
