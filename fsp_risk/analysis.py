@@ -49,17 +49,16 @@ def with_total(da: xr.DataArray) -> xr.DataArray:
     return xr.concat([da, total], dim="year")
 
 
-def summary_variable(ds: xr.Dataset, name: str) -> xr.DataArray | None:
-    """A stored variable, or one derived from them; None where the run has neither.
+def summary_column(ds: xr.Dataset, name: str, year: int) -> np.ndarray | None:
+    """One year's values of a stored variable, or of one derived from them; None where the run has neither.
 
     ``cost_avoidance`` is the part of the savings realised that is not cashable: it lowers future
-    demand on budgets but cannot be taken out of them (negative = saving, as the other savings).
+    demand on budgets but cannot be taken out of them (negative = saving, as the other savings). Read a
+    year at a time, so that a large run's arrays are never in memory whole.
     """
     if name == "cost_avoidance" and "total_savings" in ds and "cashable_savings" in ds:
-        da = ds["total_savings"] - ds["cashable_savings"]
-        return da.assign_attrs(long_name="Savings realised as cost avoidance, not cashable (negative = saving)",
-                               units="GBP")
-    return ds[name] if name in ds else None
+        return ds["total_savings"].isel(year=year).values - ds["cashable_savings"].isel(year=year).values
+    return ds[name].isel(year=year).values if name in ds else None
 
 
 def percentiles_with_se(values: np.ndarray, percentiles=PERCENTILES) -> tuple[np.ndarray, np.ndarray]:
@@ -112,18 +111,17 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
     n = ds.sizes["iteration"]
     rows = []
     for name in SUMMARY_VARIABLES:
-        da = summary_variable(ds, name)
-        if da is None:
+        if summary_column(ds.isel(iteration=slice(0, 1)), name, 0) is None:
             continue
         # One year column read at a time, the horizon total kept as a running sum: a large run's arrays
         # are never in memory whole.
-        k = da.sizes["year"] + 1
+        k = ds.sizes["year"] + 1
         pct, pct_se = np.empty((len(PERCENTILES), k)), np.empty((len(PERCENTILES), k))
         mean, mean_se = np.empty(k), np.zeros(k)
         total = np.zeros(n)
         for j in range(k):
             if j < k - 1:
-                col = da.isel(year=j).values
+                col = summary_column(ds, name, j)
                 total += col
             else:
                 col = total
@@ -132,7 +130,7 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
             if n > 1:
                 mean_se[j] = col.std(ddof=1) / np.sqrt(n)
             del col
-        for j, year in enumerate([*map(str, da.year.values), "total"]):
+        for j, year in enumerate([*map(str, ds.year.values), "total"]):
             row = {"variable": name, "year": str(year), "mean": mean[j], "mean_se": mean_se[j]}
             for i, p in enumerate(PERCENTILES):
                 row[f"p{p}"] = pct[i, j]
