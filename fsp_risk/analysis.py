@@ -43,12 +43,6 @@ def year_columns(da: xr.DataArray) -> list[np.ndarray]:
     return [da.isel(year=j).values for j in range(da.sizes["year"])]
 
 
-def with_total(da: xr.DataArray) -> xr.DataArray:
-    """Append a ``total`` over the horizon to the ``year`` dimension."""
-    total = da.sum("year").expand_dims(year=["total"])
-    return xr.concat([da, total], dim="year")
-
-
 def summary_column(ds: xr.Dataset, name: str, year: int) -> np.ndarray | None:
     """One year's values of a stored variable, or of one derived from them; None where the run has neither.
 

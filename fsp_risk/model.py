@@ -18,7 +18,7 @@ from scipy.special import ndtri
 from . import demand, funding, mtfp, placements, risk_register, store, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS, check_pins
 from .engine import map_blocks
-from .errors import ConfigError, did_you_mean
+from .errors import ConfigError
 from .sampling import (BLOCK, block_input_uniforms, block_sizes, block_uniforms, central_inputs, correlated_uniforms,
                        resolve_sampler)
 from .years import months_from_fy_start
