@@ -1,15 +1,17 @@
-"""Command line: ``fsp-risk run [CONFIG] [--iterations N] [--seed S] [--sampler mc|lhs|sobol] [--deterministic] [--out DIR] [--actuals FILE.csv] [--precision £X|X%] [--stress INPUT=VALUE]``."""
+"""Command line: ``fsp-risk run [CONFIG] [--iterations N] [--seed S] [--sampler mc|lhs|sobol] [--deterministic] [--out DIR] [--actuals FILE.csv] [--precision £X|X%] [--stress INPUT=VALUE] [--engine threads|dask] [--scheduler ADDRESS]``."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 
 from .config import MAX_ITERATIONS, SAMPLERS, load_config
+from .engine import ENGINES
 from .errors import ConfigError
 from .model import simulate
 
@@ -73,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "0.5%%); --iterations then caps the run (default 2,000,000)")
     run.add_argument("--workers", type=_positive_int, help="blocks of iterations computed at once (default: every "
                      "core); the results do not depend on it")
+    run.add_argument("--engine", choices=ENGINES,
+                     help="threads (default: every core of this machine) or dask (each block of iterations a task "
+                          "on a dask.distributed cluster: a local one, or the one at --scheduler); the results "
+                          "do not depend on it")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="address of a running dask scheduler (e.g. tcp://10.0.0.5:8786) for --engine dask; "
+                          "its workers need fsp-risk installed")
     run.add_argument("--stress", action="append", default=[], metavar="INPUT=VALUE[,INPUT=VALUE]",
                      help="a stress test run beside the base on the same random numbers, with inputs pinned "
                           "(e.g. public_health_ends=1 or sw_turnover=0.3); repeat for more stress tests")
@@ -119,6 +128,23 @@ def _scenario_lines(scenarios) -> list[str]:
     return lines
 
 
+def _engine(args) -> str:
+    """The engine asked for: a scheduler address means dask."""
+    if args.scheduler and args.engine == "threads":
+        raise ConfigError("--scheduler runs on a dask cluster; expected --engine dask (or no --engine)",
+                          path="--scheduler")
+    return args.engine or ("dask" if args.scheduler else "threads")
+
+
+def _cluster(engine: str, scheduler: str | None, workers: int | None):
+    """The dask client for the whole run, or nothing for threads."""
+    if engine != "dask":
+        return nullcontext()
+    from .engine import dask_client
+
+    return dask_client(scheduler, workers)
+
+
 def run_command(args) -> int:
     import xarray as xr
 
@@ -152,19 +178,22 @@ def run_command(args) -> int:
         # Kept with the results, so that 'fsp-risk report' rebuilds the backtest too.
         extra_attrs.update(actuals_csv=actuals_text, actuals_file=str(args.actuals))
     seed = config.run.seed if args.seed is None else args.seed
+    # Blocks run on the dask client _cluster opens (when asked for), so no scheduler is passed down.
+    engine = dict(engine=_engine(args), workers=args.workers)
     # The run is written straight into its (temporary) folder block by block, so memory stays bounded
     # whatever the iterations; the folder is renamed into place only when everything is complete.
-    with StagedFolder(args.out, run_folder_name(config.name, seed)) as staged:
+    # One dask cluster (when asked for) serves the main run and the scenarios.
+    with _cluster(engine["engine"], args.scheduler, args.workers), StagedFolder(args.out, run_folder_name(config.name, seed)) as staged:
         results = staged.tmp / "results.nc"
         simulate(config, iterations=iterations, seed=seed, sampler=args.sampler, deterministic=args.deterministic,
-                 progress=ProgressBar(), workers=args.workers, path=results).close()
+                 progress=ProgressBar(), path=results, **engine).close()
         add_attrs(results, extra_attrs)
         scenarios = None
         with xr.open_dataset(results, engine="netcdf4", cache=False) as ds:  # read variable by variable
             if not args.deterministic:
                 # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
                 scenarios = simulate_scenarios(config, ds.attrs["iterations"], seed, ds.attrs["sampler"], stresses,
-                                               workers=args.workers, path=staged.tmp / "scenarios.nc")
+                                               path=staged.tmp / "scenarios.nc", **engine)
             finish_run(ds, config, staged.tmp, scenarios)
             lines = _headline(ds)
             if scenarios is not None:

@@ -66,6 +66,11 @@ class Distribution:
     _ppf: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False, compare=False)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def __reduce__(self):
+        # Sent (to dask workers) as its parameters and rebuilt there: a few hundred bytes, not the
+        # frozen scipy object, closures and tables.
+        return _rebuild, (self.kind, self.params, self.central)
+
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF: map uniforms in (0, 1) to values [units of the input], same shape."""
         u = np.asarray(u, dtype=float)
@@ -170,6 +175,12 @@ def _fit_three_point(kind: str, p10: float, p50: float, p90: float) -> tuple[flo
             "give low/mode/high instead, or percentiles that are less skewed"
         )
     return tuple(float(v) for v in unpack(fit.x))
+
+
+def _rebuild(kind: str, params: dict, central: float) -> Distribution:
+    # An unbounded normal stores its bounds as infinities, which a config may not write: leave them out.
+    given = {k: v for k, v in params.items() if not (isinstance(v, float) and np.isinf(v))}
+    return make_distribution({"dist": kind, **given, "central": central})
 
 
 def make_distribution(spec: dict) -> Distribution:

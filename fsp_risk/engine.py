@@ -1,9 +1,15 @@
-"""Running blocks of iterations on all cores.
+"""Running blocks of iterations: on this machine's cores, or as dask tasks on a cluster.
 
 Every block's random numbers come from the seed and the block's position (see :mod:`fsp_risk.sampling`),
-so blocks can be computed in any order, on any number of workers, and give bitwise the same results.
-NumPy releases the GIL in its array loops, so threads use both cores without copying inputs or results
-between processes; at most two blocks per worker are in flight, which bounds memory.
+so blocks can be computed in any order, on any number of workers, by either engine, and give bitwise
+the same results.
+
+- ``threads`` (default): NumPy releases the GIL in its array loops, so threads use every core without
+  copying inputs or results between processes.
+- ``dask``: each block is a task on a ``dask.distributed`` cluster (a local one by default, or the
+  scheduler at an address); the cluster's workers need fsp-risk installed.
+
+Either way at most two blocks per worker thread are in flight, which bounds memory.
 """
 from __future__ import annotations
 
@@ -11,7 +17,14 @@ import ctypes
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, TypeVar
+
+import numpy as np
+
+from .errors import ConfigError
+
+ENGINES = ("threads", "dask")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -33,9 +46,21 @@ def release_memory() -> None:
         pass
 
 
-def map_blocks(fn: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> Iterator[R]:
-    """``fn`` over ``items`` on ``workers`` threads (default: every core), results in the items' order."""
+def map_blocks(fn: Callable[[T], R], items: Iterable[T], workers: int | None = None,
+               engine: str = "threads", scheduler: str | None = None) -> Iterator[R]:
+    """``fn`` over ``items``, results in the items' order.
+
+    ``threads``: on ``workers`` threads (default: every core). ``dask``: as tasks on the dask client
+    in use, else on the scheduler at ``scheduler``, else on a local cluster of ``workers`` processes
+    started for the call.
+    """
     items = list(items)
+    if engine == "dask":
+        with dask_client(scheduler, workers) as client:
+            yield from _map_dask(client, fn, items)
+        return
+    if engine != "threads":
+        raise ConfigError(f"expected one of {', '.join(ENGINES)}, got {engine!r}", path="engine")
     workers = min(workers or default_workers(), len(items))
     if workers <= 1:
         yield from map(fn, items)
@@ -49,3 +74,79 @@ def map_blocks(fn: Callable[[T], R], items: Iterable[T], workers: int | None = N
         while pending:
             yield pending.popleft().result()
     release_memory()
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ConfigError("the dask engine needs dask.distributed; install it with "
+                          "python -m pip install 'fsp-risk[dask]'", path="engine") from None
+    return distributed
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None):
+    """A ``dask.distributed`` client: connected to ``scheduler`` when given, else the one already in use,
+    else a new local cluster of ``workers`` single-threaded processes (default: one per core), shut
+    down on exit."""
+    distributed = _distributed()
+    if scheduler:
+        try:
+            client = distributed.Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigError(f"cannot reach a dask scheduler at {scheduler!r} ({exc}); expected the address "
+                              "of a running scheduler, e.g. tcp://10.0.0.5:8786", path="--scheduler") from None
+        with client:
+            yield client
+        return
+    try:
+        yield distributed.default_client()
+        return
+    except ValueError:  # none in use
+        pass
+    # Processes, not threads: each worker is a separate interpreter, as on a real cluster.
+    with distributed.LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+def _map_dask(client, fn: Callable[[T], R], items: list[T]) -> Iterator[R]:
+    """``fn`` over ``items`` as tasks, at most two per worker thread in flight, results in order."""
+    in_flight = 2 * max(sum(client.nthreads().values()), 1)
+    pending: deque = deque()
+    for item in items:
+        # pure=False: a block is named by its position, not by hashing the config into a task key.
+        pending.append(client.submit(fn, item, pure=False))
+        if len(pending) >= in_flight:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _as_float(fn, item):
+    return {k: np.asarray(v, dtype=np.float64) for k, v in fn(item).items()}
+
+
+def lazy_blocks(fn: Callable[[T], dict[str, np.ndarray]], items: list[T], sizes: list[int],
+                shapes: dict[str, tuple[int, ...]], axis: int = 0) -> dict:
+    """Dask arrays, one per key of ``fn``'s result, each the blocks ``fn(item)`` joined along ``axis``
+    (the iteration axis, of length ``sizes[i]`` in block ``i``; ``shapes`` gives the other axes).
+
+    Nothing is computed until asked: each block is one task, shared by every variable, run by
+    whatever scheduler computes the arrays (a ``dask.distributed`` client when one is in use).
+    """
+    _distributed()
+    import dask
+    import dask.array as da
+
+    model = dask.delayed(fn, pure=False)  # one copy of the model (config and all) in the graph, not one a block
+    blocks = [dask.delayed(_as_float, pure=False)(model, item) for item in items]
+    out = {}
+    for key, shape in shapes.items():
+        parts = []
+        for block, size in zip(blocks, sizes):
+            full = (*shape[:axis], size, *shape[axis:])
+            parts.append(da.from_delayed(block[key], shape=full, dtype=np.float64))
+        out[key] = da.concatenate(parts, axis=axis)
+    return out

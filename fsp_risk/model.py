@@ -17,7 +17,7 @@ from scipy.special import ndtri
 
 from . import demand, funding, mtfp, placements, risk_register, store, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS, check_pins
-from .engine import map_blocks
+from .engine import lazy_blocks, map_blocks
 from .errors import ConfigError
 from .sampling import (BLOCK, block_input_uniforms, block_sizes, block_uniforms, central_inputs, correlated_uniforms,
                        resolve_sampler)
@@ -440,6 +440,8 @@ def simulate(
     overrides: dict[str, float] | None = None,
     workers: int | None = None,
     path: str | os.PathLike | None = None,
+    engine: str = "threads",
+    scheduler: str | None = None,
 ) -> xr.Dataset:
     """Run the Monte Carlo simulation of a config.
 
@@ -461,11 +463,20 @@ def simulate(
         Inputs pinned to a value in every iteration (a stress test, or a switching value); the plan
         the savings are measured against stays the central case.
     workers : int, optional
-        Blocks computed at once (threads); default every core. The results do not depend on it.
+        Blocks computed at once (threads, or the processes of a local dask cluster); default every
+        core. The results do not depend on it.
     path : path, optional
         A new netCDF file to write the results to block by block (memory then stays bounded by the
         blocks in flight, whatever the iterations); the Dataset returned is opened lazily from it and
         should be closed by the caller.
+    engine : {'threads', 'dask'}
+        Where blocks run: threads in this process, or ``dask.distributed`` tasks (see
+        :mod:`fsp_risk.engine`). Bitwise the same results. With ``dask`` and no ``path`` nothing runs
+        yet: the Dataset returned is dask-backed, one task per block, computed by whichever scheduler
+        computes it (``.compute()``, ``.to_zarr()``...).
+    scheduler : str, optional
+        With ``dask`` and a ``path``: the address of the scheduler to run on; default the client in
+        use, else a local cluster started for the call.
 
     Returns
     -------
@@ -497,15 +508,6 @@ def simulate(
     if reg is not None:
         shapes.update({k: (n_years, len(reg.risks)) for k in RISK_KEYS})
         shapes["net_change_inherent"] = (n_years,)
-    if path is None:
-        results = {k: np.empty((total, *shape)) for k, shape in shapes.items()}
-        sink = None
-    else:
-        # Results go to disk block by block, so memory is bounded by the blocks in flight, not the run.
-        empty = {k: np.empty((0, *shape)) for k, shape in shapes.items()}
-        sink = store.create(path, _to_dataset(config, empty, lines, total, seed, sampler, deterministic), total)
-        results = {k: sink[k] for k in shapes}
-
     if deterministic:
         chunks = [(None, 0, 1)]
     else:
@@ -523,8 +525,20 @@ def simulate(
         # Only what is kept: a finished block waiting to be written holds no intermediate arrays.
         return {k: out["staff_cost" if k == "workforce_cost" else k] for k in shapes}
 
+    if engine == "dask" and path is None:
+        results = lazy_blocks(run_block, chunks, [size for _, _, size in chunks], shapes)
+        return _to_dataset(config, results, lines, total, seed, sampler, deterministic)
+    if path is None:
+        results = {k: np.empty((total, *shape)) for k, shape in shapes.items()}
+        sink = None
+    else:
+        # Results go to disk block by block, so memory is bounded by the blocks in flight, not the run.
+        empty = {k: np.empty((0, *shape)) for k, shape in shapes.items()}
+        sink = store.create(path, _to_dataset(config, empty, lines, total, seed, sampler, deterministic), total)
+        results = {k: sink[k] for k in shapes}
+
     try:
-        for (b, pos, size), block_out in zip(chunks, map_blocks(run_block, chunks, workers)):
+        for (b, pos, size), block_out in zip(chunks, map_blocks(run_block, chunks, workers, engine, scheduler)):
             for k, arr in results.items():
                 value = block_out[k]
                 arr[pos : pos + size] = value.astype(np.int8) if k.startswith("risk_occurred") else value

@@ -20,7 +20,7 @@ import xarray as xr
 from .analysis import horizon_total, percentiles_with_se, proportion_se
 from . import store
 from .config import Config, check_pins
-from .engine import map_blocks
+from .engine import lazy_blocks, map_blocks
 from .errors import ConfigError
 from .model import _versions, block_inputs, central_case, simulate_block
 from .sampling import BLOCK, SobolDesign, block_sizes, stream_layout
@@ -109,7 +109,8 @@ _LONG_NAMES = {
 def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
                        stresses: list[dict[str, float]] = (), counterfactual: bool = True,
                        progress: Callable[[int, int], None] | None = None, workers: int | None = None,
-                       path: str | os.PathLike | None = None) -> xr.Dataset:
+                       path: str | os.PathLike | None = None, engine: str = "threads",
+                       scheduler: str | None = None) -> xr.Dataset:
     """Every case of a config on common random numbers, as one Dataset with a ``scenario`` dimension.
 
     Each case's main result (after mitigation) by iteration and year: the net change to the MTFP,
@@ -117,19 +118,14 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     case and block; blocks are the same 65,536-iteration blocks as :func:`fsp_risk.simulate`, so the
     ``base`` case equals the main run with the same seed, sampler and iterations. With ``path`` the
     cases are written to that new netCDF file block by block and the Dataset is opened lazily from it.
+    ``engine`` and ``scheduler`` are as for :func:`fsp_risk.simulate` (with ``dask`` and no ``path``, a
+    dask-backed Dataset, one task per block).
     """
     all_cases = cases(config, stresses, counterfactual)
     _, plan = central_case(config)
     design = shared_design([c.config for c in all_cases], sampler)
     keys = _case_keys(config)
     n_years = len(config.years)
-    if path is None:
-        data = {k: np.empty((len(all_cases), iterations, n_years)) for k in keys}
-    else:
-        # Written block by block, like fsp_risk.simulate(path=...): memory bounded by the blocks in flight.
-        empty = {k: np.empty((len(all_cases), 0, n_years)) for k in keys}
-        sink = store.create(path, _scenario_dataset(config, all_cases, empty, iterations, seed, sampler), iterations)
-        data = {k: sink[k] for k in keys}
     def run_block(block):
         b, size = block
         outs = []
@@ -139,10 +135,22 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
             outs.append({k: out[k] for k in keys})
         return outs
 
-    pos = 0
     blocks = list(enumerate(block_sizes(iterations)))
+    if engine == "dask" and path is None:
+        data = lazy_blocks(lambda block: {k: np.stack([out[k] for out in run_block(block)]) for k in keys},
+                           blocks, [size for _, size in blocks], {k: (len(all_cases), n_years) for k in keys}, axis=1)
+        return _scenario_dataset(config, all_cases, data, iterations, seed, sampler)
+    if path is None:
+        data = {k: np.empty((len(all_cases), iterations, n_years)) for k in keys}
+    else:
+        # Written block by block, like fsp_risk.simulate(path=...): memory bounded by the blocks in flight.
+        empty = {k: np.empty((len(all_cases), 0, n_years)) for k in keys}
+        sink = store.create(path, _scenario_dataset(config, all_cases, empty, iterations, seed, sampler), iterations)
+        data = {k: sink[k] for k in keys}
+
+    pos = 0
     try:
-        for (b, size), outs in zip(blocks, map_blocks(run_block, blocks, workers)):
+        for (b, size), outs in zip(blocks, map_blocks(run_block, blocks, workers, engine, scheduler)):
             for k in keys:
                 data[k][:, pos : pos + size] = np.stack([out[k] for out in outs])
             if path is not None:
