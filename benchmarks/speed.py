@@ -2,6 +2,7 @@
 
 Usage (from the project root):
     python benchmarks/speed.py [--config CONFIG] [--sizes 10000 100000 1000000] [--reference 300] [--monaco 100]
+                               [--engine threads|dask] [--workers N]
 
 For each size, in a fresh process (so peak memory is that size's own), it times `fsp_risk.simulate`
 writing its results block by block to a netCDF file (as `fsp-risk run` does) and reports wall time,
@@ -14,6 +15,12 @@ iterations per second and peak RSS, then two references on the same machine:
 2. **Per-iteration reference**: the same model evaluated one iteration at a time in a Python loop (each
    iteration's inputs sliced from a block, then the whole model called on arrays of one row), timed on
    ``--reference`` iterations and extrapolated per iteration.
+
+Two more lines say where the time above the floor goes: **inputs by inverse CDF** times drawing every
+block's inputs as the run does (uniforms, inverse CDFs, the correlation re-pairing) without the model;
+**write floor** times filling arrays the size of the run's results once (memory bandwidth alone).
+With ``--engine dask`` the run is timed on a local dask cluster of ``--workers`` processes, started
+before the clock starts.
 
 If `monaco` is installed, the same model is also run as a monaco simulation (one uniform input variable
 per random-stream column, mapped to the inputs by their inverse CDFs inside monaco's run function) on
@@ -57,6 +64,33 @@ def rng_floor(config, iterations: int, seed: int) -> tuple[float, float]:
     as_run = time.perf_counter() - t
     assert BLOCK == 65_536
     return one, as_run
+
+
+def inputs_seconds(config, iterations: int, seed: int) -> float:
+    """Seconds to draw every block's inputs as the run does, without evaluating the model."""
+    from fsp_risk.model import block_inputs
+    from fsp_risk.sampling import block_sizes
+
+    t = time.perf_counter()
+    for b, size in enumerate(block_sizes(iterations)):
+        block_inputs(config, seed, b, size, "mc")
+    return time.perf_counter() - t
+
+
+def write_floor_seconds(config, iterations: int) -> tuple[float, float]:
+    """Seconds to fill result-sized arrays once, block by block, and the results' bytes per iteration."""
+    import numpy as np
+
+    import fsp_risk
+    from fsp_risk.sampling import block_sizes
+
+    ds = fsp_risk.simulate(config, iterations=1)
+    per_iter = sum(v.values.nbytes for v in ds.data_vars.values() if "iteration" in v.dims)
+    buf = np.empty(per_iter * 65_536 // 8)
+    t = time.perf_counter()
+    for size in block_sizes(iterations):
+        buf[: per_iter * size // 8].fill(1.0)
+    return time.perf_counter() - t, per_iter
 
 
 def per_iteration_seconds(config, k: int, seed: int) -> float:
@@ -115,23 +149,28 @@ def monaco_seconds(config, k: int, seed: int) -> float | None:
     return (time.perf_counter() - t) / k
 
 
-def worker(config_path: str, n: int, reference: int, monaco_cases: int) -> dict:
+def worker(config_path: str, n: int, reference: int, monaco_cases: int, engine: str, workers: int | None) -> dict:
     import fsp_risk
 
     import tempfile
+    from contextlib import nullcontext
     from pathlib import Path
+
+    from fsp_risk.engine import dask_client
 
     config = fsp_risk.load_config(config_path)
     fsp_risk.simulate(config, iterations=100)  # imports and caches warm
-    with tempfile.TemporaryDirectory() as tmp:
+    with (dask_client(None, workers) if engine == "dask" else nullcontext()), tempfile.TemporaryDirectory() as tmp:
         # Written block by block to a file, as `fsp-risk run` does: memory bounded whatever the size.
         t = time.perf_counter()
-        fsp_risk.simulate(config, iterations=n, path=Path(tmp) / "results.nc").close()
+        fsp_risk.simulate(config, iterations=n, path=Path(tmp) / "results.nc", engine=engine, workers=workers).close()
         wall = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     one, as_run = rng_floor(config, n, 1)
+    write, per_iter_bytes = write_floor_seconds(config, n)
     out = {"iterations": n, "wall_s": wall, "peak_rss_mib": peak, "variates_per_iteration": variates_per_iteration(config),
-           "floor_one_stream_s": one, "floor_as_run_s": as_run}
+           "floor_one_stream_s": one, "floor_as_run_s": as_run, "inputs_s": inputs_seconds(config, n, 1),
+           "write_floor_s": write, "result_bytes_per_iteration": per_iter_bytes}
     if reference:
         out["per_iteration_s"] = per_iteration_seconds(config, reference, 1)
     if monaco_cases:
@@ -145,17 +184,20 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--reference", type=int, default=300, help="iterations for the per-iteration loop")
     parser.add_argument("--monaco", type=int, default=100, help="cases for the monaco simulation (0: skip)")
+    parser.add_argument("--engine", choices=["threads", "dask"], default="threads")
+    parser.add_argument("--workers", type=int, help="threads, or local dask worker processes (default: every core)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
-        print(json.dumps(worker(args.config, args.worker, args.reference, args.monaco)))
+        print(json.dumps(worker(args.config, args.worker, args.reference, args.monaco, args.engine, args.workers)))
         return
-    print(f"config: {args.config}")
+    print(f"config: {args.config}; engine: {args.engine}" + (f", {args.workers} workers" if args.workers else ""))
     rows = []
     for i, n in enumerate(args.sizes):
         # References once (on the first size): they do not depend on the run's size.
         cmd = [sys.executable, __file__, "--config", args.config, "--worker", str(n),
-               "--reference", str(args.reference if i == 0 else 0), "--monaco", str(args.monaco if i == 0 else 0)]
+               "--reference", str(args.reference if i == 0 else 0), "--monaco", str(args.monaco if i == 0 else 0),
+               "--engine", args.engine, *(["--workers", str(args.workers)] if args.workers else [])]
         rows.append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
     ref = rows[0]
     print(f"uniforms drawn per iteration: {ref['variates_per_iteration']}")
@@ -165,6 +207,11 @@ def main() -> None:
         print(f"{r['iterations']:>12,} {r['wall_s']:>8.2f} {r['iterations'] / r['wall_s']:>11,.0f} "
               f"{r['peak_rss_mib']:>9,.0f} {r['floor_one_stream_s']:>8.3f} {r['wall_s'] / r['floor_one_stream_s']:>8.1f} "
               f"{r['floor_as_run_s']:>15.3f} {r['wall_s'] / r['floor_as_run_s']:>9.1f}")
+    print(f"results: {ref['result_bytes_per_iteration']:,} bytes per iteration")
+    print(f"{'iterations':>12} {'inputs by inverse CDF s':>24} {'x floor':>8} {'write floor s':>14} {'x floor':>8}")
+    for r in rows:
+        print(f"{r['iterations']:>12,} {r['inputs_s']:>24.3f} {r['inputs_s'] / r['floor_one_stream_s']:>8.1f} "
+              f"{r['write_floor_s']:>14.3f} {r['write_floor_s'] / r['floor_one_stream_s']:>8.1f}")
     per_iter = ref.get("per_iteration_s")
     if per_iter:
         best = min(r["wall_s"] / r["iterations"] for r in rows)

@@ -150,12 +150,14 @@ def line_names(config: Config) -> list[tuple[str, str, str]]:
     return lines
 
 
-def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: list[np.ndarray] = ()) -> Arrays:
+def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: list[np.ndarray] = (),
+           net_only: bool = False) -> Arrays:
     """Costs, savings, funding and the net change to the MTFP for one block [£/yr, (n, years)].
 
     ``central`` is :func:`evaluate_drivers` on the central inputs: planned savings scale with their
     driver against it. ``risk_lines`` are the register's
-    residual impacts (one per risk) then its mitigation costs (one per mitigation).
+    residual impacts (one per risk) then its mitigation costs (one per mitigation). ``net_only`` returns
+    just ``net_change_to_mtfp`` (the re-runs that cost a linked risk need nothing else).
     """
     n_years = len(config.years)
     n = d["effect_fraction"].shape[0]
@@ -215,8 +217,15 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
     if config.mtfp.delivered_outside is not None:
         lines.append(np.broadcast_to(-np.asarray(config.mtfp.delivered_outside.values), (n, n_years)))
 
-    by_line = np.stack([np.broadcast_to(line, (n, n_years)) for line in lines], axis=-1)
-    net = by_line.sum(axis=-1)
+    # Added line by line in a fixed order, so every re-run of the model sums its lines the same way.
+    net = np.zeros((n, n_years))
+    for line in lines:
+        net += line
+    if net_only:
+        return {"net_change_to_mtfp": net}
+    by_line = np.empty((n, n_years, len(lines)))
+    for j, line in enumerate(lines):
+        by_line[:, :, j] = line
     out["net_change_by_line"] = by_line
     out["net_change_to_mtfp"] = net
     out["net_savings"] = -net
@@ -293,23 +302,23 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
     lines_res = [standalone[r.id]["risk_impact_residual"] for r in reg.risks if not r.link] + mitigation_lines
     lines_inh = [standalone[r.id]["risk_impact"] for r in reg.risks if not r.link] + no_mitigation
 
-    def run(inputs, extra_lines):
-        d = evaluate_drivers(config, inputs, z)
-        return d, rollup(config, inputs, d, central, extra_lines)
+    def net(inputs, extra_lines):
+        return rollup(config, inputs, evaluate_drivers(config, inputs, z), central, extra_lines,
+                      net_only=True)["net_change_to_mtfp"]
 
-    d, out = run(x_res, lines_res)
-    out = {**d, **out}
+    d = evaluate_drivers(config, x_res, z)
+    out = {**d, **rollup(config, x_res, d, central, lines_res)}
     if main_only:
         return out
-    net_inh = run(x, lines_inh)[1]["net_change_to_mtfp"]
+    net_inh = net(x, lines_inh)
     out["net_change_inherent"] = net_inh
     per_risk = []
     for r in reg.risks:
         if not r.link:
             per_risk.append(standalone[r.id])
             continue
-        imp_inh = net_inh - run(risk_register.switched_off(x, r), lines_inh)[1]["net_change_to_mtfp"]
-        imp_res = out["net_change_to_mtfp"] - run(risk_register.switched_off(x_res, r), lines_res)[1]["net_change_to_mtfp"]
+        imp_inh = net_inh - net(risk_register.switched_off(x, r), lines_inh)
+        imp_res = out["net_change_to_mtfp"] - net(risk_register.switched_off(x_res, r), lines_res)
         shape = imp_inh.shape
         per_risk.append({
             "risk_occurred": (risk_register.linked_event(x, r, shape) & (np.abs(imp_inh) > 0.005)).astype(float),

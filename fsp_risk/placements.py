@@ -54,7 +54,8 @@ def sum_of_child_year_costs(child_years, mean_cost, cv, z):
         return expected
     shape = np.abs(child_years) / np.maximum(np.asarray(cv, dtype=float), 1e-12) ** 2
     a = 1.0 / (9.0 * np.maximum(shape, 1e-12))
-    factor = np.maximum(1.0 - a + z * np.sqrt(a), 0.0) ** 3
+    root = np.maximum(1.0 - a + z * np.sqrt(a), 0.0)
+    factor = root * root * root  # cubed by multiplying: a general power is several times slower
     return np.where(np.asarray(cv) > 0, expected * factor, expected)
 
 

@@ -192,15 +192,23 @@ def iman_conover(keys: np.ndarray, normal_corr: np.ndarray) -> np.ndarray:
     n, k = keys.shape
     if n < k + 2:  # too few rows to estimate the scores' correlation; nothing to impose
         return np.tile(np.arange(n)[:, None], (1, k))
+    # Stable sorts order any tie the same way on every machine; ranks are the inverse permutations.
     order = np.argsort(keys, axis=0, kind="stable")
-    ranks = np.argsort(order, axis=0, kind="stable")
+    ranks = _inverse_permutation(order)
     scores = ndtri((ranks + 1.0) / (n + 1.0))
     chol = np.linalg.cholesky(np.corrcoef(scores, rowvar=False))
     w, v = np.linalg.eigh(normal_corr)
     target_root = v * np.sqrt(np.clip(w, 0.0, None))  # a square root valid for singular matrices too
     t = np.linalg.solve(chol, scores.T).T @ target_root.T
-    t_ranks = np.argsort(np.argsort(t, axis=0, kind="stable"), axis=0, kind="stable")
+    t_ranks = _inverse_permutation(np.argsort(t, axis=0, kind="stable"))
     return np.take_along_axis(order, t_ranks, axis=0)
+
+
+def _inverse_permutation(order: np.ndarray) -> np.ndarray:
+    """Per column, the position of each row in ``order`` (what argsort of ``order`` gives, in O(n))."""
+    inverse = np.empty_like(order)
+    np.put_along_axis(inverse, order, np.arange(order.shape[0])[:, None], axis=0)
+    return inverse
 
 
 def impose_correlation(corr: Correlation | None, u: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
