@@ -17,7 +17,7 @@ N = BLOCK + 3_000  # two blocks, the second partial
 @pytest.fixture(scope="module")
 def client():
     """A local cluster of two single-threaded worker processes, as the issue asks for."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as c:
             yield c
 
