@@ -19,6 +19,9 @@ iterations per second and peak RSS, then two references on the same machine:
 Two more lines say where the time above the floor goes: **inputs by inverse CDF** times drawing every
 block's inputs as the run does (uniforms, inverse CDFs, the correlation re-pairing) without the model;
 **write floor** times filling arrays the size of the run's results once (memory bandwidth alone).
+**Invariant checks** times :func:`fsp_risk.invariants.check_block` on each block of the run's results
+(read back from its file, reading not timed) and gives it as a share of the run's CPU time (wall time
+times the cores the run used), the checks' cost inside the run.
 With ``--engine dask`` the run is timed on a local dask cluster of ``--workers`` processes, started
 before the clock starts.
 
@@ -93,6 +96,24 @@ def write_floor_seconds(config, iterations: int) -> tuple[float, float]:
     return time.perf_counter() - t, per_iter
 
 
+def check_seconds(config, path) -> float:
+    """Seconds the invariant checks take over every block of a run written to ``path``."""
+    import xarray as xr
+
+    from fsp_risk.invariants import check_block
+    from fsp_risk.sampling import BLOCK
+
+    total = 0.0
+    with xr.open_dataset(path, engine="netcdf4", cache=False) as ds:
+        names = [k for k, v in ds.data_vars.items() if "iteration" in v.dims]
+        for pos in range(0, ds.sizes["iteration"], BLOCK):
+            block = {k: ds[k].isel(iteration=slice(pos, pos + BLOCK)).values for k in names}
+            t = time.perf_counter()
+            check_block(config, block, pos)
+            total += time.perf_counter() - t
+    return total
+
+
 def per_iteration_seconds(config, k: int, seed: int) -> float:
     """Seconds per iteration of the model called one iteration at a time."""
     from fsp_risk.model import block_inputs, central_case, simulate_block
@@ -156,7 +177,7 @@ def worker(config_path: str, n: int, reference: int, monaco_cases: int, engine: 
     from contextlib import nullcontext
     from pathlib import Path
 
-    from fsp_risk.engine import dask_client
+    from fsp_risk.engine import dask_client, default_workers
 
     config = fsp_risk.load_config(config_path)
     fsp_risk.simulate(config, iterations=100)  # imports and caches warm
@@ -165,12 +186,14 @@ def worker(config_path: str, n: int, reference: int, monaco_cases: int, engine: 
         t = time.perf_counter()
         fsp_risk.simulate(config, iterations=n, path=Path(tmp) / "results.nc", engine=engine, workers=workers).close()
         wall = time.perf_counter() - t
+        checks = check_seconds(config, Path(tmp) / "results.nc")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     one, as_run = rng_floor(config, n, 1)
     write, per_iter_bytes = write_floor_seconds(config, n)
     out = {"iterations": n, "wall_s": wall, "peak_rss_mib": peak, "variates_per_iteration": variates_per_iteration(config),
            "floor_one_stream_s": one, "floor_as_run_s": as_run, "inputs_s": inputs_seconds(config, n, 1),
-           "write_floor_s": write, "result_bytes_per_iteration": per_iter_bytes}
+           "write_floor_s": write, "result_bytes_per_iteration": per_iter_bytes, "checks_s": checks,
+           "cores": workers or default_workers()}
     if reference:
         out["per_iteration_s"] = per_iteration_seconds(config, reference, 1)
     if monaco_cases:
@@ -212,6 +235,10 @@ def main() -> None:
     for r in rows:
         print(f"{r['iterations']:>12,} {r['inputs_s']:>24.3f} {r['inputs_s'] / r['floor_one_stream_s']:>8.1f} "
               f"{r['write_floor_s']:>14.3f} {r['write_floor_s'] / r['floor_one_stream_s']:>8.1f}")
+    for r in rows:
+        share = r["checks_s"] / (r["wall_s"] * r["cores"])
+        print(f"invariant checks at {r['iterations']:,}: {r['checks_s']:.3f} s on one core, {share:.1%} of the run's "
+              f"CPU time ({r['cores']} cores)")
     per_iter = ref.get("per_iteration_s")
     if per_iter:
         best = min(r["wall_s"] / r["iterations"] for r in rows)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .config import MAX_ITERATIONS, SAMPLERS, load_config
 from .engine import ENGINES
-from .errors import ConfigError
+from .errors import ConfigError, ModelError
 from .model import simulate
 
 DEFAULT_CONFIG = Path("configs") / "oxfordshire-2024-commissioning.yaml"
@@ -240,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"fsp-risk: error: {exc}", file=sys.stderr)
         return 2
+    except ModelError as exc:
+        print(f"fsp-risk: error: {exc}", file=sys.stderr)
+        return 3
     except OSError as exc:
         print(f"fsp-risk: error: cannot write outputs: {exc.strerror or exc} "
               f"({exc.filename or getattr(args, 'out', None) or getattr(args, 'run_dir', '')})",

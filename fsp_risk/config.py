@@ -732,7 +732,8 @@ def _programme(node: _Node, years, refs: _Refs) -> Programme:
                     raise e.error(f"expected a list of the config's years ({years[0]} to {years[-1]}), got {labels!r}",
                                   "years")
                 idx = tuple(sorted(years.index(y) for y in labels))
-            scales.append(EffectScale(refs.get(e, "input", lo=0), idx))
+            # A scale weakens the effect (a risk to it); FSP never does more than its full effect.
+            scales.append(EffectScale(refs.get(e, "input", lo=0, hi=1), idx))
     return Programme(node.date("go_live"), node.text("go_live_source"),
                      refs.get(node, "delay_months", lo=0, scalar=True), refs.get(node, "ramp_months", lo=0, scalar=True),
                      tuple(scales))

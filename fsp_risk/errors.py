@@ -22,3 +22,14 @@ def did_you_mean(name: str, options) -> str:
     """A ' (did you mean 'x'?)' hint for a misspelt name, or '' when nothing is close."""
     close = difflib.get_close_matches(str(name), [str(o) for o in options], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class ModelError(RuntimeError):
+    """The model produced an impossible value (see :mod:`fsp_risk.invariants`): a bug, not bad input.
+
+    Carries the ``variable``, ``year`` and an example ``iteration`` for tests and callers.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, variable: str, year, iteration: int):
+        self.file, self.variable, self.year, self.iteration = file, variable, year, iteration
+        super().__init__(f"{file}: {message}" if file else message)

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 from scipy.special import ndtri
 
-from . import demand, funding, mtfp, placements, risk_register, store, workforce
+from . import demand, funding, invariants, mtfp, placements, risk_register, store, workforce
 from .config import Config, MAX_ITERATIONS, SAMPLERS, check_pins
 from .engine import lazy_blocks, map_blocks
 from .errors import ConfigError
@@ -451,6 +451,7 @@ def simulate(
     path: str | os.PathLike | None = None,
     engine: str = "threads",
     scheduler: str | None = None,
+    check_invariants: bool = True,
 ) -> xr.Dataset:
     """Run the Monte Carlo simulation of a config.
 
@@ -486,6 +487,9 @@ def simulate(
     scheduler : str, optional
         With ``dask`` and a ``path``: the address of the scheduler to run on; default the client in
         use, else a local cluster started for the call.
+    check_invariants : bool
+        Check every block's outputs as it is computed (:mod:`fsp_risk.invariants`) and raise
+        :class:`fsp_risk.errors.ModelError` on an impossible value; off only to time the checks.
 
     Returns
     -------
@@ -525,14 +529,17 @@ def simulate(
             chunks.append((b, startpos, size))
             startpos += size
     def run_block(chunk):
-        b, _, size = chunk
+        b, pos, size = chunk
         if b is None:
             x, u, z = x_central, None, None
         else:
             x, u, z = block_inputs(config, seed, b, size, design)
         out = simulate_block(config, central, x, u, z, seed, b, size, design, overrides)
         # Only what is kept: a finished block waiting to be written holds no intermediate arrays.
-        return {k: out["staff_cost" if k == "workforce_cost" else k] for k in shapes}
+        kept = {k: out["staff_cost" if k == "workforce_cost" else k] for k in shapes}
+        if check_invariants:
+            invariants.check_block(config, kept, pos)
+        return kept
 
     if engine == "dask" and path is None:
         results = lazy_blocks(run_block, chunks, [size for _, _, size in chunks], shapes)

@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from .analysis import horizon_total, percentiles_with_se, proportion_se
-from . import store
+from . import invariants, store
 from .config import Config, check_pins
 from .engine import lazy_blocks, map_blocks
 from .errors import ConfigError
@@ -132,7 +132,9 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
         for case in all_cases:  # every case on this block's random numbers
             x, u, z = block_inputs(case.config, seed, b, size, design)
             out = simulate_block(case.config, plan, x, u, z, seed, b, size, design, case.pins, main_only=True)
-            outs.append({k: out[k] for k in keys})
+            kept = {k: out[k] for k in keys}
+            invariants.check_block(case.config, kept, b * BLOCK, case.name)
+            outs.append(kept)
         return outs
 
     blocks = list(enumerate(block_sizes(iterations)))
