@@ -1,4 +1,4 @@
-"""Command line: ``fsp-risk run [CONFIG] [--iterations N] [--seed S] [--sampler mc|lhs|sobol] [--deterministic] [--out DIR] [--actuals FILE.csv] [--precision £X|X%] [--stress INPUT=VALUE] [--engine threads|dask] [--scheduler ADDRESS]``."""
+"""Command line: ``fsp-risk run [CONFIG] [--iterations N] [--seed S] [--sampler mc|lhs|sobol] [--deterministic] [--out DIR] [--actuals FILE.csv] [--precision £X|X%] [--stress INPUT=VALUE] [--engine threads|dask] [--scheduler ADDRESS] [--resume]``."""
 from __future__ import annotations
 
 import argparse
@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "0.5%%); --iterations then caps the run (default 2,000,000)")
     run.add_argument("--workers", type=_positive_int, help="blocks of iterations computed at once (default: every "
                      "core); the results do not depend on it")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an interrupted run of the same config, seed and iterations from the blocks it "
+                          "had simulated (kept under OUT/.partial); the results equal an uninterrupted run's")
     run.add_argument("--engine", choices=ENGINES,
                      help="threads (default: every core of this machine) or dask (each block of iterations a task "
                           "on a dask.distributed cluster: a local one, or the one at --scheduler); the results "
@@ -146,10 +149,10 @@ def _cluster(engine: str, scheduler: str | None, workers: int | None):
 
 
 def run_command(args) -> int:
-    import xarray as xr
-
-    from .runs import StagedFolder, add_attrs, finish_run, run_folder_name
-    from .scenarios import parse_stress, simulate_scenarios
+    from .model import _versions
+    from .runs import PartialRun
+    from .sampling import BLOCK
+    from .scenarios import parse_stress
 
     config = load_config(args.config)
     actuals_text = None
@@ -180,20 +183,63 @@ def run_command(args) -> int:
     seed = config.run.seed if args.seed is None else args.seed
     # Blocks run on the dask client _cluster opens (when asked for), so no scheduler is passed down.
     engine = dict(engine=_engine(args), workers=args.workers)
-    # The run is written straight into its (temporary) folder block by block, so memory stays bounded
-    # whatever the iterations; the folder is renamed into place only when everything is complete.
-    # One dask cluster (when asked for) serves the main run and the scenarios.
-    with _cluster(engine["engine"], args.scheduler, args.workers), StagedFolder(args.out, run_folder_name(config.name, seed)) as staged:
-        results = staged.tmp / "results.nc"
-        simulate(config, iterations=iterations, seed=seed, sampler=args.sampler, deterministic=args.deterministic,
-                 progress=ProgressBar(), path=results, **engine).close()
+    # Results are written to disk block by block, so memory stays bounded whatever the iterations; the
+    # run folder is renamed into place only when everything is complete. One dask cluster (when asked
+    # for) serves the main run and the scenarios.
+    sampler = args.sampler or config.run.sampler
+    iterations = 1 if args.deterministic else (iterations or config.run.iterations)
+    # Simulated blocks are kept in a hidden partial folder as they are written, so an interrupted run can
+    # be resumed (--resume); they move into the run folder only once everything else is written.
+    partial = PartialRun(args.out, config.name, {
+        "config_sha256": config.sha256, "seed": seed, "sampler": sampler, "iterations": iterations,
+        "deterministic": args.deterministic, "stresses": stresses, "precision": args.precision,
+        "version": _versions()["fsp-risk"], "block": BLOCK})
+    with partial.lock():
+        try:
+            return _simulate_and_write(args, config, partial, iterations, seed, sampler, stresses, engine, extra_attrs)
+        except BaseException as exc:
+            # Blocks are kept for --resume after Ctrl-C or a crash (a full disk...), not after bad input or
+            # a broken invariant, which the same run would meet again, nor for a one-iteration run.
+            if partial.done() and not args.deterministic and not isinstance(exc, (ConfigError, ModelError)):
+                print(f"fsp-risk: {partial.done()} simulated block(s) are kept in {partial.folder}; run the same "
+                      "command with --resume to continue from them", file=sys.stderr)
+            else:
+                partial.remove()
+            raise
+
+
+def _simulate_and_write(args, config, partial, iterations, seed, sampler, stresses, engine, extra_attrs) -> int:
+    import xarray as xr
+
+    from .runs import StagedFolder, add_attrs, finish_run, run_folder_name
+    from .scenarios import simulate_scenarios
+
+    if args.resume and partial.exists():
+        partial.load()
+        print(f"Resuming: {len(partial.blocks['results'])} block(s) of results and {len(partial.blocks['scenarios'])} "
+              f"of scenarios already simulated are kept from {partial.folder}.")
+    else:
+        if args.resume:
+            print("Nothing to resume for this config, seed and iterations: starting afresh.")
+        elif partial.exists():
+            print(f"An interrupted run of this config left its blocks in {partial.folder}; starting afresh "
+                  "(--resume would have continued from them).")
+        partial.start_afresh()
+    with _cluster(engine["engine"], args.scheduler, args.workers), \
+            StagedFolder(args.out, run_folder_name(config.name, seed)) as staged:
+        results = partial.folder / "results.nc"
+        simulate(config, iterations=iterations, seed=seed, sampler=sampler, deterministic=args.deterministic,
+                 progress=ProgressBar(), path=results, done_blocks=partial.blocks["results"],
+                 on_block=lambda b: partial.record("results", b), **engine).close()
         add_attrs(results, extra_attrs)
+        scenarios_file = partial.folder / "scenarios.nc"
         scenarios = None
         with xr.open_dataset(results, engine="netcdf4", cache=False) as ds:  # read variable by variable
             if not args.deterministic:
                 # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
-                scenarios = simulate_scenarios(config, ds.attrs["iterations"], seed, ds.attrs["sampler"], stresses,
-                                               path=staged.tmp / "scenarios.nc", **engine)
+                scenarios = simulate_scenarios(config, iterations, seed, sampler, stresses, path=scenarios_file,
+                                               done_blocks=partial.blocks["scenarios"],
+                                               on_block=lambda b: partial.record("scenarios", b), **engine)
             finish_run(ds, config, staged.tmp, scenarios)
             lines = _headline(ds)
             if scenarios is not None:
@@ -203,6 +249,10 @@ def run_command(args) -> int:
                 from .risk_register import reserve_statement
 
                 lines.append(reserve_statement(ds, config))
+        for f in (results, scenarios_file):
+            if f.exists():
+                os.replace(f, staged.tmp / f.name)
+    partial.remove()
     folder = staged.final
     print("\n".join(lines))
     print(f"Outputs written to {folder}")

@@ -67,12 +67,17 @@ def map_blocks(fn: Callable[[T], R], items: Iterable[T], workers: int | None = N
         return
     with ThreadPoolExecutor(workers) as pool:
         pending: deque = deque()
-        for item in items:
-            pending.append(pool.submit(fn, item))
-            if len(pending) >= 2 * workers:
+        try:
+            for item in items:
+                pending.append(pool.submit(fn, item))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        except BaseException:  # an error, Ctrl-C or the caller stopping: stop after the blocks running now
+            for future in pending:
+                future.cancel()
+            raise
     release_memory()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import platform
 from importlib import metadata
-from typing import Callable
+from typing import Callable, Collection
 
 import numpy as np
 import xarray as xr
@@ -452,6 +452,8 @@ def simulate(
     engine: str = "threads",
     scheduler: str | None = None,
     check_invariants: bool = True,
+    done_blocks: Collection[int] = (),
+    on_block: Callable[[int], None] | None = None,
 ) -> xr.Dataset:
     """Run the Monte Carlo simulation of a config.
 
@@ -490,6 +492,11 @@ def simulate(
     check_invariants : bool
         Check every block's outputs as it is computed (:mod:`fsp_risk.invariants`) and raise
         :class:`fsp_risk.errors.ModelError` on an impossible value; off only to time the checks.
+    done_blocks : collection of int, optional
+        With ``path``: blocks already in that file (an interrupted run of the same config, seed,
+        sampler and iterations), which are not computed again; the file is reopened, not replaced.
+    on_block : callable, optional
+        With ``path``: called as ``on_block(block)`` once a block is written and flushed to the file.
 
     Returns
     -------
@@ -550,9 +557,12 @@ def simulate(
     else:
         # Results go to disk block by block, so memory is bounded by the blocks in flight, not the run.
         empty = {k: np.empty((0, *shape)) for k, shape in shapes.items()}
-        sink = store.create(path, _to_dataset(config, empty, lines, total, seed, sampler, deterministic), total)
+        skeleton = _to_dataset(config, empty, lines, total, seed, sampler, deterministic)
+        sink = store.reopen(path, skeleton, total) if done_blocks else store.create(path, skeleton, total)
         results = {k: sink[k] for k in shapes}
+        chunks = [c for c in chunks if (c[0] or 0) not in set(done_blocks)]
 
+    done = total - sum(size for _, _, size in chunks)
     try:
         for (b, pos, size), block_out in zip(chunks, map_blocks(run_block, chunks, workers, engine, scheduler)):
             for k, arr in results.items():
@@ -560,8 +570,12 @@ def simulate(
                 arr[pos : pos + size] = value.astype(np.int8) if k.startswith("risk_occurred") else value
             if sink is not None:
                 sink["iteration"][pos : pos + size] = np.arange(pos, pos + size)
+                sink.sync()  # on disk before it is recorded as done
+                if on_block is not None:
+                    on_block(b)
+            done += size
             if progress is not None:
-                progress(pos + size, total)
+                progress(done, total)
     finally:
         if sink is not None:
             sink.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -55,6 +56,102 @@ class StagedFolder:
                 raise
         shutil.rmtree(self.tmp, ignore_errors=True)
         return False
+
+
+class PartialRun:
+    """The simulated blocks of a run not yet finished, kept so that an interrupted run can be resumed.
+
+    They live in ``<out>/.partial/<config name>-<key hash>/`` (hidden: never mistaken for a run folder):
+    ``results.nc`` and ``scenarios.nc`` filled block by block, and ``progress.json`` listing the blocks
+    on disk, rewritten atomically after each one is flushed. ``key`` is everything the numbers depend
+    on (config hash, seed, sampler, iterations, stress tests, version): only the same run resumes.
+    """
+
+    def __init__(self, out_root: str | Path, name: str, key: dict):
+        self.key = json.loads(json.dumps(key, sort_keys=True))
+        digest = hashlib.sha256(json.dumps(self.key, sort_keys=True).encode()).hexdigest()[:12]
+        self.folder = Path(out_root) / ".partial" / f"{name}-{digest}"
+        self.progress_file = self.folder / "progress.json"
+        self.blocks: dict[str, set[int]] = {"results": set(), "scenarios": set()}
+
+    def exists(self) -> bool:
+        return self.progress_file.is_file()
+
+    @contextmanager
+    def lock(self):
+        """Held while the run works: a second run of the same config, seed and iterations is refused
+        rather than let it write into the same partial files. A lock left by a dead process is taken over."""
+        from .errors import ConfigError
+
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        lock = self.folder.parent / f"{self.folder.name}.lock"
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                break
+            except FileExistsError:
+                try:
+                    pid = int(lock.read_text() or 0)
+                    os.kill(pid, 0)  # raises if no such process
+                except (ValueError, ProcessLookupError, FileNotFoundError):
+                    lock.unlink(missing_ok=True)  # stale: its run died
+                    continue
+                except PermissionError:  # alive, another user's
+                    pass
+                raise ConfigError(f"another fsp-risk run of this config, seed and iterations is working (process "
+                                  f"{pid}); expected it to finish first, or a different --seed or --out",
+                                  path=str(lock)) from None
+        else:
+            raise ConfigError("could not take the lock of this run's partial folder", path=str(lock))
+        try:
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+            try:
+                self.folder.parent.rmdir()  # .partial itself, once nothing is left in it
+            except OSError:
+                pass
+
+    def load(self) -> None:
+        """Read the blocks already on disk; a record for another run or damaged files is refused."""
+        from .errors import ConfigError
+
+        try:
+            saved = json.loads(self.progress_file.read_text(encoding="utf-8"))
+            if saved["key"] != self.key:
+                raise ValueError("it was made by another run")
+            self.blocks = {phase: set(saved[phase]) for phase in self.blocks}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"cannot resume from {self.folder} ({exc}); expected the record of an interrupted "
+                              "run of this config; run without --resume to start again", path="--resume") from None
+        for phase, done in self.blocks.items():
+            if done and not (self.folder / f"{phase}.nc").is_file():
+                raise ConfigError(f"cannot resume: {phase}.nc is missing from {self.folder}; run without --resume "
+                                  "to start again", path="--resume")
+
+    def start_afresh(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.blocks = {phase: set() for phase in self.blocks}
+        self._save()
+
+    def record(self, phase: str, block: int | None) -> None:
+        self.blocks[phase].add(0 if block is None else int(block))  # None: a deterministic run's one block
+        self._save()
+
+    def _save(self) -> None:
+        data = {"key": self.key, **{phase: sorted(done) for phase, done in self.blocks.items()}}
+        tmp = self.progress_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, self.progress_file)  # atomic: the record is the old one or the new one, never half
+
+    def done(self) -> int:
+        return len(self.blocks["results"]) + len(self.blocks["scenarios"])
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def run_folder_name(name: str, seed: int) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Collection
 
 import numpy as np
 import pandas as pd
@@ -110,7 +110,8 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
                        stresses: list[dict[str, float]] = (), counterfactual: bool = True,
                        progress: Callable[[int, int], None] | None = None, workers: int | None = None,
                        path: str | os.PathLike | None = None, engine: str = "threads",
-                       scheduler: str | None = None) -> xr.Dataset:
+                       scheduler: str | None = None, done_blocks: Collection[int] = (),
+                       on_block: Callable[[int], None] | None = None) -> xr.Dataset:
     """Every case of a config on common random numbers, as one Dataset with a ``scenario`` dimension.
 
     Each case's main result (after mitigation) by iteration and year: the net change to the MTFP,
@@ -119,7 +120,8 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     ``base`` case equals the main run with the same seed, sampler and iterations. With ``path`` the
     cases are written to that new netCDF file block by block and the Dataset is opened lazily from it.
     ``engine`` and ``scheduler`` are as for :func:`fsp_risk.simulate` (with ``dask`` and no ``path``, a
-    dask-backed Dataset, one task per block).
+    dask-backed Dataset, one task per block), ``done_blocks`` and ``on_block`` (resuming an interrupted
+    run written to ``path``).
     """
     all_cases = cases(config, stresses, counterfactual)
     _, plan = central_case(config)
@@ -147,19 +149,25 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     else:
         # Written block by block, like fsp_risk.simulate(path=...): memory bounded by the blocks in flight.
         empty = {k: np.empty((len(all_cases), 0, n_years)) for k in keys}
-        sink = store.create(path, _scenario_dataset(config, all_cases, empty, iterations, seed, sampler), iterations)
+        skeleton = _scenario_dataset(config, all_cases, empty, iterations, seed, sampler)
+        sink = store.reopen(path, skeleton, iterations) if done_blocks else store.create(path, skeleton, iterations)
         data = {k: sink[k] for k in keys}
+        blocks = [blk for blk in blocks if blk[0] not in set(done_blocks)]
 
-    pos = 0
+    done = iterations - sum(size for _, size in blocks)
     try:
         for (b, size), outs in zip(blocks, map_blocks(run_block, blocks, workers, engine, scheduler)):
+            pos = b * BLOCK
             for k in keys:
                 data[k][:, pos : pos + size] = np.stack([out[k] for out in outs])
             if path is not None:
                 sink["iteration"][pos : pos + size] = np.arange(pos, pos + size)
-            pos += size
+                sink.sync()
+                if on_block is not None:
+                    on_block(b)
+            done += size
             if progress is not None:
-                progress(pos, iterations)
+                progress(done, iterations)
     finally:
         if path is not None:
             sink.close()

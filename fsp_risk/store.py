@@ -40,3 +40,15 @@ def create(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> ne
         nc.close()
         raise
     return nc
+
+
+def reopen(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> netCDF4.Dataset:
+    """An interrupted run's file, open to write its remaining blocks; refused unless shaped as ``skeleton``
+    with ``iterations`` iterations (the same run)."""
+    nc = netCDF4.Dataset(path, "a")
+    want = {dim: iterations if dim == "iteration" else size for dim, size in skeleton.sizes.items()}
+    have = {dim: len(d) for dim, d in nc.dimensions.items()}
+    if have != want or set(nc.variables) != set(skeleton.variables):
+        nc.close()
+        raise ValueError(f"{path} is not this run's partial results (dimensions {have}, expected {want})")
+    return nc
