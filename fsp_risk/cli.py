@@ -194,6 +194,16 @@ def run_command(args) -> int:
         "config_sha256": config.sha256, "seed": seed, "sampler": sampler, "iterations": iterations,
         "deterministic": args.deterministic, "stresses": stresses, "precision": args.precision,
         "version": _versions()["fsp-risk"], "block": BLOCK})
+    from .model import result_bytes_per_iteration
+    from .runs import check_disk_space
+    from .scenarios import scenario_bytes_per_iteration
+
+    per_iteration = result_bytes_per_iteration(config)
+    if not args.deterministic:
+        per_iteration += scenario_bytes_per_iteration(config, stresses)
+    kept = sum(f.stat().st_size for f in partial.folder.glob("*.nc")) if args.resume else 0
+    check_disk_space(args.out, max(iterations * per_iteration - kept, 0),
+                     f"{iterations:,} iterations ({per_iteration:,} bytes each in results.nc and scenarios.nc)")
     with partial.lock():
         try:
             return _simulate_and_write(args, config, partial, iterations, seed, sampler, stresses, engine, extra_attrs)

@@ -371,6 +371,24 @@ def _output_keys(config: Config) -> list[str]:
     return keys
 
 
+def result_shapes(config: Config) -> dict[str, tuple[int, ...]]:
+    """Each stored result's shape for one iteration."""
+    n_years = len(config.years)
+    shapes = {k: (n_years,) for k in _output_keys(config)}
+    shapes["net_change_by_line"] = (n_years, len(line_names(config)))
+    reg = config.risk_register
+    if reg is not None:
+        shapes.update({k: (n_years, len(reg.risks)) for k in RISK_KEYS})
+        shapes["net_change_inherent"] = (n_years,)
+    return shapes
+
+
+def result_bytes_per_iteration(config: Config) -> int:
+    """Bytes one iteration takes in ``results.nc`` (occurrences are stored as one byte, the rest as 8)."""
+    return sum(int(np.prod(shape)) * (1 if k.startswith("risk_occurred") else 8)
+               for k, shape in result_shapes(config).items())
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("fsp-risk", "numpy", "scipy", "xarray", "pandas"):
@@ -519,15 +537,9 @@ def simulate(
     overrides = check_overrides(config, overrides or {})
     design = resolve_sampler(config, sampler)
 
-    n_years = len(config.years)
     lines = line_names(config)
     total = 1 if deterministic else int(iterations)
-    shapes = {k: (n_years,) for k in _output_keys(config)}
-    shapes["net_change_by_line"] = (n_years, len(lines))
-    reg = config.risk_register
-    if reg is not None:
-        shapes.update({k: (n_years, len(reg.risks)) for k in RISK_KEYS})
-        shapes["net_change_inherent"] = (n_years,)
+    shapes = result_shapes(config)
     if deterministic:
         chunks = [(None, 0, 1)]
     else:
@@ -668,6 +680,7 @@ def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> 
         "iterations": int(total),
         "deterministic": int(deterministic),
         "block_size": BLOCK,
+        "results_format": store.RESULTS_FORMAT,
         "price_base_year": config.price_base.base_year,
         "discount_rate": config.price_base.discount_rate,
         "discount_rate_source": config.price_base.discount_source,

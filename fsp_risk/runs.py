@@ -13,6 +13,7 @@ import netCDF4
 import xarray as xr
 
 from .report import write_outputs
+from .store import RESULTS_FORMAT
 
 
 def utc_stamp() -> str:
@@ -154,6 +155,25 @@ class PartialRun:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def check_disk_space(out_root: str | Path, needed_bytes: int, what: str) -> None:
+    """Refuse, before any work, a run whose files would not fit on the disk of ``out_root``."""
+    from .errors import ConfigError
+
+    where = Path(out_root).resolve()
+    while not where.exists():  # the folder is made later: look at the disk it will be on
+        where = where.parent
+    free = shutil.disk_usage(where).free
+    margin = 64 * 2**20 + needed_bytes // 50  # room for the tables, charts and workbook
+    if needed_bytes + margin > free:
+        raise ConfigError(f"{what} need about {_gb(needed_bytes + margin)} of disk under {out_root}, and "
+                          f"{_gb(free)} is free; expected fewer iterations, or an --out on a disk with room",
+                          path="--iterations")
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:,.1f} GB" if n >= 1e8 else f"{n / 1e6:,.0f} MB"
+
+
 def run_folder_name(name: str, seed: int) -> str:
     """``<config name>-<UTC time>-seed<seed>``: the name of a new run folder."""
     return f"{name}-{utc_stamp()}-seed{seed}"
@@ -210,6 +230,7 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
     """
     from .config import parse_config
     from .errors import ConfigError
+    from .model import _versions
 
     results = Path(run_dir) / "results.nc"
     if not results.is_file():
@@ -219,6 +240,13 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
         if "config_text" not in ds.attrs or missing:
             raise ConfigError("results.nc was not written by fsp-risk (no config_text attribute"
                               + "".join(f" or {k}" for k in missing) + ")", file=str(results))
+        written = ds.attrs.get("results_format")
+        if written != RESULTS_FORMAT:
+            made_by = ds.attrs.get("version_fsp_risk", "an unknown version")
+            raise ConfigError(f"results.nc is in results format {written if written is not None else 1} (written by "
+                              f"fsp-risk {made_by}), and this fsp-risk ({_versions()['fsp-risk']}) reads format "
+                              f"{RESULTS_FORMAT}; expected a run written by this version: run 'fsp-risk run' on its "
+                              "config again", file=str(results))
         yield ds, parse_config(ds.attrs["config_text"], file=f"{results} (config_text)")
 
 

@@ -93,6 +93,11 @@ def shared_design(configs: list[Config], sampler: str):
     return SobolDesign(layout)
 
 
+def scenario_bytes_per_iteration(config: Config, stresses: list[dict[str, float]] = ()) -> int:
+    """Bytes one iteration takes in ``scenarios.nc``: every case's main results by year."""
+    return len(cases(config, stresses)) * len(_case_keys(config)) * len(config.years) * 8
+
+
 def _case_keys(config: Config) -> list[str]:
     keys = ["net_change_to_mtfp", "total_costs", "total_savings", "grant_loss"]
     return keys + [f"{m}_{case}" for m in config.demand for case in ("as_is", "fsp")]
@@ -201,6 +206,7 @@ def _scenario_dataset(config: Config, all_cases: list[Case], data: dict, iterati
         "title": config.title, "config_name": config.name, "config_sha256": config.sha256,
         "config_text": config.text, "seed": int(seed), "sampler": sampler, "iterations": int(iterations),
         "block_size": BLOCK,
+        "results_format": store.RESULTS_FORMAT,
         "common_random_numbers": "every case draws the same random numbers and is measured against the base "
                                  "config's central case (the plan)",
         **{f"version_{k.replace('-', '_')}": v for k, v in _versions().items()},

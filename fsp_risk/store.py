@@ -13,6 +13,11 @@ import numpy as np
 import xarray as xr
 
 
+#: The layout of results.nc and scenarios.nc (variables, dimensions, attributes) that this version
+#: writes and reads; raised whenever a change would make an older file read wrongly.
+RESULTS_FORMAT = 2
+
+
 def create(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> netCDF4.Dataset:
     """A new netCDF file shaped like ``skeleton`` (whose ``iteration`` dimension may be empty) with
     ``iterations`` iterations; everything without an ``iteration`` dimension is written now, the rest

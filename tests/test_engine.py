@@ -1,5 +1,4 @@
 """The dask engine gives bit for bit the Datasets of the default (threads) engine."""
-import numpy as np
 import pytest
 import xarray as xr
 

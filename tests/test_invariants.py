@@ -6,7 +6,6 @@ import yaml
 import fsp_risk
 from fsp_risk import cli, invariants, placements
 from fsp_risk.errors import ConfigError, ModelError
-from fsp_risk.model import block_inputs, central_case, simulate_block
 from fsp_risk.sampling import BLOCK
 from fsp_risk.scenarios import simulate_scenarios
 
