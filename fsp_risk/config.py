@@ -476,10 +476,32 @@ def load_config(path: str | Path) -> Config:
     return parse_config(text, file)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """The safe loader (plain data only, nothing executed) that also refuses a key given twice in one
+    mapping: PyYAML keeps the last silently, so a hand-edited config could lose a value unseen."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            first: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    if key in first:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"the key {key!r} is given twice in one mapping (first at line "
+                            f"{first[key] + 1}); expected each key once", key_node.start_mark)
+                    first[key] = key_node.start_mark.line
+                except TypeError:  # an unhashable key: the base class says so
+                    break
+        return super().construct_mapping(node, deep)
+
+
 def parse_config(text: str, file: str = "<config>") -> Config:
     """Validate YAML text as a config; ``file`` names it in error messages."""
     try:
-        data = yaml.safe_load(text)  # safe loader: plain data only, nothing executed
+        data = yaml.load(text, Loader=_StrictLoader)  # safe: plain data only, nothing executed
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
