@@ -507,10 +507,48 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"invalid YAML at {where}: {problem}", file=file) from None
-    config = _parse(data, text, file)
-    if isinstance(data, dict) and "scenarios" in data:
-        config = replace(config, scenarios=_scenarios(_Node(data, "", file).child("scenarios"), data, config))
+    try:
+        config = _parse(data, text, file)
+        if isinstance(data, dict) and "scenarios" in data:
+            config = replace(config, scenarios=_scenarios(_Node(data, "", file).child("scenarios"), data, config))
+    except ConfigError as exc:
+        line = _line_of(yaml.compose(text, Loader=_StrictLoader), exc.path) if exc.file == file and exc.path else None
+        if line is None or exc.line is not None:
+            raise
+        raise ConfigError(exc.reason, file=exc.file, path=exc.path, line=line) from None
     return config
+
+
+def _line_of(node, path: str) -> int | None:
+    """The line of the file where the field ``path`` (as in error messages: ``a.b[3].c``, ``risks[R1]``
+    for the list item with that id, keys that hold dots or slashes matched whole) is written; for a
+    field that is missing, the line of the deepest field of the path that is there."""
+    line, rest = None, path
+    while node is not None and rest:
+        if rest.startswith("["):
+            end = rest.find("]")
+            if end < 0 or not isinstance(node, yaml.SequenceNode):
+                break
+            token, rest = rest[1:end], rest[end + 1:].lstrip(".")
+            items = node.value
+            if token.isdigit():
+                node = items[int(token)] if int(token) < len(items) else None
+            else:
+                node = next((item for item in items if isinstance(item, yaml.MappingNode)
+                             and any(k.value == "id" and getattr(v, "value", None) == token for k, v in item.value)), None)
+            if node is not None:
+                line = node.start_mark.line + 1
+            continue
+        if not isinstance(node, yaml.MappingNode):
+            break
+        matches = [(str(k.value), k, v) for k, v in node.value
+                   if rest == str(k.value) or rest.startswith(f"{k.value}.") or rest.startswith(f"{k.value}[")]
+        if not matches:
+            break
+        key, key_node, node = max(matches, key=lambda m: len(m[0]))  # the longest key: 'a.b' before 'a'
+        line = key_node.start_mark.line + 1
+        rest = rest[len(key):].lstrip(".")
+    return line
 
 
 def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True) -> Config:

@@ -7,15 +7,18 @@ import difflib
 class ConfigError(ValueError):
     """A config (or other input) is invalid.
 
-    The message has a fixed shape: ``FILE: FIELD.PATH: what was expected; got what instead``.
+    The message has a fixed shape: ``FILE: FIELD.PATH: what was expected; got what instead``, followed by
+    ``(line N)`` where the field's line in the file is known.
     """
 
-    def __init__(self, message: str, *, file: str | None = None, path: str | None = None):
+    def __init__(self, message: str, *, file: str | None = None, path: str | None = None, line: int | None = None):
         self.file = file
         self.path = path
         self.reason = message
+        self.line = line
         where = ": ".join(p for p in (file, path) if p)
-        super().__init__(f"{where}: {message}" if where else message)
+        text = f"{where}: {message}" if where else message
+        super().__init__(f"{text} (line {line})" if line else text)
 
 
 def did_you_mean(name: str, options) -> str:

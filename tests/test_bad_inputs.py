@@ -7,6 +7,7 @@ the bad actuals files are catalogued in test_actuals.py and the impossible model
 test_invariants.py.
 """
 import copy
+import re
 
 import pytest
 import yaml
@@ -160,6 +161,24 @@ def test_bad_config_is_refused_with_its_field(tmp_path, capsys, case, edit, mess
     out = tmp_path / "out"
     err = _refused(capsys, cli.main(["run", str(path), "--iterations", "100", "--out", str(out)]), out)
     assert err.startswith(f"fsp-risk: error: {path}: {message}"), err
+    # Each names the line of the field too (or of its section, for a missing field).
+    if case != "missing section":
+        line = int(re.search(r"\(line (\d+)\)$", err).group(1))
+        field = message.split(": ")[0]
+        written = path.read_text(encoding="utf-8").splitlines()[line - 1]
+        last = re.split(r"[.\[\]]", field.rstrip("]"))[-1]
+        assert last in written or written.lstrip().startswith("- "), (field, line, written)
+
+
+def test_a_field_error_names_its_line():
+    from fsp_risk.config import parse_config
+    from fsp_risk.errors import ConfigError
+
+    text = open(CONFIG, encoding="utf-8").read().replace("    low: 0\n    mode: 1.0\n", "    low: 1.5\n    mode: 1.0\n", 1)
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, file="edited.yaml")
+    line = text.splitlines().index("  demand_growth_multiplier:") + 1
+    assert str(err.value).endswith(f"(line {line})") and err.value.line == line
 
 
 @pytest.mark.parametrize("case, text, message", TEXT_CASES, ids=[c[0] for c in TEXT_CASES])
