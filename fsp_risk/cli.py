@@ -149,10 +149,10 @@ def _cluster(engine: str, scheduler: str | None, workers: int | None):
 
 
 def run_command(args) -> int:
-    from .model import _versions
-    from .runs import PartialRun
+    from .model import _versions, result_bytes_per_iteration
+    from .runs import PartialRun, check_disk_space
     from .sampling import BLOCK
-    from .scenarios import parse_stress
+    from .scenarios import parse_stress, scenario_bytes_per_iteration
 
     config = load_config(args.config)
     actuals_text = None
@@ -162,6 +162,10 @@ def run_command(args) -> int:
         actuals_text = read_actuals(args.actuals)
         parse_actuals(actuals_text, config, file=args.actuals)  # refuse a bad file before simulating
     stresses = [parse_stress(config, text) for text in args.stress]  # refused before any work
+    seed = config.run.seed if args.seed is None else args.seed
+    sampler = args.sampler or config.run.sampler
+    # Blocks run on the dask client _cluster opens (when asked for), so no scheduler is passed down.
+    engine = dict(engine=_engine(args), workers=args.workers)
     iterations, stop_reason = args.iterations, None
     if args.precision is not None:
         from .convergence import DEFAULT_PRECISION_CAP, iterations_for_precision, parse_precision
@@ -171,8 +175,7 @@ def run_command(args) -> int:
                               path="--precision")
         precision = parse_precision(args.precision)
         iterations, stop_reason, _ = iterations_for_precision(
-            config, config.run.seed if args.seed is None else args.seed, args.sampler or config.run.sampler,
-            precision, args.iterations or DEFAULT_PRECISION_CAP, ProgressBar())
+            config, seed, sampler, precision, args.iterations or DEFAULT_PRECISION_CAP, ProgressBar())
         print(stop_reason[0].upper() + stop_reason[1:] + ".")
     extra_attrs = {}
     if stop_reason is not None:
@@ -180,13 +183,9 @@ def run_command(args) -> int:
     if actuals_text is not None:
         # Kept with the results, so that 'fsp-risk report' rebuilds the backtest too.
         extra_attrs.update(actuals_csv=actuals_text, actuals_file=str(args.actuals))
-    seed = config.run.seed if args.seed is None else args.seed
-    # Blocks run on the dask client _cluster opens (when asked for), so no scheduler is passed down.
-    engine = dict(engine=_engine(args), workers=args.workers)
     # Results are written to disk block by block, so memory stays bounded whatever the iterations; the
     # run folder is renamed into place only when everything is complete. One dask cluster (when asked
     # for) serves the main run and the scenarios.
-    sampler = args.sampler or config.run.sampler
     iterations = 1 if args.deterministic else (iterations or config.run.iterations)
     # Simulated blocks are kept in a hidden partial folder as they are written, so an interrupted run can
     # be resumed (--resume); they move into the run folder only once everything else is written.
@@ -194,10 +193,6 @@ def run_command(args) -> int:
         "config_sha256": config.sha256, "seed": seed, "sampler": sampler, "iterations": iterations,
         "deterministic": args.deterministic, "stresses": stresses, "precision": args.precision,
         "version": _versions()["fsp-risk"], "block": BLOCK})
-    from .model import result_bytes_per_iteration
-    from .runs import check_disk_space
-    from .scenarios import scenario_bytes_per_iteration
-
     per_iteration = result_bytes_per_iteration(config)
     if not args.deterministic:
         per_iteration += scenario_bytes_per_iteration(config, stresses)

@@ -570,9 +570,10 @@ def simulate(
         # Results go to disk block by block, so memory is bounded by the blocks in flight, not the run.
         empty = {k: np.empty((0, *shape)) for k, shape in shapes.items()}
         skeleton = _to_dataset(config, empty, lines, total, seed, sampler, deterministic)
-        sink = store.reopen(path, skeleton, total) if done_blocks else store.create(path, skeleton, total)
+        sink = store.open_for_blocks(path, skeleton, total, resume=bool(done_blocks))
         results = {k: sink[k] for k in shapes}
-        chunks = [c for c in chunks if (c[0] or 0) not in set(done_blocks)]
+        done_blocks = set(done_blocks)
+        chunks = [c for c in chunks if (c[0] or 0) not in done_blocks]
 
     done = total - sum(size for _, _, size in chunks)
     try:
@@ -581,10 +582,7 @@ def simulate(
                 value = block_out[k]
                 arr[pos : pos + size] = value.astype(np.int8) if k.startswith("risk_occurred") else value
             if sink is not None:
-                sink["iteration"][pos : pos + size] = np.arange(pos, pos + size)
-                sink.sync()  # on disk before it is recorded as done
-                if on_block is not None:
-                    on_block(b)
+                store.block_written(sink, pos, size, b, on_block)
             done += size
             if progress is not None:
                 progress(done, total)

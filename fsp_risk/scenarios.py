@@ -155,9 +155,10 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
         # Written block by block, like fsp_risk.simulate(path=...): memory bounded by the blocks in flight.
         empty = {k: np.empty((len(all_cases), 0, n_years)) for k in keys}
         skeleton = _scenario_dataset(config, all_cases, empty, iterations, seed, sampler)
-        sink = store.reopen(path, skeleton, iterations) if done_blocks else store.create(path, skeleton, iterations)
+        sink = store.open_for_blocks(path, skeleton, iterations, resume=bool(done_blocks))
         data = {k: sink[k] for k in keys}
-        blocks = [blk for blk in blocks if blk[0] not in set(done_blocks)]
+        done_blocks = set(done_blocks)
+        blocks = [blk for blk in blocks if blk[0] not in done_blocks]
 
     done = iterations - sum(size for _, size in blocks)
     try:
@@ -166,10 +167,7 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
             for k in keys:
                 data[k][:, pos : pos + size] = np.stack([out[k] for out in outs])
             if path is not None:
-                sink["iteration"][pos : pos + size] = np.arange(pos, pos + size)
-                sink.sync()
-                if on_block is not None:
-                    on_block(b)
+                store.block_written(sink, pos, size, b, on_block)
             done += size
             if progress is not None:
                 progress(done, iterations)

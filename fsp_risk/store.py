@@ -12,6 +12,8 @@ import netCDF4
 import numpy as np
 import xarray as xr
 
+from .errors import ConfigError
+
 
 #: The layout of results.nc and scenarios.nc (variables, dimensions, attributes) that this version
 #: writes and reads; raised whenever a change would make an older file read wrongly.
@@ -47,13 +49,27 @@ def create(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> ne
     return nc
 
 
-def reopen(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> netCDF4.Dataset:
-    """An interrupted run's file, open to write its remaining blocks; refused unless shaped as ``skeleton``
-    with ``iterations`` iterations (the same run)."""
+def open_for_blocks(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int,
+                    resume: bool = False) -> netCDF4.Dataset:
+    """The file a run fills block by block: new (:func:`create`), or with ``resume`` an interrupted run's
+    file reopened to write its remaining blocks, refused unless shaped as ``skeleton`` with
+    ``iterations`` iterations (the same run)."""
+    if not resume:
+        return create(path, skeleton, iterations)
     nc = netCDF4.Dataset(path, "a")
     want = {dim: iterations if dim == "iteration" else size for dim, size in skeleton.sizes.items()}
     have = {dim: len(d) for dim, d in nc.dimensions.items()}
     if have != want or set(nc.variables) != set(skeleton.variables):
         nc.close()
-        raise ValueError(f"{path} is not this run's partial results (dimensions {have}, expected {want})")
+        raise ConfigError(f"the partial results are not this run's (dimensions {have}, expected {want}); "
+                          "run without --resume to start again", file=str(path), path="--resume")
     return nc
+
+
+def block_written(nc: netCDF4.Dataset, pos: int, size: int, block, on_block=None) -> None:
+    """Finish a block whose values are in ``nc``: number its iterations, flush it to disk and only then
+    report it done (``on_block(block)``), so a record of done blocks never runs ahead of the file."""
+    nc["iteration"][pos : pos + size] = np.arange(pos, pos + size)
+    nc.sync()
+    if on_block is not None:
+        on_block(block)
