@@ -66,19 +66,25 @@ def map_blocks(fn: Callable[[T], R], items: Iterable[T], workers: int | None = N
         yield from map(fn, items)
         return
     with ThreadPoolExecutor(workers) as pool:
-        pending: deque = deque()
-        try:
-            for item in items:
-                pending.append(pool.submit(fn, item))
-                if len(pending) >= 2 * workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        except BaseException:  # an error, Ctrl-C or the caller stopping: stop after the blocks running now
-            for future in pending:
-                future.cancel()
-            raise
+        yield from _in_order(lambda item: pool.submit(fn, item), items, 2 * workers)
     release_memory()
+
+
+def _in_order(submit, items, in_flight: int):
+    """Results of ``submit(item)`` futures (concurrent.futures or dask), in the items' order, with at most
+    ``in_flight`` submitted and not yet taken."""
+    pending: deque = deque()
+    try:
+        for item in items:
+            pending.append(submit(item))
+            if len(pending) >= in_flight:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    except BaseException:  # an error, Ctrl-C or the caller stopping: stop after the blocks running now
+        for future in pending:
+            future.cancel()
+        raise
 
 
 def _distributed():
@@ -106,10 +112,13 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
             yield client
         return
     try:
-        yield distributed.default_client()
-        return
+        client = distributed.default_client()
     except ValueError:  # none in use
-        pass
+        client = None
+    if client is not None:
+        # Yielded outside the try: an error in the caller's work is not taken for "no client in use".
+        yield client
+        return
     import dask
 
     # Processes, not threads: each worker is a separate interpreter, as on a real cluster. dask sets
@@ -124,17 +133,10 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
 def _map_dask(client, fn: Callable[[T], R], items: list[T]) -> Iterator[R]:
     """``fn`` over ``items`` as tasks, at most two per worker thread in flight, results in order."""
     in_flight = 2 * max(sum(client.nthreads().values()), 1)
-    # The model (config, plan, sampler) goes to each worker once and stays there: sent with every task
-    # it would be unpickled, and its distributions' inverse-CDF tables rebuilt, for every block.
+    # The model (config, plan, sampler) goes to each worker once and stays there, not with every task.
     model = client.scatter(fn, broadcast=True, hash=False)
-    pending: deque = deque()
-    for item in items:
-        # pure=False: a block is named by its position, not by hashing the config into a task key.
-        pending.append(client.submit(_call, model, item, pure=False))
-        if len(pending) >= in_flight:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    # pure=False: a block is named by its position, not by hashing the config into a task key.
+    yield from _in_order(lambda item: client.submit(_call, model, item, pure=False), items, in_flight)
 
 
 def _call(fn, item):

@@ -68,3 +68,13 @@ def test_unknown_engine_and_unreachable_scheduler_are_refused(config_2024, tmp_p
     err = capsys.readouterr().err
     assert "cannot reach a dask scheduler at 'tcp://127.0.0.1:1'" in err and "expected the address" in err
     assert not any(tmp_path.iterdir())  # refused before any run folder was made
+
+
+def test_an_error_inside_the_client_in_use_comes_out_as_itself(client):
+    from fsp_risk.engine import dask_client
+
+    # A ValueError in the caller's work is not mistaken for "no client in use" (which would start a cluster).
+    with pytest.raises(ValueError, match="the caller's own error"):
+        with dask_client() as c:
+            assert c is client
+            raise ValueError("the caller's own error")
