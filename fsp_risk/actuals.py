@@ -7,8 +7,6 @@ count at 31 March at the end of that year, set against the with-FSP forecast; ``
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 
@@ -17,7 +15,8 @@ import pandas as pd
 import xarray as xr
 
 from .config import Config
-from .errors import ConfigError, did_you_mean
+from .errors import ConfigError, did_you_mean, excerpt
+from .files import MAX_CSV_BYTES, csv_records, read_text
 
 COLUMNS = ("year", "measure", "value")
 OPTIONAL_COLUMNS = ("source", "note")
@@ -35,14 +34,8 @@ def measures(config: Config) -> dict[str, str]:
 
 def read_actuals(path: str | Path) -> str:
     """The text of an actuals CSV, with a clear error where it cannot be read."""
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError("actuals file not found", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise ConfigError("expected a UTF-8 CSV file (save from Excel as 'CSV UTF-8')", file=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read the actuals file ({exc.strerror})", file=str(path)) from None
+    return read_text(path, what="actuals file", limit=MAX_CSV_BYTES, encoding="utf-8-sig",
+                     not_utf8="expected a UTF-8 CSV file (save from Excel as 'CSV UTF-8')")
 
 
 def _number(text: str) -> float:
@@ -62,9 +55,8 @@ def parse_actuals(text: str, config: Config, file: str = "<actuals>") -> pd.Data
     ConfigError
         Naming the file, the row and column, and what was expected, before any simulation starts.
     """
-    reader = csv.DictReader(io.StringIO(text))
-    rows = list(reader)
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    fieldnames, rows = csv_records(text, file)
+    header = [h.strip() for h in fieldnames]
     if not header:
         raise ConfigError(f"expected a header row with the columns {', '.join(COLUMNS)}", file=file)
     missing = [c for c in COLUMNS if c not in header]
@@ -73,7 +65,7 @@ def parse_actuals(text: str, config: Config, file: str = "<actuals>") -> pd.Data
                           f"missing {', '.join(repr(m) for m in missing)}", file=file, path="header")
     unknown = [h for h in header if h not in COLUMNS + OPTIONAL_COLUMNS]
     if unknown:
-        raise ConfigError(f"unknown column {unknown[0]!r}{did_you_mean(unknown[0], COLUMNS + OPTIONAL_COLUMNS)}; "
+        raise ConfigError(f"unknown column {excerpt(unknown[0])}{did_you_mean(unknown[0], COLUMNS + OPTIONAL_COLUMNS)}; "
                           f"expected {', '.join(COLUMNS + OPTIONAL_COLUMNS)}", file=file, path="header")
     if not rows:
         raise ConfigError("expected at least one actual below the header row", file=file)
@@ -86,18 +78,18 @@ def parse_actuals(text: str, config: Config, file: str = "<actuals>") -> pd.Data
         year = row.get("year") or ""
         if year not in config.years:
             raise ConfigError(f"expected one of the config's years ({config.years[0]} to {config.years[-1]}), "
-                              f"got {year!r}", file=file, path=f"row {n}.year")
+                              f"got {excerpt(year)}", file=file, path=f"row {n}.year")
         measure = row.get("measure") or ""
         if measure not in known:
-            raise ConfigError(f"unknown measure {measure!r}{did_you_mean(measure, known)}; expected one of "
+            raise ConfigError(f"unknown measure {excerpt(measure)}{did_you_mean(measure, known)}; expected one of "
                               f"{', '.join(known)}", file=file, path=f"row {n}.measure")
         text_value = row.get("value") or ""
         try:
             value = _number(text_value)
         except ValueError:
-            raise ConfigError(f"expected a number, got {text_value!r}", file=file, path=f"row {n}.value") from None
+            raise ConfigError(f"expected a number, got {excerpt(text_value)}", file=file, path=f"row {n}.value") from None
         if measure in config.demand and value < 0:
-            raise ConfigError(f"expected a count of children >= 0, got {text_value!r}", file=file, path=f"row {n}.value")
+            raise ConfigError(f"expected a count of children >= 0, got {excerpt(text_value)}", file=file, path=f"row {n}.value")
         if (year, measure) in seen:
             raise ConfigError(f"expected one value per year and measure; {year} {measure} is also on row "
                               f"{seen[(year, measure)]}", file=file, path=f"row {n}")

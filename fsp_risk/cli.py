@@ -12,7 +12,7 @@ import numpy as np
 
 from .config import MAX_ITERATIONS, SAMPLERS, load_config
 from .engine import ENGINES
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, ModelError, excerpt
 from .model import simulate
 
 DEFAULT_CONFIG = Path("configs") / "oxfordshire-2024-commissioning.yaml"
@@ -22,7 +22,7 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text.replace(",", "").replace("_", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {excerpt(text)}") from None
     if not 1 <= value <= MAX_ITERATIONS:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_ITERATIONS:,}, got {value:,}")
     return value
@@ -32,7 +32,7 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {excerpt(text)}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
     return value

@@ -158,7 +158,8 @@ def bridge(old: Run, new: Run) -> pd.DataFrame:
         _apply(data, path, new.data)
         pending.append(label)
         try:
-            config = parse_config(yaml.safe_dump(data, sort_keys=False), file=f"{new.folder} (step {len(rows) - 1})")
+            config = parse_config(yaml.safe_dump(data, sort_keys=False), file=f"{new.folder} (step {len(rows) - 1})",
+                                  attachments={**old.config.attachments, **new.config.attachments})
         except ConfigError:
             if k < len(todo) - 1:
                 continue  # not valid alone (e.g. a new input and the line that uses it): take with the next change

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ import numpy as np
 import yaml
 
 from .distributions import DistributionError, make_distribution, Distribution
-from .errors import ConfigError, did_you_mean
+from .errors import ConfigError, did_you_mean, excerpt
+from .files import MAX_CONFIG_BYTES, MAX_CSV_BYTES, csv_records, is_inside, read_text, size_text
 from .years import fy_label, parse_fy
 
 SCHEMA_VERSION = 1
@@ -25,6 +27,29 @@ SAMPLERS = ("mc", "lhs", "sobol")
 FSP_METHODS = ("stock_flow", "year_on_year")
 #: Savings drivers that are money [£/yr]; demand measures are counts [child-years].
 MONEY_DRIVERS = ("placements", "service")
+
+# Bounds on what a config may say, so that every number the model takes stays finite and every name
+# is safe wherever it goes (file names, netCDF variables, spreadsheet cells).
+#: The config's name becomes part of a folder name: letters, digits, '-', '_' and '.', no leading dot.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+#: Names of inputs, measures, lines, groups, streams, scenarios and drivers: they become variable
+#: names in results.nc and are typed in --stress, so identifiers.
+KEY_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+#: Risk and mitigation ids as councils write them (R1, FIN-03, 2.1).
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+#: Longest text field (a title, an owner, a source with its paragraph).
+MAX_TEXT = 2_000
+#: Largest amount of money in one field [GBP]: £10bn, ten times a large county's whole budget.
+MAX_MONEY = 1e10
+#: Largest count of children or staff in one field.
+MAX_COUNT = 1e7
+#: Largest multiplier or factor (growth, cost multipliers, agency premium) [ratio].
+MAX_FACTOR = 100.0
+#: Largest delay or ramp-up [months].
+MAX_MONTHS = 240.0
+#: Most YAML nodes a config may expand to (its anchors and aliases followed): the shipped configs have
+#: a few thousand; a few lines of nested aliases could otherwise expand to billions.
+MAX_YAML_NODES = 200_000
 
 
 # --------------------------------------------------------------------------- typed config objects
@@ -346,6 +371,9 @@ class Config:
     scenarios: dict[str, Scenario] = field(default_factory=dict)
     #: Input name -> (low, high) the model's fields accept for it: the range a pinned value may take.
     input_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: The text of each file the config reads (a register CSV), by the path written in the config: kept
+    #: with the results so that a run folder is rebuilt from what was run, wherever it has moved.
+    attachments: dict[str, str] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -390,7 +418,15 @@ class _Node:
         value = self.data.get(key, default)
         if not isinstance(value, str) or not value.strip():
             raise self.error(f"expected a non-empty text, got {_kind(value)}", key)
+        if len(value) > MAX_TEXT:
+            raise self.error(f"expected a text of at most {MAX_TEXT:,} characters, got {len(value):,}", key)
         return value.strip()
+
+    def keys(self, what: str) -> list[str]:
+        """The keys of this mapping, each a name of :data:`KEY_PATTERN` (``what`` they name, for the message)."""
+        for key in self.data:
+            _check_name(self, key, KEY_PATTERN, what, "letters, digits and _, starting with a letter, at most 64")
+        return [str(k) for k in self.data]
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
@@ -425,9 +461,19 @@ class _Node:
         value = self.data.get(key, default)
         if value not in options:
             raise self.error(
-                f"expected one of {', '.join(options)}, got {value!r}{did_you_mean(value, options)}", key
+                f"expected one of {', '.join(options)}, got {excerpt(value)}{did_you_mean(value, options)}", key
             )
         return value
+
+
+def _check_name(node: _Node, key: Any, pattern: re.Pattern, what: str, rule: str, field: str | None = None) -> str:
+    """``key`` if it matches ``pattern`` in full; else an error naming the rule (``field`` is where it is
+    written: the key itself by default)."""
+    if not isinstance(key, str) or not pattern.fullmatch(key):
+        where = field if field is not None else excerpt(key).strip("'")
+        raise node.error(f"expected {what} of {rule} characters (it is used in file and variable names), got "
+                         f"{_kind(key)}", where)
+    return key
 
 
 def _kind(value: Any) -> str:
@@ -436,9 +482,11 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return f"{str(value).lower()} (a boolean)"
     if isinstance(value, (int, float)):
-        return f"{value!r} (a number)"
+        return f"{excerpt(value)} (a number)"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"{value.isoformat()} (a date)"
     if isinstance(value, str):
-        return f"{value!r} (a text)"
+        return f"{excerpt(value)} (a text)"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -446,9 +494,15 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _number(node: _Node, key: str, value: Any, *, nonnegative: bool = False) -> float:
+def _number(node: _Node, key: str, value: Any, *, nonnegative: bool = False, limit: float = 1e12,
+            what: str = "a number") -> float:
+    """A finite number within ±``limit`` (``what`` it is, for the message: "an amount of money")."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise node.error(f"expected a number, got {_kind(value)}", key)
+    if isinstance(value, float) and not np.isfinite(value):
+        raise node.error(f"expected a finite number, got {_kind(value)}", key)
+    if not -limit <= value <= limit:
+        raise node.error(f"expected {what} within ±{limit:,.0f}, got {value:g}", key)
     if nonnegative and value < 0:
         raise node.error(f"expected an amount >= 0 (no negative cost here), got {value:,}", key)
     return float(value)
@@ -463,17 +517,8 @@ def load_config(path: str | Path) -> Config:
     ConfigError
         Naming the file, the field path and what was expected, before any sampling starts.
     """
-    path = Path(path)
-    file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("config file not found", file=file) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read the config file ({exc.strerror})", file=file) from None
-    except UnicodeDecodeError:
-        raise ConfigError("expected a UTF-8 text (YAML) file", file=file) from None
-    return parse_config(text, file)
+    text = read_text(path, what="config file", limit=MAX_CONFIG_BYTES, not_utf8="expected a UTF-8 text (YAML) file")
+    return parse_config(text, str(path))
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -490,29 +535,95 @@ class _StrictLoader(yaml.SafeLoader):
                 try:
                     if key in first:
                         raise yaml.constructor.ConstructorError(
-                            None, None, f"the key {key!r} is given twice in one mapping (first at line "
+                            None, None, f"the key {excerpt(key)} is given twice in one mapping (first at line "
                             f"{first[key] + 1}); expected each key once", key_node.start_mark)
                     first[key] = key_node.start_mark.line
                 except TypeError:  # an unhashable key: the base class says so
                     break
         return super().construct_mapping(node, deep)
 
+    def construct_yaml_timestamp(self, node):
+        # PyYAML reads 2024-13-01 as a date and then fails with a bare ValueError: say where, and why.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{excerpt(node.value)} is not a real date ({exc}); expected a date like 2024-04-10",
+                node.start_mark) from None
 
-def parse_config(text: str, file: str = "<config>") -> Config:
-    """Validate YAML text as a config; ``file`` names it in error messages."""
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
+def _expanded_size(root) -> int:
+    """How many nodes a composed YAML document has with every alias followed, counted without expanding
+    it (each node's size once); a recursive alias is refused."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            kids = node.value if isinstance(node, yaml.SequenceNode) else [n for kv in node.value for n in kv]
+            sizes[key] = min(1 + sum(sizes[id(k)] for k in kids), 10**12)
+            open_.discard(key)
+            continue
+        if key in sizes:
+            continue
+        if key in open_:
+            raise yaml.constructor.ConstructorError(None, None, "an alias refers to a node that contains it; "
+                                                    "expected plain data without recursion", node.start_mark)
+        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            open_.add(key)
+            stack.append((node, True))
+            kids = node.value if isinstance(node, yaml.SequenceNode) else [n for kv in node.value for n in kv]
+            stack.extend((k, False) for k in kids if id(k) not in sizes)
+        else:
+            sizes[key] = 1
+    return sizes[id(root)]
+
+
+def _load_yaml(text: str):
+    """The config's data and its composed node tree (for line numbers), refused when its aliases expand
+    to more than :data:`MAX_YAML_NODES` nodes, before anything is built from them."""
+    loader = _StrictLoader(text)
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # safe: plain data only, nothing executed
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        size = _expanded_size(node)
+        if size > MAX_YAML_NODES:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the document expands to {size:,} values with its aliases followed, over the limit of "
+                f"{MAX_YAML_NODES:,}; expected a config without deeply nested aliases", node.start_mark)
+        return loader.construct_document(node), node
+    finally:
+        loader.dispose()
+
+
+def parse_config(text: str, file: str = "<config>", attachments: dict[str, str] | None = None) -> Config:
+    """Validate YAML text as a config; ``file`` names it in error messages and locates the files it reads.
+
+    ``attachments`` gives the text of files the config reads (by the path written in it), read then
+    instead of the files: a stored run's config is rebuilt from what it ran on.
+    """
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"the config is {size_text(len(text))}, over the limit of {size_text(MAX_CONFIG_BYTES)}; "
+                          "expected a smaller file", file=file)
+    try:
+        data, composed = _load_yaml(text)  # safe: plain data only, nothing executed
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"invalid YAML at {where}: {problem}", file=file) from None
     try:
-        config = _parse(data, text, file)
+        config = _parse(data, text, file, attachments=dict(attachments or {}))
         if isinstance(data, dict) and "scenarios" in data:
             config = replace(config, scenarios=_scenarios(_Node(data, "", file).child("scenarios"), data, config))
     except ConfigError as exc:
-        line = _line_of(yaml.compose(text, Loader=_StrictLoader), exc.path) if exc.file == file and exc.path else None
+        line = _line_of(composed, exc.path) if exc.file == file and exc.path else None
         if line is None or exc.line is not None:
             raise
         raise ConfigError(exc.reason, file=exc.file, path=exc.path, line=line) from None
@@ -551,7 +662,8 @@ def _line_of(node, path: str) -> int | None:
     return line
 
 
-def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True) -> Config:
+def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
+           attachments: dict[str, str] | None = None) -> Config:
     """Validate loaded YAML data as a config (without its scenarios).
 
     ``all_inputs_used`` False is for a scenario, which may leave some of the base's inputs unused
@@ -566,11 +678,12 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True) -> Con
         ("schema_version", "name", "title", "years", "inputs", "programme", "price_base", "demand", "mtfp"),
     )
     if root.data["schema_version"] != SCHEMA_VERSION:
-        raise root.error(f"expected {SCHEMA_VERSION}, got {root.data['schema_version']!r}", "schema_version")
+        raise root.error(f"expected {SCHEMA_VERSION}, got {excerpt(root.data['schema_version'])}", "schema_version")
     years = _years(root.child("years"))
     drivers = _common_drivers(root.child("common_drivers")) if root.has("common_drivers") else {}
     inputs = _inputs(root.child("inputs"), years, drivers)
     refs = _Refs(inputs, file)
+    refs.attachments = attachments if attachments is not None else {}
 
     refs.section = "programme"
     programme = _programme(root.child("programme"), years, refs)
@@ -608,28 +721,50 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True) -> Con
             refs.bounds[repl] = (max(lo, o_lo), min(hi, o_hi))
     correlation = _correlation(root.child("correlation"), inputs) if root.has("correlation") else None
     return Config(
-        path=file, text=text, name=root.text("name"), title=root.text("title"),
+        path=file, text=text, title=root.text("title"),
+        name=_check_name(root, root.text("name"), NAME_PATTERN, "a config name",
+                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 80", "name"),
         council=root.text("council", "unnamed council"), years=years, inputs=inputs, programme=programme,
         price_base=price_base, demand=demand, placements=placements, service=service, workforce=workforce,
         weakening=weakening, costs=costs, savings=savings, funding=funding, mtfp=mtfp, run=run,
         papers=tuple(papers), risk_register=register, common_drivers=drivers,
         input_groups={name: refs.groups.get(name, "risk register") for name in inputs},
         correlation=correlation, input_bounds=_pin_bounds(inputs, refs.bounds, years),
+        attachments=dict(refs.attachments),
     )
 
 
 def _pin_bounds(inputs: dict[str, Input], bounds: dict[str, tuple[float, float]], years) -> dict[str, tuple[float, float]]:
     """What each input may be pinned to: within the bounds of the fields that use it, never negative for a
     quantity whose distribution is, and within the horizon for a year."""
-    out = {}
-    for name, item in inputs.items():
-        lo, hi = bounds.get(name, (-np.inf, np.inf))
-        if item.year_valued:
-            lo, hi = max(lo, 0), min(hi, len(years) - 1)
-        elif item.dist.support()[0] >= 0:
-            lo = max(lo, 0.0)
-        out[name] = (float(lo), float(hi))
-    return out
+    return {name: _pin_range(item, bounds.get(name, (-np.inf, np.inf)), years) for name, item in inputs.items()}
+
+
+def _pin_range(item: Input, bounds: tuple[float, float], years) -> tuple[float, float]:
+    lo, hi = bounds
+    if item.year_valued:
+        lo, hi = max(lo, 0), min(hi, len(years) - 1)
+    elif item.dist.support()[0] >= 0:
+        lo = max(lo, 0.0)
+    return float(lo), float(hi)
+
+
+def _pin_value(node: _Node, key: str, item: Input, value: Any, bounds: tuple[float, float], years) -> float:
+    """A value an input is held at (a pin, a stress test, a risk link's switch-off value): a finite number
+    within ``bounds`` (what the model can take), a year given as its label or a whole index."""
+    if item.year_valued and isinstance(value, str):
+        if value not in years:
+            raise node.error(f"expected a year within the horizon ({years[0]} to {years[-1]}), got {excerpt(value)}", key)
+        value = years.index(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+        raise node.error(f"expected a number, got {_kind(value)}", key)
+    if item.year_valued and value != int(value):
+        raise node.error(f"expected a year label like {years[0]}, got {value:g}", key)
+    lo, hi = bounds
+    if not lo <= value <= hi:
+        span = f"[{lo:g}, {hi:g}]" if np.isfinite(hi) else f">= {lo:g}"
+        raise node.error(f"expected a value the model can take for this input, {span}, got {value:g}", key)
+    return float(value)
 
 
 def _years(node: _Node) -> tuple[str, ...]:
@@ -657,6 +792,7 @@ def _inputs(node: _Node, years: tuple[str, ...], drivers: dict[str, str]) -> dic
     book = ("title", "units", "per_year", "source", "owner", "evidence", "date", "review", "driver", "year_to_year")
     dist_keys = ("dist", "central", "value", "low", "mode", "high", "p10", "p50", "p90", "mean", "sd", "min", "max",
                  "alpha", "beta", "p", "values", "probs")
+    node.keys("an input name")
     for name, spec in node.data.items():
         item = node.child(str(name)).mapping(book + dist_keys, ("title", "units", "dist", "source", "owner",
                                                                 "evidence", "date", "review"))
@@ -670,13 +806,13 @@ def _inputs(node: _Node, years: tuple[str, ...], drivers: dict[str, str]) -> dic
             for v in spec["values"]:
                 if v not in years:
                     raise item.error(
-                        f"expected year labels within the horizon ({years[0]} to {years[-1]}), got {v!r}", "values"
+                        f"expected year labels within the horizon ({years[0]} to {years[-1]}), got {excerpt(v)}", "values"
                     )
                 indices.append(years.index(v))
             dist_spec["values"] = indices
             if "central" in dist_spec:
                 if dist_spec["central"] not in years:
-                    raise item.error(f"expected a year label within the horizon, got {dist_spec['central']!r}", "central")
+                    raise item.error(f"expected a year label within the horizon, got {excerpt(dist_spec['central'])}", "central")
                 dist_spec["central"] = years.index(dist_spec["central"])
             year_valued = True
         try:
@@ -709,25 +845,35 @@ class _Refs:
         self.section, self.groups = "", {}
         #: The tightest bounds the model's fields put on each input: what a pinned value may be.
         self.bounds: dict[str, tuple[float, float]] = {}
+        #: The text of each file read (a register CSV) by the path written in the config.
+        self.attachments: dict[str, str] = {}
 
     def get(self, node: _Node, key: str, *, lo: float | None = None, hi: float | None = None,
-            scalar: bool = False, required: bool = True) -> str | None:
+            scalar: bool = False, required: bool = True, ceiling: float | None = None) -> str | None:
+        """The input named at ``key``: its values must lie in [``lo``, ``hi``] (the field's meaning) and its
+        largest draw at most ``ceiling`` (a sanity bound for money, counts and factors)."""
         name = node.data.get(key) if isinstance(node.data, dict) else None
         if name is None and not required:
             return None
         if not isinstance(name, str):
             raise node.error(f"expected the name of an input from the 'inputs' section, got {_kind(name)}", key)
         if name not in self.inputs:
-            raise node.error(f"unknown input {name!r}{did_you_mean(name, self.inputs)}", key)
+            raise node.error(f"unknown input {excerpt(name)}{did_you_mean(name, self.inputs)}", key)
         item = self.inputs[name]
         low, high = item.dist.support()
         if (lo is not None and low < lo) or (hi is not None and high > hi):
             bounds = f"[{lo:g}, {hi:g}]" if lo is not None and hi is not None else (f">= {lo:g}" if lo is not None else f"<= {hi:g}")
             raise node.error(
-                f"input {name!r} can take values in [{low:g}, {high:g}], but this field expects values {bounds}", key
+                f"input {excerpt(name)} can take values in [{low:g}, {high:g}], but this field expects values {bounds}", key
             )
+        if ceiling is not None:
+            largest = high if np.isfinite(high) else float(item.dist.ppf(np.array([1 - 2**-53]))[0])
+            if largest > ceiling:
+                raise node.error(f"input {excerpt(name)} can reach {largest:g}, but this field expects at most "
+                                 f"{ceiling:g} (a sanity ceiling)", key)
+            hi = ceiling if hi is None else min(hi, ceiling)
         if scalar and item.per_year:
-            raise node.error(f"input {name!r} is per_year, but this field takes one value per iteration", key)
+            raise node.error(f"input {excerpt(name)} is per_year, but this field takes one value per iteration", key)
         self.used.add(name)
         self.groups.setdefault(name, self.section)
         b_lo, b_hi = self.bounds.get(name, (-np.inf, np.inf))
@@ -752,10 +898,11 @@ def _series(node: _Node, years: tuple[str, ...], *, nonnegative: bool = False) -
     for label, amount in values.data.items():
         if str(label) not in years:
             raise values.error(
-                f"year {label!r} is outside the config's years ({years[0]} to {years[-1]})"
+                f"year {excerpt(label)} is outside the config's years ({years[0]} to {years[-1]})"
                 f"{did_you_mean(label, years)}", str(label)
             )
-        out[years.index(str(label))] = _number(values, str(label), amount, nonnegative=nonnegative)
+        out[years.index(str(label))] = _number(values, str(label), amount, nonnegative=nonnegative, limit=MAX_MONEY,
+                                               what="an amount of money in £")
     return YearSeries(tuple(out), node.text("source"))
 
 
@@ -767,8 +914,8 @@ def _points(node: _Node) -> Points:
     items = []
     for year, count in pts.data.items():
         if isinstance(year, bool) or not isinstance(year, int) or not 1900 < year < 2200:
-            raise pts.error(f"expected a calendar year like 2025 (the count at 31 March), got {year!r}", str(year))
-        items.append((year, _number(pts, str(year), count, nonnegative=True)))
+            raise pts.error(f"expected a calendar year like 2025 (the count at 31 March), got {excerpt(year)}", str(year))
+        items.append((year, _number(pts, str(year), count, nonnegative=True, limit=MAX_COUNT, what="a count")))
     items.sort()
     return Points(tuple(y for y, _ in items), tuple(v for _, v in items), node.text("source"),
                   node.boolean("extrapolate", False))
@@ -789,14 +936,14 @@ def _programme(node: _Node, years, refs: _Refs) -> Programme:
                 labels = e.data["years"]
                 bad = [y for y in (labels if isinstance(labels, list) else [labels]) if y not in years]
                 if not isinstance(labels, list) or not labels or bad:
-                    raise e.error(f"expected a list of the config's years ({years[0]} to {years[-1]}), got {labels!r}",
+                    raise e.error(f"expected a list of the config's years ({years[0]} to {years[-1]}), got {excerpt(labels)}",
                                   "years")
                 idx = tuple(sorted(years.index(y) for y in labels))
             # A scale weakens the effect (a risk to it); FSP never does more than its full effect.
             scales.append(EffectScale(refs.get(e, "input", lo=0, hi=1), idx))
     return Programme(node.date("go_live"), node.text("go_live_source"),
-                     refs.get(node, "delay_months", lo=0, scalar=True), refs.get(node, "ramp_months", lo=0, scalar=True),
-                     tuple(scales))
+                     refs.get(node, "delay_months", lo=0, scalar=True, ceiling=MAX_MONTHS),
+                     refs.get(node, "ramp_months", lo=0, scalar=True, ceiling=MAX_MONTHS), tuple(scales))
 
 
 def _price_base(node: _Node, years, refs: _Refs) -> PriceBase:
@@ -811,13 +958,13 @@ def _price_base(node: _Node, years, refs: _Refs) -> PriceBase:
                            "value")
         rate_source = dr.text("source")
     if base not in years:
-        raise node.error(f"expected one of the config's years ({years[0]} to {years[-1]}), got {base!r}", "base_year")
+        raise node.error(f"expected one of the config's years ({years[0]} to {years[-1]}), got {excerpt(base)}", "base_year")
     indices = {}
     idx = node.child("indices")
     if idx.data is not None:
         if not isinstance(idx.data, dict):
             raise idx.error("expected a mapping of index name to {planned: INPUT, actual: INPUT}")
-        for name in idx.data:
+        for name in idx.keys("an index name"):
             item = idx.child(str(name)).mapping(("planned", "actual"), ("planned", "actual"))
             indices[str(name)] = InflationIndex(refs.get(item, "planned", lo=-0.5, hi=1),
                                                 refs.get(item, "actual", lo=-0.5, hi=1))
@@ -832,7 +979,7 @@ def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
         raise measures.error("expected a mapping of measures such as lac, cp and open_cases")
     first, last = parse_fy(years[0]), parse_fy(years[-1]) + 1
     out = {}
-    for name in measures.data:
+    for name in measures.keys("a measure name"):
         m = measures.child(str(name)).mapping(("title", "short", "as_is", "growth", "fsp"),
                                               ("title", "as_is", "growth", "fsp"))
         as_is = _points(m.child("as_is"))
@@ -851,7 +998,7 @@ def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
             floor = _points(fsp.child("floor")) if fsp.has("floor") else None
             case = FspCase(method, refs.get(fsp, "reduction", lo=0, hi=1), None, floor)
         title = m.text("title")
-        out[str(name)] = Measure(str(name), title, as_is, refs.get(m, "growth", lo=0, scalar=True), case,
+        out[str(name)] = Measure(str(name), title, as_is, refs.get(m, "growth", lo=0, scalar=True, ceiling=MAX_FACTOR), case,
                                  m.text("short") if m.has("short") else title[0].lower() + title[1:])
     return out
 
@@ -863,7 +1010,7 @@ def _placements(node: _Node, demand, refs: _Refs) -> Placements:
     if not isinstance(types_node.data, dict) or not types_node.data:
         raise types_node.error("expected a mapping of placement types (in-house fostering, agency fostering, ...)")
     types = []
-    for name in types_node.data:
+    for name in types_node.keys("a placement type name"):
         t = types_node.child(str(name)).mapping(("title", "share", "unit_cost", "cost_cv", "price_year"),
                                                 ("title", "share", "unit_cost", "cost_cv", "price_year"))
         try:
@@ -871,8 +1018,8 @@ def _placements(node: _Node, demand, refs: _Refs) -> Placements:
         except ValueError as exc:
             raise t.error(str(exc), "price_year") from None
         types.append(PlacementType(str(name), t.text("title"), refs.get(t, "share", lo=0, hi=1, scalar=True),
-                                   refs.get(t, "unit_cost", lo=0, scalar=True), refs.get(t, "cost_cv", lo=0, scalar=True),
-                                   price_year))
+                                   refs.get(t, "unit_cost", lo=0, scalar=True, ceiling=MAX_MONEY),
+                                   refs.get(t, "cost_cv", lo=0, scalar=True, ceiling=MAX_FACTOR), price_year))
     total = sum(refs.inputs[t.share].dist.central for t in types)
     if abs(total - 1) > 0.005:
         raise types_node.error(f"expected the central shares of the placement types to sum to 1, got {total:.4f}")
@@ -882,8 +1029,9 @@ def _placements(node: _Node, demand, refs: _Refs) -> Placements:
 
 def _service(node: _Node, demand, refs: _Refs) -> Service:
     node.mapping(("measure", "cases_per_team", "team_cost"), ("measure", "cases_per_team", "team_cost"))
-    return Service(node.choice("measure", tuple(demand)), refs.get(node, "cases_per_team", lo=1e-9, scalar=True),
-                   refs.get(node, "team_cost", lo=0, scalar=True))
+    return Service(node.choice("measure", tuple(demand)),
+                   refs.get(node, "cases_per_team", lo=1e-9, scalar=True, ceiling=MAX_COUNT),
+                   refs.get(node, "team_cost", lo=0, scalar=True, ceiling=MAX_MONEY))
 
 
 def _workforce(node: _Node, refs: _Refs):
@@ -893,20 +1041,22 @@ def _workforce(node: _Node, refs: _Refs):
         raise groups_node.error("expected a mapping of staff groups (social workers, adult-facing practitioners)")
     groups = []
     keys = ("fte", "cost_per_fte", "turnover", "vacancy", "agency_cover", "agency_premium", "recruitment_cost")
-    for name in groups_node.data:
+    for name in groups_node.keys("a staff group name"):
         g = groups_node.child(str(name)).mapping(("title", "weakens_effect") + keys, ("title",) + keys)
-        bounds = {"turnover": (0, 1), "vacancy": (0, 1), "agency_cover": (0, 1), "agency_premium": (0, None),
-                  "fte": (0, None), "cost_per_fte": (0, None), "recruitment_cost": (0, None)}
-        refs_ = {k: refs.get(g, k, lo=bounds[k][0], hi=bounds[k][1]) for k in keys}
+        bounds = {"turnover": (0, 1, None), "vacancy": (0, 1, None), "agency_cover": (0, 1, None),
+                  "agency_premium": (0, None, MAX_FACTOR), "fte": (0, None, MAX_COUNT),
+                  "cost_per_fte": (0, None, MAX_MONEY), "recruitment_cost": (0, None, MAX_MONEY)}
+        refs_ = {k: refs.get(g, k, lo=bounds[k][0], hi=bounds[k][1], ceiling=bounds[k][2]) for k in keys}
         for k in ("fte", "cost_per_fte"):
             if refs.inputs[refs_[k]].per_year:
-                raise g.error(f"input {refs_[k]!r} is per_year, but this field takes one value per iteration", k)
+                raise g.error(f"input {excerpt(refs_[k])} is per_year, but this field takes one value per iteration", k)
         groups.append(WorkforceGroup(str(name), g.text("title"), weakens_effect=g.boolean("weakens_effect", False),
                                      **refs_))
     weakening = None
     if node.has("weakening"):
         w = node.child("weakening").mapping(("threshold", "slope"), ("threshold", "slope"))
-        weakening = Weakening(refs.get(w, "threshold", lo=0, hi=1, scalar=True), refs.get(w, "slope", lo=0, scalar=True))
+        weakening = Weakening(refs.get(w, "threshold", lo=0, hi=1, scalar=True),
+                              refs.get(w, "slope", lo=0, scalar=True, ceiling=MAX_FACTOR))
         if not any(g.weakens_effect for g in groups):
             raise node.error("weakening needs at least one group with weakens_effect: true", "weakening")
     return tuple(groups), weakening
@@ -916,17 +1066,17 @@ def _costs(node: _Node, years, price_base: PriceBase, refs: _Refs):
     if not isinstance(node.data, dict):
         raise node.error("expected a mapping of named cost lines")
     out = []
-    for name in node.data:
+    for name in node.keys("a cost line name"):
         c = node.child(str(name)).mapping(("title", "amounts", "category", "budgeted", "inflation", "multiplier"),
                                           ("title", "amounts", "category"))
         inflation = c.data.get("inflation")
         if inflation is not None and inflation not in price_base.indices:
-            raise c.error(f"unknown inflation index {inflation!r}; price_base.indices defines "
+            raise c.error(f"unknown inflation index {excerpt(inflation)}; price_base.indices defines "
                           f"{', '.join(price_base.indices) or 'none'}{did_you_mean(inflation, price_base.indices)}",
                           "inflation")
         out.append(CostLine(str(name), c.text("title"), _series(c.child("amounts"), years, nonnegative=True),
                             c.text("category"), c.boolean("budgeted", True), inflation,
-                            refs.get(c, "multiplier", lo=0, scalar=True, required=False)))
+                            refs.get(c, "multiplier", lo=0, scalar=True, required=False, ceiling=MAX_FACTOR)))
     return tuple(out)
 
 
@@ -935,7 +1085,7 @@ def _savings(node: _Node, years, demand, placements, service, refs: _Refs):
         raise node.error("expected a mapping of named savings lines")
     drivers = tuple(demand) + (("placements",) if placements else ()) + (("service",) if service else ())
     out = []
-    for name in node.data:
+    for name in node.keys("a savings line name"):
         s = node.child(str(name)).mapping(
             ("title", "driver", "cashable", "recurrent", "planned", "share", "multiplier"),
             ("title", "driver", "cashable", "recurrent"),
@@ -950,10 +1100,10 @@ def _savings(node: _Node, years, demand, placements, service, refs: _Refs):
                           "planned")
         share = refs.get(s, "share", lo=0, hi=1, scalar=True, required=False)
         if share is not None and driver not in MONEY_DRIVERS:
-            raise s.error(f"a 'share' needs a money driver ({', '.join(MONEY_DRIVERS)}), got {driver!r}", "driver")
+            raise s.error(f"a 'share' needs a money driver ({', '.join(MONEY_DRIVERS)}), got {excerpt(driver)}", "driver")
         out.append(SavingLine(str(name), s.text("title"), driver, s.boolean("cashable", True),
                               s.boolean("recurrent", True), planned, share,
-                              refs.get(s, "multiplier", lo=0, scalar=True, required=False)))
+                              refs.get(s, "multiplier", lo=0, scalar=True, required=False, ceiling=MAX_FACTOR)))
     return tuple(out)
 
 
@@ -961,13 +1111,13 @@ def _funding(node: _Node, years, refs: _Refs):
     if not isinstance(node.data, dict):
         raise node.error("expected a mapping of named funding streams")
     out = []
-    for name in node.data:
+    for name in node.keys("a funding stream name"):
         f = node.child(str(name)).mapping(("title", "amounts", "ends", "end_year", "replaced"),
                                           ("title", "amounts", "ends", "end_year", "replaced"))
         ends = refs.get(f, "ends", lo=0, hi=1, scalar=True)
         end_year = refs.get(f, "end_year", scalar=True)
         if not refs.inputs[end_year].year_valued:
-            raise f.error(f"input {end_year!r} must be a discrete input over year labels like '2025/26'", "end_year")
+            raise f.error(f"input {excerpt(end_year)} must be a discrete input over year labels like '2025/26'", "end_year")
         out.append(FundingStream(str(name), f.text("title"), _series(f.child("amounts"), years, nonnegative=True),
                                  ends, end_year, refs.get(f, "replaced", lo=0, hi=1, scalar=True)))
     return tuple(out)
@@ -1007,7 +1157,7 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
                              "reserve_confidence")
     sc = node.child("scoring").mapping(("impact_thresholds", "probability_bands", "probability_thresholds", "source"),
                                        ("impact_thresholds", "probability_bands", "probability_thresholds", "source"))
-    impact_t = _increasing(sc, "impact_thresholds", lo=0.0)
+    impact_t = _increasing(sc, "impact_thresholds", lo=0.0, hi=MAX_MONEY)
     bands = sc.data["probability_bands"]
     if not isinstance(bands, list) or not bands or not all(isinstance(b, str) and b for b in bands):
         raise sc.error("expected a list of band names, lowest first, like [low, medium, high]", "probability_bands")
@@ -1029,7 +1179,8 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
         r = _Node(raw, f"{rn.path}[{k}]", rn.file)
         r.mapping(("id", "title", "owner", "category", "type", "likelihood", "basis", "years", "impact", "stated",
                    "driver", "link"), ("id", "title", "owner", "category", "type"))
-        rid = r.text("id")
+        rid = _check_name(r, r.text("id"), ID_PATTERN, "a risk id",
+                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32", "id")
         r.path = f"risk_register.risks[{rid}]"  # name the risk by its id in messages from here on
         link = ()
         if r.has("link"):
@@ -1044,7 +1195,10 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
             pairs = []
             for name, off in ln.data.items():
                 refs.get(_Node({str(name): str(name)}, ln.path, ln.file), str(name))
-                pairs.append((str(name), _number(ln, str(name), off)))
+                # The model's sections are read by now: the value must be one their fields can take.
+                item = refs.inputs[str(name)]
+                bounds = _pin_range(item, refs.bounds.get(str(name), (-np.inf, np.inf)), years)
+                pairs.append((str(name), _pin_value(ln, str(name), item, off, bounds, years)))
             link = tuple(pairs)
         else:
             for key in ("likelihood", "impact"):
@@ -1061,7 +1215,7 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
                 raise r.error("expected a list of financial years in which the risk can occur", "years")
             for label in labels:
                 if label not in years:
-                    raise r.error(f"year {label!r} is outside the config's years ({years[0]} to {years[-1]})"
+                    raise r.error(f"year {excerpt(label)} is outside the config's years ({years[0]} to {years[-1]})"
                                   f"{did_you_mean(label, years)}", "years")
             eligible = tuple(sorted(years.index(label) for label in labels))
         stated_impact = stated_prob = None
@@ -1073,7 +1227,7 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
         risks.append(Risk(
             rid, r.text("title"), r.text("owner"), r.text("category"), r.choice("type", RISK_KINDS),
             None if link else refs.get(r, "likelihood", lo=0, hi=1, scalar=basis == "horizon"), basis, eligible,
-            None if link else refs.get(r, "impact", lo=0), stated_impact, stated_prob, driver, loading, (), link,
+            None if link else refs.get(r, "impact", lo=0, ceiling=MAX_MONEY), stated_impact, stated_prob, driver, loading, (), link,
         ))
 
     mitigations, mids = [], set()
@@ -1084,7 +1238,8 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
         m = _Node(rawm, f"{mn.path}[{j}]", mn.file)
         m.mapping(("id", "title", "risks", "cost", "likelihood_factor", "impact_factor", "replace"),
                   ("id", "title", "risks"))
-        mid = m.text("id")
+        mid = _check_name(m, m.text("id"), ID_PATTERN, "a mitigation id",
+                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32", "id")
         m.path = f"risk_register.mitigations[{mid}]"
         if mid in mids:
             raise m.error("expected a unique mitigation id; this id is used twice", "id")
@@ -1094,7 +1249,7 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
             raise m.error("expected a list of the ids of the risks it mitigates", "risks")
         for t in targets:
             if t not in seen:
-                raise m.error(f"unknown risk {t!r}{did_you_mean(t, seen)}; risks are {', '.join(sorted(seen))}",
+                raise m.error(f"unknown risk {excerpt(t)}{did_you_mean(t, seen)}; risks are {', '.join(sorted(seen))}",
                               "risks")
         if not (m.has("likelihood_factor") or m.has("impact_factor") or m.has("replace")):
             raise m.error("expected a likelihood_factor, an impact_factor or a replace (what the action changes)",
@@ -1109,13 +1264,13 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
                 refs.get(_Node({str(orig): str(orig)}, rp.path, rp.file), str(orig))
                 refs.get(rp, str(orig))
                 if refs.inputs[str(orig)].per_year != refs.inputs[repl].per_year:
-                    raise rp.error(f"input {repl!r} must be per_year exactly when {orig!r} is", str(orig))
+                    raise rp.error(f"input {excerpt(repl)} must be per_year exactly when {excerpt(orig)} is", str(orig))
                 replace_pairs.append((str(orig), repl))
         mitigations.append(Mitigation(
             mid, m.text("title"), tuple(str(t) for t in targets),
             _series(m.child("cost"), years, nonnegative=True) if m.has("cost") else None,
             refs.get(m, "likelihood_factor", lo=0, hi=1, scalar=True, required=False),
-            refs.get(m, "impact_factor", lo=0, scalar=True, required=False),
+            refs.get(m, "impact_factor", lo=0, scalar=True, required=False, ceiling=MAX_FACTOR),
             tuple(replace_pairs),
         ))
     risks = [replace(r, mitigations=tuple(m for m in mitigations if r.id in m.risks)) for r in risks]
@@ -1143,9 +1298,9 @@ def _scenarios(node: _Node, data: dict, base: Config) -> dict[str, Scenario]:
     if not isinstance(node.data, dict) or not node.data:
         raise node.error("expected a mapping of scenario names to {title, source, set, pin}")
     out = {}
-    for name in node.data:
-        sc = node.child(str(name)).mapping(("title", "source", "set", "pin"), ("title", "source"))
-        if name in RESERVED_SCENARIOS or not str(name).replace("_", "").isalnum():
+    for name in node.keys("a scenario name"):
+        sc = node.child(name).mapping(("title", "source", "set", "pin"), ("title", "source"))
+        if name in RESERVED_SCENARIOS:
             raise sc.error(f"expected a name of letters, digits and _ other than {' and '.join(RESERVED_SCENARIOS)} "
                            "(kept for the config as written and the counterfactual)")
         changed = {k: v for k, v in data.items() if k != "scenarios"}
@@ -1156,7 +1311,7 @@ def _scenarios(node: _Node, data: dict, base: Config) -> dict[str, Scenario]:
         for path, value in changes.items():
             changed = _set_path(sc.child("set"), str(path), changed, value)
         try:
-            config = _parse(changed, base.text, base.path, all_inputs_used=False)
+            config = _parse(changed, base.text, base.path, all_inputs_used=False, attachments=dict(base.attachments))
         except ConfigError as exc:
             raise sc.error(f"with this scenario's changes the config is invalid at {exc.path or 'the top'}: "
                            f"{exc.reason}", "set") from None
@@ -1175,20 +1330,10 @@ def check_pins(config: Config, pins: dict, field: str, file: str | None = None) 
     out = {}
     for name, value in pins.items():
         if name not in config.inputs:
-            raise node.error(f"unknown input {name!r}{did_you_mean(name, config.inputs)}", str(name))
+            raise node.error(f"unknown input {excerpt(name)}{did_you_mean(name, config.inputs)}", str(name))
         item = config.inputs[name]
-        if item.year_valued and isinstance(value, str):
-            if value not in config.years:
-                raise node.error(f"expected a year within the horizon ({config.years[0]} to {config.years[-1]}), "
-                                 f"got {value!r}", str(name))
-            value = config.years.index(value)
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not np.isfinite(value):
-            raise node.error(f"expected a number, got {_kind(value)}", str(name))
-        lo, hi = config.input_bounds.get(name, item.dist.support())
-        if not lo <= value <= hi:
-            span = f"[{lo:g}, {hi:g}]" if np.isfinite(hi) else f">= {lo:g}"
-            raise node.error(f"expected a value the model can take for this input, {span}, got {value:g}", str(name))
-        out[str(name)] = float(value)
+        bounds = config.input_bounds.get(name, item.dist.support())
+        out[str(name)] = _pin_value(node, str(name), item, value, bounds, config.years)
     return out
 
 
@@ -1200,13 +1345,13 @@ def _set_path(node: _Node, path: str, data: dict, value: Any) -> dict:
     for i, key in enumerate(keys[:-1]):
         child = here.get(key)
         if not isinstance(child, dict):
-            raise node.error(f"no field {'.'.join(keys[: i + 1])!r} to change in the config"
+            raise node.error(f"no field {excerpt('.'.join(keys[: i + 1]))} to change in the config"
                              f"{did_you_mean(key, here) if isinstance(here, dict) else ''}", path)
         here[key] = dict(child)
         here = here[key]
     if value is None:
         if keys[-1] not in here:
-            raise node.error(f"no field {path!r} to remove{did_you_mean(keys[-1], here)}", path)
+            raise node.error(f"no field {excerpt(path)} to remove{did_you_mean(keys[-1], here)}", path)
         del here[keys[-1]]
     else:
         here[keys[-1]] = value
@@ -1241,15 +1386,15 @@ def _correlation(node: _Node, inputs: dict[str, Input]) -> Correlation:
     for i, name in enumerate(names):
         at = f"inputs[{i}]"
         if not isinstance(name, str) or name not in inputs:
-            raise node.error(f"unknown input {name!r}{did_you_mean(name, inputs)}", at)
+            raise node.error(f"unknown input {excerpt(name)}{did_you_mean(name, inputs)}", at)
         if names.index(name) != i:
-            raise node.error(f"input {name!r} is listed twice", at)
+            raise node.error(f"input {excerpt(name)} is listed twice", at)
         if inputs[name].driver is not None:
-            raise node.error(f"input {name!r} already loads on the common driver {inputs[name].driver!r}; an input "
+            raise node.error(f"input {excerpt(name)} already loads on the common driver {excerpt(inputs[name].driver)}; an input "
                              "takes its correlation from a driver or from this matrix, not both", at)
         lo, hi = inputs[name].dist.support()
         if lo == hi:
-            raise node.error(f"input {name!r} is fixed at {lo:g}; a fixed input cannot be correlated", at)
+            raise node.error(f"input {excerpt(name)} is fixed at {lo:g}; a fixed input cannot be correlated", at)
     k = len(names)
     rows = node.data["matrix"]
     if not isinstance(rows, list) or len(rows) != k or not all(isinstance(r, list) and len(r) == k for r in rows):
@@ -1311,7 +1456,7 @@ def _common_drivers(node: _Node) -> dict[str, str]:
     if not isinstance(node.data, dict) or not node.data:
         raise node.error("expected a mapping of driver name to what it stands for, like "
                          "{partner_funding_climate: 'Partners' appetite to co-fund'}")
-    return {str(name): node.text(str(name)) for name in node.data}
+    return {name: node.text(name) for name in node.keys("a driver name")}
 
 
 CSV_COLUMNS = ("id", "title", "owner", "likelihood", "impact")
@@ -1340,26 +1485,27 @@ def _import_register(node: _Node, years, bands: list[str], refs: _Refs) -> list[
     band with its mode at the band's middle. Each becomes an input of the assumption book, sourced to
     its file and row, rated red (a register score is a judgement).
     """
-    import csv
-
     node.mapping(("file", "likelihood_bands", "impact_bands", "source", "date", "review"),
                  ("file", "likelihood_bands", "impact_bands", "source", "date", "review"))
     likelihood_bands = _bands(node, "likelihood_bands", 0.0, 1.0)
-    impact_bands = _bands(node, "impact_bands", 0.0, None)
+    impact_bands = _bands(node, "impact_bands", 0.0, MAX_MONEY)
     source, date, review = node.text("source"), node.date("date"), node.date("review")
-    config_dir = Path(node.file).resolve().parent
-    rel = Path(node.text("file"))
-    path = (config_dir / rel).resolve()
-    if not rel.is_absolute() and config_dir.parent not in path.parents:
-        raise node.error(f"expected a path inside the project (relative to the config's folder), got {str(rel)!r}",
-                         "file")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-            columns = rows[0].keys() if rows else []
-    except OSError as exc:
-        raise node.error(f"cannot read the register CSV {str(path)!r} ({exc.strerror})", "file") from None
-    where = str(path)
+    written = node.text("file")
+    if written in refs.attachments:  # a stored run's copy (or a scenario of this config): the file is not read
+        text, where = refs.attachments[written], written
+    else:
+        # Config text never points outside its own folder: a shared config cannot make a run read (and
+        # copy into every output) /etc/passwd or a colleague's files.
+        config_dir = Path(node.file).resolve().parent
+        path = config_dir / written
+        if Path(written).is_absolute() or not is_inside(config_dir, path):
+            raise node.error(f"expected a path inside the config's folder {config_dir} (relative to it), got "
+                             f"{excerpt(written)}", "file")
+        where = str(path)
+        text = read_text(path, what="register CSV", limit=MAX_CSV_BYTES, encoding="utf-8-sig",
+                         not_utf8="expected a UTF-8 CSV file (save from Excel as 'CSV UTF-8')")
+        refs.attachments[written] = text
+    columns, rows = csv_records(text, where)
     missing = [c for c in CSV_COLUMNS if c not in columns]
     if not rows:
         raise ConfigError("expected a header row and at least one risk", file=where)
@@ -1372,11 +1518,18 @@ def _import_register(node: _Node, years, bands: list[str], refs: _Refs) -> list[
         for col in ("likelihood", "impact"):
             text = (row[col] or "").strip()
             if not text.isdigit() or not 1 <= int(text) <= 5:
-                raise ConfigError(f"expected a whole number from 1 to 5, got {text!r}", file=where, path=f"row {n}.{col}")
+                raise ConfigError(f"expected a whole number from 1 to 5, got {excerpt(text)}", file=where, path=f"row {n}.{col}")
             scores[col] = int(text)
         rid = (row["id"] or "").strip()
         if not rid or rid in seen:
-            raise ConfigError(f"expected a unique, non-empty risk id, got {rid!r}", file=where, path=f"row {n}.id")
+            raise ConfigError(f"expected a unique, non-empty risk id, got {excerpt(rid)}", file=where, path=f"row {n}.id")
+        if not ID_PATTERN.fullmatch(rid):
+            raise ConfigError(f"expected a risk id of letters, digits, '-', '_' and '.', starting with a letter or digit, "
+                              f"at most 32 characters, got {excerpt(rid)}", file=where, path=f"row {n}.id")
+        for col in ("title", "owner", "category"):
+            if len(row.get(col) or "") > MAX_TEXT:
+                raise ConfigError(f"expected a text of at most {MAX_TEXT:,} characters, got {len(row[col]):,}",
+                                  file=where, path=f"row {n}.{col}")
         seen.add(rid)
         lo, hi = likelihood_bands[scores["likelihood"] - 1]
         ilo, ihi = impact_bands[scores["impact"] - 1]
@@ -1386,12 +1539,12 @@ def _import_register(node: _Node, years, bands: list[str], refs: _Refs) -> list[
         refs.inputs[p_name] = Input(
             p_name, f"Chance that imported risk {rid} occurs over the horizon", "probability",
             make_distribution({"dist": "uniform", "low": lo, "high": hi}),
-            source=f"{where} row {n}: likelihood score {scores['likelihood']} read as uniform over the council's band "
+            source=f"{written} row {n}: likelihood score {scores['likelihood']} read as uniform over the council's band "
                    f"{lo:.0%}-{hi:.0%} over the horizon ({source})", **common)
         refs.inputs[x_name] = Input(
             x_name, f"Impact of imported risk {rid} when it occurs", "GBP",
             make_distribution({"dist": "pert", "low": ilo, "mode": (ilo + ihi) / 2, "high": ihi}),
-            source=f"{where} row {n}: impact score {scores['impact']} read as PERT over the council's band "
+            source=f"{written} row {n}: impact score {scores['impact']} read as PERT over the council's band "
                    f"£{ilo:,.0f}-£{ihi:,.0f}, mode at its middle ({source})", **common)
         refs.used.update((p_name, x_name))
         risks.append(Risk(

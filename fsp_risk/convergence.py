@@ -15,7 +15,7 @@ import pandas as pd
 
 from .analysis import _Z95, percentiles_with_se, proportion_se
 from .config import Config, MAX_ITERATIONS
-from .errors import ConfigError
+from .errors import ConfigError, excerpt
 from .model import block_net_change_totals, central_case, check_central_case
 from .sampling import BLOCK, resolve_sampler
 
@@ -51,15 +51,15 @@ def parse_precision(text: str) -> Precision:
         except ValueError:
             value = float("nan")
         if not 0 < value < 1:
-            raise ConfigError(f"expected a percentage above 0 and below 100, like 0.5%, got {text!r}", path="--precision")
+            raise ConfigError(f"expected a percentage above 0 and below 100, like 0.5%, got {excerpt(text)}", path="--precision")
         return Precision(value, True)
     m = _MONEY.match(t)
     if not m:
         raise ConfigError(f"expected pounds like £50,000, 50k or £0.1m, or a percentage of the P80 like 0.5%, "
-                          f"got {text!r}", path="--precision")
+                          f"got {excerpt(text)}", path="--precision")
     value = float(m.group(1).replace(",", "")) * {"": 1, "k": 1e3, "m": 1e6}[m.group(2).lower()]
     if value <= 0:
-        raise ConfigError(f"expected a precision above £0, got {text!r}", path="--precision")
+        raise ConfigError(f"expected a precision above £0, got {excerpt(text)}", path="--precision")
     return Precision(value, False)
 
 

@@ -11,6 +11,8 @@ from typing import Any, Callable
 import numpy as np
 from scipy import optimize, stats
 
+from .errors import did_you_mean, excerpt
+
 #: PERT's usual weight on the mode (Vose, "Risk Analysis", 3rd ed., 2008, ch. 9).
 PERT_LAMBDA = 4.0
 
@@ -130,13 +132,30 @@ class Distribution:
         return float(lo), float(hi)
 
 
-def _number(spec: dict, key: str) -> float:
+#: Largest magnitude of any distribution parameter: far above any council's money (£1e12 is a
+#: trillion pounds) and far below where float arithmetic on the model's sums would overflow.
+MAX_PARAMETER = 1e12
+#: Largest shape parameter of a beta: beyond it the distribution is a spike that the inverse-CDF table
+#: cannot resolve.
+MAX_SHAPE = 1e4
+
+
+def _number(spec: dict, key: str, limit: float = MAX_PARAMETER) -> float:
     value = spec[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise DistributionError(f"{key}: expected a number, got {value!r}")
-    if not np.isfinite(value):
-        raise DistributionError(f"{key}: expected a finite number, got {value!r}")
+        raise DistributionError(f"{key}: expected a number, got {excerpt(value)}")
+    if isinstance(value, float) and not np.isfinite(value):
+        raise DistributionError(f"{key}: expected a finite number, got {excerpt(value)}")
+    if not -limit <= value <= limit:
+        raise DistributionError(f"{key}: expected a number within ±{limit:g}, got {excerpt(value)}")
     return float(value)
+
+
+def _check_resolvable(kind: str, low: float, high: float) -> None:
+    """Refuse a range too narrow for float arithmetic to tell its ends apart (it would collapse to one value)."""
+    if (high - low) <= 1e-9 * max(abs(low), abs(high)):
+        raise DistributionError(f"low, high: expected a {kind} range wider than a billionth of its size, got "
+                                f"{low:g} to {high:g}; use dist: fixed for a single value")
 
 
 def _pert_frozen(low: float, mode: float, high: float):
@@ -193,10 +212,8 @@ def make_distribution(spec: dict) -> Distribution:
     """
     kind = spec.get("dist")
     if kind not in KINDS:
-        from .errors import did_you_mean
-
         raise DistributionError(
-            f"dist: expected one of {', '.join(KINDS)}; got {kind!r}{did_you_mean(kind, KINDS)}"
+            f"dist: expected one of {', '.join(KINDS)}; got {excerpt(kind)}{did_you_mean(kind, KINDS)}"
         )
     required, optional = _PARAMS[kind]
     given = {k for k in spec if k not in ("dist", "central")}
@@ -205,8 +222,6 @@ def make_distribution(spec: dict) -> Distribution:
         raise DistributionError(f"{missing[0]}: required for a {kind} distribution")
     unknown = sorted(given - set(required) - set(optional))
     if unknown:
-        from .errors import did_you_mean
-
         raise DistributionError(
             f"{unknown[0]}: not a parameter of a {kind} distribution "
             f"(expected {', '.join(required + optional)}){did_you_mean(unknown[0], required + optional)}"
@@ -231,6 +246,7 @@ def _uniform(spec):
     low, high = _number(spec, "low"), _number(spec, "high")
     if not low < high:
         raise DistributionError(f"low, high: expected low < high, got low={low:g}, high={high:g}")
+    _check_resolvable("uniform", low, high)
     return Distribution("uniform", {"low": low, "high": high}, (low + high) / 2,
                         stats.uniform(low, high - low), lambda u: low + u * (high - low))
 
@@ -265,6 +281,7 @@ def _three_point(kind):
                 )
             if not low < high:
                 raise DistributionError(f"low, high: expected low < high, got {low:g} and {high:g}")
+            _check_resolvable(kind, low, high)
         frozen = (_pert_frozen if kind == "pert" else _triangular_frozen)(low, mode, high)
         return Distribution(kind, {"low": low, "mode": mode, "high": high}, mode, frozen)
 
@@ -275,10 +292,16 @@ def _normal(spec):
     mean, sd = _number(spec, "mean"), _number(spec, "sd")
     if not sd > 0:
         raise DistributionError(f"sd: expected a standard deviation > 0, got {sd:g}")
+    _check_resolvable("normal", mean - sd, mean + sd)
     lo = _number(spec, "min") if "min" in spec else -np.inf
     hi = _number(spec, "max") if "max" in spec else np.inf
     if not lo < hi:
         raise DistributionError(f"min, max: expected min < max, got {lo:g} and {hi:g}")
+    if np.isfinite(lo) and np.isfinite(hi):
+        _check_resolvable("normal", lo, hi)
+    if (lo - mean) / sd > 30 or (mean - hi) / sd > 30:
+        raise DistributionError(f"min, max: expected bounds that the distribution can reach, got {lo:g} to {hi:g} "
+                                f"for a mean of {mean:g} and sd of {sd:g} (over 30 standard deviations away)")
     if np.isfinite(lo) or np.isfinite(hi):
         frozen = stats.truncnorm((lo - mean) / sd, (hi - mean) / sd, loc=mean, scale=sd)
     else:
@@ -293,6 +316,9 @@ def _lognormal(spec):
         raise DistributionError(f"mean: expected a mean > 0 for a lognormal, got {mean:g}")
     if not sd > 0:
         raise DistributionError(f"sd: expected a standard deviation > 0, got {sd:g}")
+    if not 1e-9 <= sd / mean <= 100:
+        raise DistributionError(f"sd: expected a standard deviation from a billionth to 100 times the mean, got {sd:g} "
+                                f"for a mean of {mean:g}")
     # Moments of the variable itself, converted to the log scale.
     sigma = np.sqrt(np.log1p((sd / mean) ** 2))
     mu = np.log(mean) - sigma**2 / 2
@@ -304,10 +330,13 @@ def _beta(spec):
     for name, v in (("alpha", a), ("beta", b)):
         if not v > 0:
             raise DistributionError(f"{name}: expected a shape parameter > 0, got {v:g}")
+        if v > MAX_SHAPE:
+            raise DistributionError(f"{name}: expected a shape parameter of at most {MAX_SHAPE:,.0f}, got {v:g}")
     low = _number(spec, "low") if "low" in spec else 0.0
     high = _number(spec, "high") if "high" in spec else 1.0
     if not low < high:
         raise DistributionError(f"low, high: expected low < high, got {low:g} and {high:g}")
+    _check_resolvable("beta", low, high)
     frozen = stats.beta(a, b, loc=low, scale=high - low)
     return Distribution("beta", {"alpha": a, "beta": b, "low": low, "high": high}, float(frozen.mean()), frozen)
 
@@ -324,17 +353,19 @@ def _bernoulli(spec):
 def _discrete(spec):
     values, probs = spec["values"], spec["probs"]
     if not isinstance(values, list) or not values:
-        raise DistributionError(f"values: expected a non-empty list, got {values!r}")
+        raise DistributionError(f"values: expected a non-empty list, got {excerpt(values)}")
     if not isinstance(probs, list) or len(probs) != len(values):
-        raise DistributionError(f"probs: expected a list of {len(values)} probabilities, one per value, got {probs!r}")
+        raise DistributionError(f"probs: expected a list of {len(values)} probabilities, one per value, got {excerpt(probs)}")
     for k, name in ((values, "values"), (probs, "probs")):
         for v in k:
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise DistributionError(f"{name}: expected numbers, got {v!r}")
+                raise DistributionError(f"{name}: expected numbers, got {excerpt(v)}")
+            if not (isinstance(v, int) or np.isfinite(v)) or not -MAX_PARAMETER <= v <= MAX_PARAMETER:
+                raise DistributionError(f"{name}: expected finite numbers within ±{MAX_PARAMETER:g}, got {excerpt(v)}")
     v = np.asarray(values, dtype=float)
     p = np.asarray(probs, dtype=float)
     if np.any(p < 0) or np.any(p > 1):
-        raise DistributionError(f"probs: expected probabilities in [0, 1], got {probs!r}")
+        raise DistributionError(f"probs: expected probabilities in [0, 1], got {excerpt(probs)}")
     if abs(p.sum() - 1) > 1e-6:
         raise DistributionError(f"probs: expected probabilities that sum to 1, got a sum of {p.sum():g}")
     order = np.argsort(v, kind="stable")

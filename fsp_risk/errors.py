@@ -2,6 +2,24 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
+
+#: Longest message and field path an error prints: a value is shown as a bounded excerpt, never whole.
+MAX_MESSAGE = 600
+MAX_PATH = 160
+
+_REPR = reprlib.Repr()
+_REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict, _REPR.maxlevel = 60, 60, 6, 4, 2
+
+
+def excerpt(value) -> str:
+    """``repr(value)`` cut to a readable length (a text to 60 characters, a list to its first items),
+    without building the whole representation of a huge value first."""
+    return _REPR.repr(value)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ConfigError(ValueError):
@@ -12,6 +30,7 @@ class ConfigError(ValueError):
     """
 
     def __init__(self, message: str, *, file: str | None = None, path: str | None = None, line: int | None = None):
+        message, path = _shorten(message, MAX_MESSAGE), None if path is None else _shorten(path, MAX_PATH)
         self.file = file
         self.path = path
         self.reason = message
@@ -23,6 +42,8 @@ class ConfigError(ValueError):
 
 def did_you_mean(name: str, options) -> str:
     """A ' (did you mean 'x'?)' hint for a misspelt name, or '' when nothing is close."""
+    if len(str(name)) > 100:  # nothing is close to a long text, and comparing it would be slow
+        return ""
     close = difflib.get_close_matches(str(name), [str(o) for o in options], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -6,6 +6,7 @@ model as array code and its results are written into preallocated arrays. The lo
 """
 from __future__ import annotations
 
+import json
 import os
 import platform
 from importlib import metadata
@@ -673,6 +674,8 @@ def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> 
         "config_path": config.path,
         "config_sha256": config.sha256,
         "config_text": config.text,
+        # The files the config read (a register CSV), so that 'report' and 'compare' rebuild it anywhere.
+        **({"config_attachments": json.dumps(config.attachments)} if config.attachments else {}),
         "seed": int(seed),
         "sampler": "central" if deterministic else sampler,
         "iterations": int(total),

@@ -247,7 +247,8 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
                               f"fsp-risk {made_by}), and this fsp-risk ({_versions()['fsp-risk']}) reads format "
                               f"{RESULTS_FORMAT}; expected a run written by this version: run 'fsp-risk run' on its "
                               "config again", file=str(results))
-        yield ds, parse_config(ds.attrs["config_text"], file=f"{results} (config_text)")
+        attachments = json.loads(ds.attrs.get("config_attachments", "{}"))
+        yield ds, parse_config(ds.attrs["config_text"], file=f"{results} (config_text)", attachments=attachments)
 
 
 def rebuild_outputs(run_dir: str | Path) -> Path:

@@ -21,7 +21,7 @@ from .analysis import horizon_total, percentiles_with_se, proportion_se
 from . import invariants, store
 from .config import Config, check_pins
 from .engine import lazy_blocks, map_blocks
-from .errors import ConfigError
+from .errors import ConfigError, excerpt
 from .model import _versions, block_inputs, central_case, simulate_block
 from .sampling import BLOCK, SobolDesign, block_sizes, stream_layout
 
@@ -57,12 +57,12 @@ def parse_stress(config: Config, text: str) -> dict[str, float]:
     for part in text.split(","):
         name, sep, value = part.partition("=")
         if not sep or not name.strip():
-            raise ConfigError(f"expected input=value (several joined by commas), got {part.strip()!r}",
+            raise ConfigError(f"expected input=value (several joined by commas), got {excerpt(part.strip())}",
                               path="--stress")
         try:
             pins[name.strip()] = float(value)
         except ValueError:
-            raise ConfigError(f"expected a number after '=', got {value.strip()!r}",
+            raise ConfigError(f"expected a number after '=', got {excerpt(value.strip())}",
                               path=f"--stress {name.strip()}") from None
     return check_pins(config, pins, "--stress", config.path)
 

@@ -338,14 +338,19 @@ def test_bad_register_csv(tmp_path, csv_text, message):
         fsp_risk.load_config(path)
 
 
-def test_register_csv_path_may_not_escape_the_project(tmp_path):
-    (tmp_path / "project" / "configs").mkdir(parents=True)
+@pytest.mark.parametrize("written", ["../../elsewhere.csv", "../register.csv", "/etc/passwd", "link/register.csv"])
+def test_register_csv_path_may_not_leave_the_config_folder(tmp_path, written):
+    configs = tmp_path / "project" / "configs"
+    configs.mkdir(parents=True)
+    (tmp_path / "project" / "register.csv").write_text("id,title,owner,likelihood,impact\nC1,t,o,2,3\n")
+    (configs / "link").symlink_to(tmp_path / "project")  # a link out of the folder is followed, then refused
     data = with_register([])
     del data["risk_register"]["risks"]
-    data["risk_register"]["import_csv"] = {**IMPORT, "file": "../../elsewhere.csv"}
-    path = tmp_path / "project" / "configs" / "x.yaml"
+    data["risk_register"]["import_csv"] = {**IMPORT, "file": written}
+    path = configs / "x.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    with pytest.raises(ConfigError, match=re.escape("risk_register.import_csv.file: expected a path inside the project")):
+    with pytest.raises(ConfigError, match=re.escape(
+            f"risk_register.import_csv.file: expected a path inside the config's folder {configs} (relative to it)")):
         fsp_risk.load_config(path)
 
 

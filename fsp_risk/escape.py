@@ -1,0 +1,58 @@
+"""Text from a config or register made inert in each output format.
+
+Titles, owners and sources are typed by people and travel to other people's machines: a cell that
+starts with ``=`` runs as a formula in Excel (OWASP, "CSV Injection"), ``<script>`` in markdown runs in
+whatever renders it, and ``$...$`` in a chart title is parsed by matplotlib as TeX. Each function here
+keeps the text readable and takes away its power, for one format.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+#: A cell starting with one of these is read as a formula by Excel, LibreOffice or Google Sheets
+#: (OWASP CSV-injection guidance; tab and carriage return hide a formula after them).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value):
+    """A text cell that no spreadsheet evaluates: one starting with a formula character gets a leading
+    apostrophe, as OWASP advises (shown as text, the apostrophe hidden in Excel). Other values as they are."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell (and column name) passed through :func:`spreadsheet_text`."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(spreadsheet_text)
+    out.columns = [spreadsheet_text(c) for c in out.columns]
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path) -> None:
+    """Write a table as CSV with its text neutralised (:func:`csv_safe`): every CSV fsp-risk writes."""
+    csv_safe(frame).to_csv(path, index=False)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+#: At the start of a line these make a heading, quote, list or rule.
+_MARKDOWN_LEADING = re.compile(r"^(\d*)([#>+=.)-])")
+
+
+def markdown(text: str) -> str:
+    """Text safe inside a markdown paragraph or list item: on one line (a newline could start a heading
+    or a raw HTML block), with markdown and HTML punctuation backslash-escaped (CommonMark renders
+    ``\\<`` as ``<``), so ``<script>`` or ``[x](javascript:...)`` shows as typed and does nothing."""
+    flat = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    return _MARKDOWN_LEADING.sub(r"\1\\\2", flat)
+
+
+def mathtext(text: str) -> str:
+    """Text matplotlib draws as typed: a ``$`` would otherwise start TeX-like math (and a stray one
+    stops the drawing with an error)."""
+    return str(text).replace("$", r"\$")
