@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 
 from .config import Config, parse_config
+from .escape import markdown, write_csv
 from .errors import ConfigError
 
 #: Fields that document a number but do not change it: edits to them are not changes to the result.
@@ -194,7 +195,7 @@ def write_comparison(old_dir: str | Path, new_dir: str | Path, out_root: str | P
     old, new = load_run(old_dir), load_run(new_dir)
     table = bridge(old, new)
     steps = table[~table["kind"].isin(["start", "end"])]
-    lines = [f"# What changed: {old.folder.name} to {new.folder.name}", ""]
+    lines = [f"# What changed: {markdown(old.folder.name)} to {markdown(new.folder.name)}", ""]
     charts = []
     for p, label in (("p80", "P80"), ("p50", "P50")):
         start, end = float(table[p].iloc[0]), float(table[p].iloc[-1])
@@ -214,15 +215,15 @@ def write_comparison(old_dir: str | Path, new_dir: str | Path, out_root: str | P
         if biggest is not None and biggest[f"{p}_change"] != 0:
             main = (f" The largest single movement, {format_money(float(biggest[f'{p}_change']))}, comes from "
                     f"{_lower_first(biggest['step'])}.")
-        lines.append(f"The {label} of the total net change to the MTFP {direction} from {format_money(start)} to "
-                     f"{format_money(end)}.{main}")
+        lines.append(markdown(f"The {label} of the total net change to the MTFP {direction} from "
+                              f"{format_money(start)} to {format_money(end)}.{main}"))
         lines.append("")
     lines += ["## Steps", ""]
     for r in steps.itertuples():
-        lines.append(f"- {r.step}: P50 {format_money(r.p50_change)}, P80 {format_money(r.p80_change)}")
+        lines.append(f"- {markdown(r.step)}: P50 {format_money(r.p50_change)}, P80 {format_money(r.p80_change)}")
     lines += ["", "## Charts and alt text", ""]
     with StagedFolder(out_root, f"compare-{old.config.name}-{utc_stamp()}") as staged:
-        table.to_csv(staged.tmp / "compare.csv", index=False)
+        write_csv(table, staged.tmp / "compare.csv")
         for name, title, fig in charts:
             plots.save_figure(fig, staged.tmp / "charts", name)
             p = name.split("_")[1]
@@ -231,6 +232,6 @@ def write_comparison(old_dir: str | Path, new_dir: str | Path, out_root: str | P
             alt = (f"Waterfall chart of the {p.upper()} of the total net change to the MTFP from "
                    f"{format_money(float(table[p].iloc[0]))} to {format_money(float(table[p].iloc[-1]))}: "
                    + ("; ".join(parts) if parts else "no step moves it") + ".")
-            lines += [f"- `charts/{name}.png` — **{title}**  ", f"  Alt text: {alt}"]
+            lines += [f"- `charts/{name}.png` — **{markdown(title)}**  ", f"  Alt text: {markdown(alt)}"]
         (staged.tmp / "compare.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return staged.final

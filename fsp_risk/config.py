@@ -39,6 +39,9 @@ KEY_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 #: Longest text field (a title, an owner, a source with its paragraph).
 MAX_TEXT = 2_000
+#: Control characters (other than tab and newline) have no place in a title or source, and an escape
+#: sequence printed to a terminal can rewrite what the user sees.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: Largest amount of money in one field [GBP]: £10bn, ten times a large county's whole budget.
 MAX_MONEY = 1e10
 #: Largest count of children or staff in one field.
@@ -420,6 +423,10 @@ class _Node:
             raise self.error(f"expected a non-empty text, got {_kind(value)}", key)
         if len(value) > MAX_TEXT:
             raise self.error(f"expected a text of at most {MAX_TEXT:,} characters, got {len(value):,}", key)
+        bad = CONTROL_CHARACTERS.search(value)
+        if bad:
+            raise self.error(f"expected printable text, got the control character {bad.group()!r} at character "
+                             f"{bad.start() + 1}", key)
         return value.strip()
 
     def keys(self, what: str) -> list[str]:
@@ -712,6 +719,7 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
     papers = root.data.get("papers") or []
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
         raise root.error("expected a list of texts naming the source papers", "papers")
+    papers = [_Node({f"papers[{i}]": p}, "", file).text(f"papers[{i}]") for i, p in enumerate(papers)]
     if all_inputs_used:
         refs.check_all_used()
     for m in register.mitigations if register is not None else ():
@@ -1161,6 +1169,8 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
     bands = sc.data["probability_bands"]
     if not isinstance(bands, list) or not bands or not all(isinstance(b, str) and b for b in bands):
         raise sc.error("expected a list of band names, lowest first, like [low, medium, high]", "probability_bands")
+    bands = [_Node({f"probability_bands[{i}]": b}, sc.path, sc.file).text(f"probability_bands[{i}]")
+             for i, b in enumerate(bands)]
     prob_t = _increasing(sc, "probability_thresholds", lo=0.0, hi=1.0)
     if len(prob_t) != len(bands):
         raise sc.error(f"expected one lower bound per band ({len(bands)}), got {len(prob_t)}", "probability_thresholds")
@@ -1530,6 +1540,8 @@ def _import_register(node: _Node, years, bands: list[str], refs: _Refs) -> list[
             if len(row.get(col) or "") > MAX_TEXT:
                 raise ConfigError(f"expected a text of at most {MAX_TEXT:,} characters, got {len(row[col]):,}",
                                   file=where, path=f"row {n}.{col}")
+            if CONTROL_CHARACTERS.search(row.get(col) or ""):
+                raise ConfigError("expected printable text, got a control character", file=where, path=f"row {n}.{col}")
         seen.add(rid)
         lo, hi = likelihood_bands[scores["likelihood"] - 1]
         ilo, ihi = impact_bands[scores["impact"] - 1]

@@ -1,9 +1,9 @@
 """Text from a config or register made inert in each output format.
 
 Titles, owners and sources are typed by people and travel to other people's machines: a cell that
-starts with ``=`` runs as a formula in Excel (OWASP, "CSV Injection"), ``<script>`` in markdown runs in
-whatever renders it, and ``$...$`` in a chart title is parsed by matplotlib as TeX. Each function here
-keeps the text readable and takes away its power, for one format.
+starts with ``=`` runs as a formula in Excel (OWASP, "CSV Injection"), and ``<script>`` in markdown
+runs in whatever renders it. Each function here keeps the text readable and takes away its power, for
+one format (charts draw text as typed: :func:`fsp_risk.plots.save_figure`).
 """
 from __future__ import annotations
 
@@ -50,9 +50,3 @@ def markdown(text: str) -> str:
     ``\\<`` as ``<``), so ``<script>`` or ``[x](javascript:...)`` shows as typed and does nothing."""
     flat = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
     return _MARKDOWN_LEADING.sub(r"\1\\\2", flat)
-
-
-def mathtext(text: str) -> str:
-    """Text matplotlib draws as typed: a ``$`` would otherwise start TeX-like math (and a stray one
-    stops the drawing with an error)."""
-    return str(text).replace("$", r"\$")

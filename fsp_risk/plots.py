@@ -24,6 +24,10 @@ GREY_TEXT = "#3D3D3D"
 def save_figure(fig, folder: Path, name: str) -> list[Path]:
     """Write ``name``.png (300 dpi) and ``name``.svg into ``folder``; returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
+    # Titles, labels and ticks carry text from configs: drawn as typed, never parsed as TeX-like math
+    # (a '$' in a scenario title would otherwise fail the drawing after the whole simulation ran).
+    for text in fig.findobj(matplotlib.text.Text):
+        text.set_parse_math(False)
     paths = [folder / f"{name}.png", folder / f"{name}.svg"]
     fig.savefig(paths[0], dpi=300, bbox_inches="tight")
     fig.savefig(paths[1], bbox_inches="tight")

@@ -17,6 +17,7 @@ import xarray as xr
 from . import plots
 from .analysis import column_percentiles, cumulative_table, horizon_total, summary_table, year_columns
 from .config import Config
+from .escape import markdown, write_csv
 from .plots import format_money
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[l
     from .sensitivity import rank_correlations
 
     table = rank_correlations(ds, config)
-    table.to_csv(folder / "sensitivity.csv", index=False)
+    write_csv(table, folder / "sensitivity.csv")
     top = table.iloc[0]
     first = top["title"][0].lower() + top["title"][1:]
     title = f"Net savings depend most on {first}"
@@ -173,7 +174,7 @@ def grouped_sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) ->
     from .sensitivity import grouped_tornado
 
     table = grouped_tornado(ds, config)
-    table.to_csv(folder / "grouped_sensitivity.csv", index=False)
+    write_csv(table, folder / "grouped_sensitivity.csv")
     top = table.iloc[0]
     name = top["group"].split(":")[0] if top["kind"] == "risk" else top["group"]
     if top["adds_to_p80"] >= 0:
@@ -199,9 +200,9 @@ def risk_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Cha
     from .risk_register import portfolio_table, reserve_statement, risk_table
 
     table = risk_table(ds, config)
-    table.to_csv(folder / "risk_register.csv", index=False)
+    write_csv(table, folder / "risk_register.csv")
     portfolio = portfolio_table(ds, config)
-    portfolio.to_csv(folder / "risk_portfolio.csv", index=False)
+    write_csv(portfolio, folder / "risk_portfolio.csv")
     sentence = reserve_statement(ds, config)
     (folder / "risk_reserve.txt").write_text(sentence + "\n", encoding="utf-8")
     caption = (f"Each risk's chance of occurring over {_period(ds)} and its impact score from the £ thresholds of "
@@ -234,7 +235,7 @@ def scenario_outputs(scen: xr.Dataset, config: Config, folder: Path) -> tuple[li
     from .scenarios import programme_benefit, scenario_table
 
     table = scenario_table(scen)
-    table.to_csv(folder / "scenarios.csv", index=False)
+    write_csv(table, folder / "scenarios.csv")
     period = f"{scen.year.values[0]} to {scen.year.values[-1]}"
     source = (f"Source: fsp-risk simulation, {scen.attrs['iterations']:,} iterations on common random numbers, "
               f"config {config.name}.")
@@ -291,7 +292,7 @@ def convergence_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[l
 
     total = horizon_total(ds["net_change_to_mtfp"])
     table = convergence_table(total)
-    table.to_csv(folder / "convergence.csv", index=False)
+    write_csv(table, folder / "convergence.csv")
     p80, hw = half_width(total)
     n = total.size
     title = f"The P80 is known to ±{format_money(hw)} after {n:,} iterations"
@@ -358,33 +359,58 @@ def money_over_time_sentence(ds: xr.Dataset, tables: dict) -> str:
     return text
 
 
-def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: str | None,
-                  extra: list[str] = ()) -> str:
-    """``findings.md``: a paragraph a cabinet paper can quote, the headline figures, alt text per chart."""
-    net = ds["net_change_to_mtfp"]
-    total = horizon_total(net)
-    p_met = float((total <= 0).mean())
-    p50, p80 = np.percentile(total, [50, 80])
-    by_year = np.array([(c <= 0).mean() for c in year_columns(net)])
+@dataclass(frozen=True)
+class Headline:
+    """The run's headline numbers: chance the target is met over the horizon and by year, P50 and P80 of
+    the total net change [GBP]."""
+
+    p_met: float
+    p50: float
+    p80: float
+    by_year: np.ndarray
+
+    @classmethod
+    def of(cls, ds: xr.Dataset) -> "Headline":
+        net = ds["net_change_to_mtfp"]
+        total = horizon_total(net)
+        p50, p80 = np.percentile(total, [50, 80])
+        return cls(float((total <= 0).mean()), float(p50), float(p80),
+                   np.array([(c <= 0).mean() for c in year_columns(net)]))
+
+
+def _pressure(v: float) -> str:
+    return f"a pressure of {format_money(v)}" if v > 0 else f"a saving of {format_money(-v)}"
+
+
+def headline_paragraph(ds: xr.Dataset, config: Config, h: Headline) -> str:
+    """The quotable paragraph, as plain text (escaped by each format that carries it)."""
     years = [str(y) for y in ds.year.values]
     after = " after the register's mitigations" if "net_change_inherent" in ds else ""
-    reds = sum(1 for i in config.inputs.values() if i.evidence == "red")
-
-    def pressure(v):
-        return f"a pressure of {format_money(v)}" if v > 0 else f"a saving of {format_money(-v)}"
-
-    paragraph = (
+    p_met, p50, p80, by_year = h.p_met, h.p50, h.p80, h.by_year
+    return (
         f"Over {_period(ds)}, the simulation gives a {p_met:.0%} chance that {config.council}'s programme meets "
-        f"its MTFP target{after}. The median outcome is {pressure(p50)} against the MTFP; in 80% of outcomes "
-        f"it is no worse than {pressure(p80)}. Year by year, the chance of meeting the target runs from "
+        f"its MTFP target{after}. The median outcome is {_pressure(p50)} against the MTFP; in 80% of outcomes "
+        f"it is no worse than {_pressure(p80)}. Year by year, the chance of meeting the target runs from "
         f"{by_year.min():.0%} ({years[int(by_year.argmin())]}) to {by_year.max():.0%} "
         f"({years[int(by_year.argmax())]})."
     )
-    lines = [f"# Findings: {config.title}", "", paragraph, ""]
+
+
+def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: str | None,
+                  extra: list[str] = (), headline: Headline | None = None) -> str:
+    """``findings.md``: a paragraph a cabinet paper can quote, the headline figures, alt text per chart."""
+    h = headline or Headline.of(ds)
+    p_met, p50, p80, by_year = h.p_met, h.p50, h.p80, h.by_year
+    years = [str(y) for y in ds.year.values]
+    reds = sum(1 for i in config.inputs.values() if i.evidence == "red")
+    paragraph = headline_paragraph(ds, config, h)
+    # Every sentence carries text from the config or register (titles, the council's name): escaped, so
+    # that whatever renders the markdown shows it as typed.
+    lines = [f"# Findings: {markdown(config.title)}", "", markdown(paragraph), ""]
     if reserve:
-        lines += [reserve, ""]
+        lines += [markdown(reserve), ""]
     for sentence in extra:
-        lines += [sentence, ""]
+        lines += [markdown(sentence), ""]
     lines += [
         "## Headline figures",
         "",
@@ -397,7 +423,7 @@ def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: 
         "",
     ]
     for c in charts:
-        lines += [f"- `charts/{c.name}.png` — **{c.title}**  ", f"  Alt text: {c.alt}"]
+        lines += [f"- `charts/{c.name}.png` — **{markdown(c.title)}**  ", f"  Alt text: {markdown(c.alt)}"]
     lines += [
         "",
         "## About these figures",
@@ -432,10 +458,10 @@ def _table_html(frame, money: set[str] = frozenset(), percent: set[str] = frozen
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart], findings: str,
+def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart], paragraph: str,
                 tables: dict) -> str:
-    """One self-contained HTML page: findings, charts (embedded, with alt text), tables, provenance."""
-    paragraph = findings.split("\n\n")[1]
+    """One self-contained HTML page: the headline paragraph, charts (embedded, with alt text), tables,
+    provenance."""
     parts = [f"<h1>{html.escape(config.title)}</h1>", f"<p class='lead'>{html.escape(paragraph)}</p>"]
     for c in charts:
         data = base64.b64encode((folder / "charts" / f"{c.name}.png").read_bytes()).decode("ascii")
@@ -506,7 +532,7 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios
     """
     tables = {"summary": summary_table(ds), "cumulative": cumulative_table(ds)}
     for name in ("summary", "cumulative"):
-        tables[name].to_csv(folder / f"{name}.csv", index=False)
+        write_csv(tables[name], folder / f"{name}.csv")
     if config is None:
         return
     extra = [money_over_time_sentence(ds, tables)]
@@ -516,7 +542,7 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios
 
         actuals = parse_actuals(ds.attrs["actuals_csv"], config, file=ds.attrs.get("actuals_file", "<actuals>"))
         backtest = tables["backtest"] = backtest_table(ds, config, actuals)
-        backtest.to_csv(folder / "backtest.csv", index=False)
+        write_csv(backtest, folder / "backtest.csv")
         extra.append(backtest_sentence(backtest))
     charts = (net_savings_charts(ds, config, folder / "charts", backtest)
               + demand_charts(ds, config, folder / "charts", backtest))
@@ -532,7 +558,7 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios
         p50 = p50_switching_values(config, key, int(ds.attrs["seed"]), ds.attrs["sampler"])
         switching["switching_value_p50"] = switching["input"].map(p50)
     tables["switching_values"] = switching
-    switching.to_csv(folder / "switching_values.csv", index=False)
+    write_csv(switching, folder / "switching_values.csv")
     if ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central":
         conv_charts, tables["convergence"], conv_sentence = convergence_outputs(ds, config, folder)
         charts += conv_charts
@@ -549,6 +575,7 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios
     from .workbook import write_workbook
 
     write_workbook(folder / "summary.xlsx", ds, config, tables)
-    findings = findings_text(ds, config, charts, reserve, extra)
-    (folder / "findings.md").write_text(findings, encoding="utf-8")
-    (folder / "report.html").write_text(html_report(ds, config, folder, charts, findings, tables), encoding="utf-8")
+    headline = Headline.of(ds)
+    (folder / "findings.md").write_text(findings_text(ds, config, charts, reserve, extra, headline), encoding="utf-8")
+    (folder / "report.html").write_text(html_report(ds, config, folder, charts, headline_paragraph(ds, config, headline),
+                                                    tables), encoding="utf-8")

@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from .config import Config
+from .escape import FORMULA_START
 
 MONEY_FORMAT = '£#,##0;[Red]-£#,##0'
 PERCENT_FORMAT = "0.0%"
@@ -90,7 +91,20 @@ def headline(ds, summary: pd.DataFrame) -> pd.DataFrame:
     ], columns=["measure", "value"])
 
 
+def _text_stays_text(ws) -> None:
+    """Store every text cell as text: openpyxl writes a string starting with '=' as a live formula, and a
+    title, owner or source from a config or register must never run in the reader's Excel. Text that
+    starts like a formula also gets Excel's quote prefix, so editing the cell keeps it text."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" or (cell.data_type == "s" and isinstance(cell.value, str)
+                                         and cell.value.lstrip(" ").startswith(FORMULA_START)):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
 def _format_sheet(ws, frame: pd.DataFrame, money: bool) -> None:
+    _text_stays_text(ws)
     ws.freeze_panes = "A2"
     for cell in ws[1]:
         cell.font = Font(bold=True)
