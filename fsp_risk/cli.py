@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
+import uuid
 from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 
-from .config import MAX_ITERATIONS, SAMPLERS, load_config
+from .config import MAX_ITERATIONS, MAX_SEED, SAMPLERS, load_config
 from .engine import ENGINES
 from .errors import ConfigError, ModelError, excerpt
 from .model import simulate
@@ -32,9 +35,9 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {excerpt(text)}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_SEED:,}, got {excerpt(text)}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_SEED:,}, got {excerpt(value)}")
     return value
 
 
@@ -177,7 +180,8 @@ def run_command(args) -> int:
         iterations, stop_reason, _ = iterations_for_precision(
             config, seed, sampler, precision, args.iterations or DEFAULT_PRECISION_CAP, ProgressBar())
         print(stop_reason[0].upper() + stop_reason[1:] + ".")
-    extra_attrs = {}
+    # One id in results.nc, scenarios.nc and run.json: 'report' and 'compare' refuse files of two runs.
+    extra_attrs = {"run_id": uuid.uuid4().hex}
     if stop_reason is not None:
         extra_attrs.update(precision_target=args.precision, stop_reason=stop_reason)
     if actuals_text is not None:
@@ -220,7 +224,16 @@ def _simulate_and_write(args, config, partial, iterations, seed, sampler, stress
     from .scenarios import simulate_scenarios
 
     if args.resume and partial.exists():
-        partial.load()
+        # Nothing on disk is trusted: each kept block must match its checksum and the model's invariants,
+        # or it is named here and simulated again.
+        from .invariants import check_block
+        from .scenarios import check_stored_block
+
+        problems = partial.load()
+        problems += partial.verify("results", lambda values, pos: check_block(config, values, pos))
+        problems += partial.verify("scenarios", lambda values, pos: check_stored_block(config, stresses, values, pos))
+        for problem in problems:
+            print(f"fsp-risk: {problem[0].upper()}{problem[1:]}.", file=sys.stderr)
         print(f"Resuming: {len(partial.blocks['results'])} block(s) of results and {len(partial.blocks['scenarios'])} "
               f"of scenarios already simulated are kept from {partial.folder}.")
     else:
@@ -235,7 +248,7 @@ def _simulate_and_write(args, config, partial, iterations, seed, sampler, stress
         results = partial.folder / "results.nc"
         simulate(config, iterations=iterations, seed=seed, sampler=sampler, deterministic=args.deterministic,
                  progress=ProgressBar(), path=results, done_blocks=partial.blocks["results"],
-                 on_block=lambda b: partial.record("results", b), **engine).close()
+                 on_block=lambda b, digest: partial.record("results", b, digest), **engine).close()
         add_attrs(results, extra_attrs)
         scenarios_file = partial.folder / "scenarios.nc"
         scenarios = None
@@ -244,12 +257,14 @@ def _simulate_and_write(args, config, partial, iterations, seed, sampler, stress
                 # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
                 scenarios = simulate_scenarios(config, iterations, seed, sampler, stresses, path=scenarios_file,
                                                done_blocks=partial.blocks["scenarios"],
-                                               on_block=lambda b: partial.record("scenarios", b), **engine)
+                                               on_block=lambda b, digest: partial.record("scenarios", b, digest),
+                                               **engine)
             finish_run(ds, config, staged.tmp, scenarios)
             lines = _headline(ds)
             if scenarios is not None:
                 lines += _scenario_lines(scenarios)
                 scenarios.close()
+                add_attrs(scenarios_file, {"run_id": extra_attrs["run_id"]})
             if config.risk_register is not None:
                 from .risk_register import reserve_statement
 
@@ -284,8 +299,25 @@ def compare_command(args) -> int:
 COMMANDS = {"run": run_command, "report": report_command, "compare": compare_command}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's or container's stop): handled as Ctrl-C is, so that the same clean-up runs
+    (simulated blocks kept for --resume, no temporary folder left)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+#: What is left after an interrupted command.
+_LEFT = {"run": "no run folder was written", "report": "the run folder's files are as they were",
+         "compare": "no comparison folder was written"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return COMMANDS[args.command](args)
     except BrokenPipeError:
@@ -303,9 +335,15 @@ def main(argv: list[str] | None = None) -> int:
               f"({exc.filename or getattr(args, 'out', None) or getattr(args, 'run_dir', '')})",
               file=sys.stderr)
         return 1
+    except Terminated:
+        print(f"fsp-risk: terminated (SIGTERM); {_LEFT[args.command]}", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
-        print("fsp-risk: interrupted; no run folder was written", file=sys.stderr)
+        print(f"fsp-risk: interrupted; {_LEFT[args.command]}", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -616,8 +616,8 @@ def parse_config(text: str, file: str = "<config>", attachments: dict[str, str] 
     instead of the files: a stored run's config is rebuilt from what it ran on.
     """
     if len(text) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"the config is {size_text(len(text))}, over the limit of {size_text(MAX_CONFIG_BYTES)}; "
-                          "expected a smaller file", file=file)
+        raise ConfigError(f"the config is {len(text):,} characters, over the limit of {MAX_CONFIG_BYTES:,} "
+                          f"({size_text(MAX_CONFIG_BYTES)}); expected a smaller file", file=file)
     try:
         data, composed = _load_yaml(text)  # safe: plain data only, nothing executed
     except yaml.YAMLError as exc:
@@ -764,8 +764,10 @@ def _pin_value(node: _Node, key: str, item: Input, value: Any, bounds: tuple[flo
         if value not in years:
             raise node.error(f"expected a year within the horizon ({years[0]} to {years[-1]}), got {excerpt(value)}", key)
         value = years.index(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise node.error(f"expected a number, got {_kind(value)}", key)
+    if not np.isfinite(value):
+        raise node.error(f"expected a finite number, got {_kind(value)}", key)
     if item.year_valued and value != int(value):
         raise node.error(f"expected a year label like {years[0]}, got {value:g}", key)
     lo, hi = bounds
@@ -1144,7 +1146,7 @@ def _mtfp(node: _Node, years) -> Mtfp:
 def _run(node: _Node) -> RunDefaults:
     node.mapping(("iterations", "seed", "sampler"))
     return RunDefaults(node.integer("iterations", 1, MAX_ITERATIONS) if node.has("iterations") else 100_000,
-                       node.integer("seed", 0, 2**63 - 1) if node.has("seed") else 12345,
+                       node.integer("seed", 0, MAX_SEED) if node.has("seed") else 12345,
                        node.choice("sampler", SAMPLERS, "mc"))
 
 
@@ -1581,3 +1583,5 @@ def _increasing(node: _Node, key: str, lo: float | None = None, hi: float | None
 
 #: Far above any useful run; guards against a typo such as an extra three zeros.
 MAX_ITERATIONS = 100_000_000
+#: Largest root seed (NumPy's SeedSequence takes any size; a netCDF attribute holds a signed 64-bit one).
+MAX_SEED = 2**63 - 1

@@ -45,8 +45,8 @@ def read_text(path: str | os.PathLike, *, what: str, limit: int, encoding: str =
         kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device or pipe"
         raise ConfigError(f"expected the {what} to be a regular file, got {kind}", file=file)
     if info.st_size > limit:
-        raise ConfigError(f"the {what} is {size_text(info.st_size)}, over the limit of {size_text(limit)}; expected "
-                          f"a smaller file", file=file)
+        raise ConfigError(f"the {what} is {info.st_size:,} bytes, over the limit of {limit:,} bytes "
+                          f"({size_text(limit)}); expected a smaller file", file=file)
     try:
         with open(path, "rb") as fh:
             data = fh.read(limit + 1)
@@ -77,8 +77,8 @@ def csv_records(text: str, file: str) -> tuple[list[str], list[dict]]:
             rows.append(row)
         header = list(reader.fieldnames or [])
     except csv.Error as exc:
-        raise ConfigError(f"cannot read it as CSV at line {reader.line_num} ({exc}); expected fields of at most "
-                          f"{MAX_CSV_FIELD:,} characters, quoted as Excel writes them", file=file) from None
+        raise ConfigError(f"cannot read it as CSV ({exc}); expected fields of at most {MAX_CSV_FIELD:,} characters, "
+                          "quoted as Excel writes them", file=file, path=f"row {len(rows) + 2}") from None
     return header, rows
 
 

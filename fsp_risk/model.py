@@ -472,7 +472,7 @@ def simulate(
     scheduler: str | None = None,
     check_invariants: bool = True,
     done_blocks: Collection[int] = (),
-    on_block: Callable[[int], None] | None = None,
+    on_block: Callable[[int, str], None] | None = None,
 ) -> xr.Dataset:
     """Run the Monte Carlo simulation of a config.
 
@@ -515,7 +515,8 @@ def simulate(
         With ``path``: blocks already in that file (an interrupted run of the same config, seed,
         sampler and iterations), which are not computed again; the file is reopened, not replaced.
     on_block : callable, optional
-        With ``path``: called as ``on_block(block)`` once a block is written and flushed to the file.
+        With ``path``: called as ``on_block(block, digest)`` once a block is written and flushed to the
+        file, with the SHA-256 of its values (:func:`fsp_risk.store.block_digest`).
 
     Returns
     -------
@@ -571,7 +572,8 @@ def simulate(
         # Results go to disk block by block, so memory is bounded by the blocks in flight, not the run.
         empty = {k: np.empty((0, *shape)) for k, shape in shapes.items()}
         skeleton = _to_dataset(config, empty, lines, total, seed, sampler, deterministic)
-        sink = store.open_for_blocks(path, skeleton, total, resume=bool(done_blocks))
+        with store.writing(path):
+            sink = store.open_for_blocks(path, skeleton, total, resume=bool(done_blocks))
         results = {k: sink[k] for k in shapes}
         done_blocks = set(done_blocks)
         chunks = [c for c in chunks if (c[0] or 0) not in done_blocks]
@@ -579,11 +581,13 @@ def simulate(
     done = total - sum(size for _, _, size in chunks)
     try:
         for (b, pos, size), block_out in zip(chunks, map_blocks(run_block, chunks, workers, engine, scheduler)):
-            for k, arr in results.items():
-                value = block_out[k]
-                arr[pos : pos + size] = value.astype(np.int8) if k.startswith("risk_occurred") else value
-            if sink is not None:
-                store.block_written(sink, pos, size, b, on_block)
+            written = {k: block_out[k].astype(np.int8) if k.startswith("risk_occurred") else block_out[k]
+                       for k in results}
+            with store.writing(path):
+                for k, arr in results.items():
+                    arr[pos : pos + size] = written[k]
+                if sink is not None:
+                    store.block_written(sink, pos, size, b, on_block, written)
             done += size
             if progress is not None:
                 progress(done, total)

@@ -6,12 +6,15 @@ import hashlib
 import json
 import os
 import shutil
-from contextlib import contextmanager
+import uuid
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import netCDF4
 import xarray as xr
 
+from .errors import ModelError
+from .files import check_inside, fsync_dir, pid_alive
 from .report import write_outputs
 from .store import RESULTS_FORMAT
 
@@ -32,7 +35,9 @@ class StagedFolder:
 
     ``with StagedFolder(root, stem) as staged:`` write into ``staged.tmp``; on leaving the block the
     folder is renamed to ``root/stem`` (``stem-2``, ``stem-3``... if that exists: nothing is ever
-    overwritten) and ``staged.final`` is set. On any error, or Ctrl-C, the temporary folder is removed.
+    overwritten) and ``staged.final`` is set. On any error, Ctrl-C or SIGTERM the temporary folder is
+    removed; one left by a killed process (``kill -9``) is removed by the next run into ``root``. Both
+    names are checked to resolve inside ``root``.
     """
 
     def __init__(self, root: str | Path, stem: str):
@@ -41,15 +46,17 @@ class StagedFolder:
 
     def __enter__(self) -> "StagedFolder":
         self.root.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.root / f".tmp-{self.stem}-{os.getpid()}"
+        remove_stale_temporaries(self.root)
+        self.tmp = check_inside(self.root, self.root / f".tmp-{self.stem}-{os.getpid()}")
         self.tmp.mkdir()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
             try:
-                final = _unique_dir(self.root, self.stem)
+                final = check_inside(self.root, _unique_dir(self.root, self.stem))
                 os.rename(self.tmp, final)  # atomic on one file system; fails rather than replace a non-empty folder
+                fsync_dir(self.root)
                 self.final = final
                 return False
             except BaseException:
@@ -59,21 +66,77 @@ class StagedFolder:
         return False
 
 
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the ``.tmp-...-<pid>`` folders in ``folder`` whose process has died (a run or report
+    killed before it could clean up); returns them."""
+    removed = []
+    for path in folder.glob(".tmp-*-*"):
+        pid = path.name.rsplit("-", 1)[1]
+        if path.is_dir() and not path.is_symlink() and pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+@contextmanager
+def file_lock(path: Path, busy: str):
+    """Hold an exclusive kernel lock (``flock``) on ``path`` while the block runs; refused at once with a
+    ConfigError saying ``busy`` (and the holder's process id) while another process holds it.
+
+    The kernel releases the lock when its holder dies however it dies, so a killed run never blocks
+    the next; the file is removed on release, and a lock file found free is reused.
+    """
+    import fcntl
+
+    from .errors import ConfigError
+
+    while True:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise ConfigError(f"{busy} (process {holder}); expected it to finish first, or a different --seed or "
+                              "--out", path=str(path)) from None
+        try:  # the previous holder may have removed the file between our open and flock: lock the one there now
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # while still held, so no one else takes a file about to go
+        os.close(fd)
+
+
 class PartialRun:
     """The simulated blocks of a run not yet finished, kept so that an interrupted run can be resumed.
 
     They live in ``<out>/.partial/<config name>-<key hash>/`` (hidden: never mistaken for a run folder):
-    ``results.nc`` and ``scenarios.nc`` filled block by block, and ``progress.json`` listing the blocks
-    on disk, rewritten atomically after each one is flushed. ``key`` is everything the numbers depend
-    on (config hash, seed, sampler, iterations, stress tests, version): only the same run resumes.
+    ``results.nc`` and ``scenarios.nc`` filled block by block, and ``progress.json`` recording each
+    block on disk with its checksum, rewritten atomically (and synced) after the block itself is synced.
+    ``key`` is everything the numbers depend on (config hash, seed, sampler, iterations, stress tests,
+    version): only the same run resumes, and each block's checksum is bound to the key, its file and its
+    number, so a block cannot pass for another. :meth:`verify` checks every kept block before a resume
+    uses it; a damaged one is named and simulated again.
     """
+
+    PHASES = ("results", "scenarios")
 
     def __init__(self, out_root: str | Path, name: str, key: dict):
         self.key = json.loads(json.dumps(key, sort_keys=True))
-        digest = hashlib.sha256(json.dumps(self.key, sort_keys=True).encode()).hexdigest()[:12]
-        self.folder = Path(out_root) / ".partial" / f"{name}-{digest}"
+        self.key_digest = hashlib.sha256(json.dumps(self.key, sort_keys=True).encode()).hexdigest()
+        self.root = Path(out_root)
+        self.folder = check_inside(self.root, self.root / ".partial" / f"{name}-{self.key_digest[:12]}")
         self.progress_file = self.folder / "progress.json"
-        self.blocks: dict[str, set[int]] = {"results": set(), "scenarios": set()}
+        #: Phase -> {block number: sealed checksum} of the blocks on disk.
+        self.blocks: dict[str, dict[int, str]] = {phase: {} for phase in self.PHASES}
 
     def exists(self) -> bool:
         return self.progress_file.is_file()
@@ -81,72 +144,113 @@ class PartialRun:
     @contextmanager
     def lock(self):
         """Held while the run works: a second run of the same config, seed and iterations is refused
-        rather than let it write into the same partial files. A lock left by a dead process is taken over."""
-        from .errors import ConfigError
-
+        rather than let it write into the same partial files. Lock files left by killed runs (of any
+        config) are removed here when free."""
         self.folder.parent.mkdir(parents=True, exist_ok=True)
-        lock = self.folder.parent / f"{self.folder.name}.lock"
-        for _ in range(2):
-            try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-                break
-            except FileExistsError:
+        check_inside(self.root, self.folder.parent)
+        for stale in self.folder.parent.glob("*.lock"):
+            if stale.name != f"{self.folder.name}.lock":
                 try:
-                    pid = int(lock.read_text() or 0)
-                    os.kill(pid, 0)  # raises if no such process
-                except (ValueError, ProcessLookupError, FileNotFoundError):
-                    lock.unlink(missing_ok=True)  # stale: its run died
-                    continue
-                except PermissionError:  # alive, another user's
-                    pass
-                raise ConfigError(f"another fsp-risk run of this config, seed and iterations is working (process "
-                                  f"{pid}); expected it to finish first, or a different --seed or --out",
-                                  path=str(lock)) from None
-        else:
-            raise ConfigError("could not take the lock of this run's partial folder", path=str(lock))
+                    with file_lock(stale, ""):
+                        pass  # free: taken and removed
+                except Exception:
+                    pass  # in use by a working run
         try:
-            os.write(fd, str(os.getpid()).encode())
-            os.close(fd)
-            yield
+            with file_lock(self.folder.parent / f"{self.folder.name}.lock",
+                           "another fsp-risk run of this config, seed and iterations is working"):
+                yield
         finally:
-            lock.unlink(missing_ok=True)
             try:
                 self.folder.parent.rmdir()  # .partial itself, once nothing is left in it
             except OSError:
                 pass
 
-    def load(self) -> None:
-        """Read the blocks already on disk; a record for another run or damaged files is refused."""
-        from .errors import ConfigError
-
+    def load(self) -> list[str]:
+        """Read the record of kept blocks; a record that cannot be read, or is another run's, is discarded
+        (the run starts afresh). Returns what was discarded, in words."""
         try:
             saved = json.loads(self.progress_file.read_text(encoding="utf-8"))
-            if saved["key"] != self.key:
+            if saved.get("key") != self.key:
                 raise ValueError("it was made by another run")
-            self.blocks = {phase: set(saved[phase]) for phase in self.blocks}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"cannot resume from {self.folder} ({exc}); expected the record of an interrupted "
-                              "run of this config; run without --resume to start again", path="--resume") from None
-        for phase, done in self.blocks.items():
-            if done and not (self.folder / f"{phase}.nc").is_file():
-                raise ConfigError(f"cannot resume: {phase}.nc is missing from {self.folder}; run without --resume "
-                                  "to start again", path="--resume")
+            self.blocks = {phase: {int(b): str(seal) for b, seal in saved[phase].items()} for phase in self.PHASES}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            self.start_afresh()
+            return [f"the record of kept blocks in {self.progress_file} cannot be used ({exc}); every block will be "
+                    "simulated again"]
+        return []
+
+    def _seal(self, phase: str, block: int, digest: str) -> str:
+        """A block's checksum bound to this run's key, its file and its number."""
+        return hashlib.sha256(f"{self.key_digest}/{phase}/{block}/{digest}".encode()).hexdigest()
+
+    def verify(self, phase: str, check=None) -> list[str]:
+        """Check every kept block of ``phase`` against its checksum, and with ``check(values, pos)`` (the
+        model's invariants) against what the model can produce; discard those that fail, and the whole
+        file when it cannot be read. Returns what was discarded, in words."""
+        import netCDF4
+
+        from .errors import ModelError
+        from .sampling import BLOCK, block_sizes
+        from .store import block_digest, read_block
+
+        done, path = self.blocks[phase], self.folder / f"{phase}.nc"
+        if not done:
+            return []
+        sizes = block_sizes(self.key["iterations"])
+        bad, problems = [], []
+        try:
+            nc = netCDF4.Dataset(path, "r")
+        except (OSError, RuntimeError, ValueError) as exc:
+            n = len(done)
+            done.clear()
+            path.unlink(missing_ok=True)
+            self._save()
+            return [f"{path} cannot be read ({exc}); its {n} kept block(s) will be simulated again"]
+        with nc:
+            for block, seal in sorted(done.items()):
+                pos = block * BLOCK
+                try:
+                    if block >= len(sizes):
+                        raise ValueError("there is no such block in this run")
+                    values = read_block(nc, pos, sizes[block])
+                    if self._seal(phase, block, block_digest(values)) != seal:
+                        raise ValueError("its values do not match the checksum recorded when it was written")
+                    if check is not None:
+                        try:
+                            check({k: v for k, v in values.items() if k != "iteration"}, pos)
+                        except ModelError as exc:
+                            raise ValueError(f"it breaks a model invariant: {exc.variable} in {exc.year}, iteration "
+                                             f"{exc.iteration:,}") from None
+                except (OSError, RuntimeError, ValueError, IndexError) as exc:
+                    bad.append(block)
+                    problems.append(f"kept block {block} of {path} is damaged ({exc}); it will be simulated again")
+        for block in bad:
+            del done[block]
+        if bad:
+            self._save()
+        return problems
 
     def start_afresh(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
-        self.blocks = {phase: set() for phase in self.blocks}
+        self.blocks = {phase: {} for phase in self.PHASES}
         self._save()
 
-    def record(self, phase: str, block: int | None) -> None:
-        self.blocks[phase].add(0 if block is None else int(block))  # None: a deterministic run's one block
+    def record(self, phase: str, block: int | None, digest: str) -> None:
+        block = 0 if block is None else int(block)  # None: a deterministic run's one block
+        self.blocks[phase][block] = self._seal(phase, block, digest)
         self._save()
 
     def _save(self) -> None:
-        data = {"key": self.key, **{phase: sorted(done) for phase, done in self.blocks.items()}}
+        data = {"key": self.key, **{phase: {str(b): seal for b, seal in sorted(done.items())}
+                                    for phase, done in self.blocks.items()}}
         tmp = self.progress_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(data, indent=1) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, self.progress_file)  # atomic: the record is the old one or the new one, never half
+        fsync_dir(self.folder)
 
     def done(self) -> int:
         return len(self.blocks["results"]) + len(self.blocks["scenarios"])
@@ -190,7 +294,7 @@ def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | Non
     """Write the tables, charts, workbook, report and ``run.json`` of a run whose results are in ``folder``."""
     write_outputs(ds, config, folder, scenarios)
     meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
-    meta.update({k: ds.attrs[k] for k in ("precision_target", "stop_reason") if k in ds.attrs})
+    meta.update({k: ds.attrs[k] for k in ("run_id", "precision_target", "stop_reason") if k in ds.attrs})
     meta["created_utc"] = utc_stamp()
     meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}
     # Attributes read back from netCDF are NumPy scalars.
@@ -208,9 +312,12 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None, scen
     only when all of them are complete; on any error (or Ctrl-C) the temporary folder is removed.
     An existing run folder is never overwritten: a clash gets a ``-2``, ``-3``... suffix.
     """
+    run_id = uuid.uuid4().hex  # the same in each file of the folder (see open_results)
+    ds = ds.assign_attrs(run_id=run_id)
     with StagedFolder(out_root, run_folder_name(name, ds.attrs["seed"])) as staged:
         ds.to_netcdf(staged.tmp / "results.nc", engine="netcdf4")
         if scenarios is not None:
+            scenarios = scenarios.assign_attrs(run_id=run_id)
             scenarios.to_netcdf(staged.tmp / "scenarios.nc", engine="netcdf4")
         finish_run(ds, config, staged.tmp, scenarios)
     return staged.final
@@ -235,7 +342,7 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
     results = Path(run_dir) / "results.nc"
     if not results.is_file():
         raise ConfigError("expected a run folder holding results.nc (written by 'fsp-risk run')", file=str(run_dir))
-    with xr.open_dataset(results, engine="netcdf4", cache=False) as ds:  # variables read when used
+    with _open_netcdf(results) as ds:  # variables read when used
         missing = [k for k in needs if k not in ds]
         if "config_text" not in ds.attrs or missing:
             raise ConfigError("results.nc was not written by fsp-risk (no config_text attribute"
@@ -247,8 +354,51 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
                               f"fsp-risk {made_by}), and this fsp-risk ({_versions()['fsp-risk']}) reads format "
                               f"{RESULTS_FORMAT}; expected a run written by this version: run 'fsp-risk run' on its "
                               "config again", file=str(results))
+        run_json = Path(run_dir) / "run.json"
+        if run_json.is_file():
+            try:
+                recorded = json.loads(run_json.read_text(encoding="utf-8")).get("run_id")
+            except (OSError, ValueError, AttributeError) as exc:
+                raise ConfigError(f"cannot read run.json ({exc}); expected the record 'fsp-risk run' wrote",
+                                  file=str(run_json)) from None
+            _same_run(ds, recorded, run_json)
         attachments = json.loads(ds.attrs.get("config_attachments", "{}"))
-        yield ds, parse_config(ds.attrs["config_text"], file=f"{results} (config_text)", attachments=attachments)
+        config = parse_config(ds.attrs["config_text"], file=f"{results} (config_text)", attachments=attachments)
+        try:
+            yield ds, config
+        except RuntimeError as exc:  # netCDF's own read errors ("NetCDF: HDF error") while the caller reads
+            if isinstance(exc, ModelError) or "NetCDF" not in str(exc):
+                raise
+            raise ConfigError(f"cannot read results.nc ({exc}); expected an undamaged file: run 'fsp-risk run' on "
+                              "its config again", file=str(results)) from None
+
+
+@contextmanager
+def _open_netcdf(path: Path):
+    """A results or scenarios file opened lazily, refused with 'cannot read' when it is not a readable
+    netCDF file (damaged, truncated, or something else renamed)."""
+    from .errors import ConfigError
+
+    try:
+        ds = xr.open_dataset(path, engine="netcdf4", cache=False)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ConfigError(f"cannot read {path.name} ({exc}); expected a file written by 'fsp-risk run'",
+                          file=str(path)) from None
+    with ds:
+        yield ds
+
+
+def _same_run(ds: xr.Dataset, other_id, other: Path) -> None:
+    """Refuse a file of another run beside results.nc (a results.nc dropped into another run's folder)."""
+    from .errors import ConfigError
+
+    mine = ds.attrs.get("run_id")
+    if mine is not None and other_id is not None and str(mine) == str(other_id):
+        return
+    if mine is None and other_id is None:
+        return  # neither carries an id (written by simulate() and saved by hand): nothing to compare
+    raise ConfigError(f"{other.name} belongs to run {other_id or 'unknown'} but results.nc to run {mine or 'unknown'}; "
+                      "expected the files of one run folder, as 'fsp-risk run' wrote them", file=str(other))
 
 
 def rebuild_outputs(run_dir: str | Path) -> Path:
@@ -260,16 +410,15 @@ def rebuild_outputs(run_dir: str | Path) -> Path:
     folder = Path(run_dir)
     tmp = folder / f".tmp-report-{os.getpid()}"
     with open_results(folder) as (ds, config):
+        remove_stale_temporaries(folder)
         tmp.mkdir()
         try:
-            scenarios = None
-            if (folder / "scenarios.nc").is_file():
-                scenarios = xr.open_dataset(folder / "scenarios.nc", engine="netcdf4", cache=False)
-            try:
+            with ExitStack() as stack:
+                scenarios = None
+                if (folder / "scenarios.nc").is_file():
+                    scenarios = stack.enter_context(_open_netcdf(folder / "scenarios.nc"))
+                    _same_run(ds, scenarios.attrs.get("run_id"), folder / "scenarios.nc")
                 write_outputs(ds, config, tmp, scenarios)
-            finally:
-                if scenarios is not None:
-                    scenarios.close()
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

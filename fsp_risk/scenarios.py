@@ -62,9 +62,13 @@ def parse_stress(config: Config, text: str) -> dict[str, float]:
         try:
             pins[name.strip()] = float(value)
         except ValueError:
-            raise ConfigError(f"expected a number after '=', got {excerpt(value.strip())}",
-                              path=f"--stress {name.strip()}") from None
+            pins[name.strip()] = value.strip()  # a year label like 2025/26, or refused by check_pins
     return check_pins(config, pins, "--stress", config.path)
+
+
+def pin_text(config: Config, pins: dict[str, float]) -> dict[str, str]:
+    """Pinned values as a reader writes them: a year as its label (2025/26), a number as it is."""
+    return {name: config.years[int(v)] if config.inputs[name].year_valued else f"{v:g}" for name, v in pins.items()}
 
 
 def cases(config: Config, stresses: list[dict[str, float]] = (), counterfactual: bool = True) -> list[Case]:
@@ -72,7 +76,7 @@ def cases(config: Config, stresses: list[dict[str, float]] = (), counterfactual:
     out = [Case("base", "The config as written", "as written", "", config, {})]
     out += [Case(s.name, s.title, "scenario", s.source, s.config, s.pins) for s in config.scenarios.values()]
     for i, pins in enumerate(stresses, start=1):
-        label = ", ".join(f"{name} = {value:g}" for name, value in pins.items())
+        label = ", ".join(f"{name} = {value}" for name, value in pin_text(config, pins).items())
         out.append(Case(f"stress_{i}", f"Stress test: {label}", "stress test", "--stress", config, dict(pins)))
     if counterfactual:
         out.append(Case("without_fsp", "Without FSP: as-is demand, no programme costs or savings", "counterfactual",
@@ -116,7 +120,7 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
                        progress: Callable[[int, int], None] | None = None, workers: int | None = None,
                        path: str | os.PathLike | None = None, engine: str = "threads",
                        scheduler: str | None = None, done_blocks: Collection[int] = (),
-                       on_block: Callable[[int], None] | None = None) -> xr.Dataset:
+                       on_block: Callable[[int, str], None] | None = None) -> xr.Dataset:
     """Every case of a config on common random numbers, as one Dataset with a ``scenario`` dimension.
 
     Each case's main result (after mitigation) by iteration and year: the net change to the MTFP,
@@ -155,7 +159,8 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
         # Written block by block, like fsp_risk.simulate(path=...): memory bounded by the blocks in flight.
         empty = {k: np.empty((len(all_cases), 0, n_years)) for k in keys}
         skeleton = _scenario_dataset(config, all_cases, empty, iterations, seed, sampler)
-        sink = store.open_for_blocks(path, skeleton, iterations, resume=bool(done_blocks))
+        with store.writing(path):
+            sink = store.open_for_blocks(path, skeleton, iterations, resume=bool(done_blocks))
         data = {k: sink[k] for k in keys}
         done_blocks = set(done_blocks)
         blocks = [blk for blk in blocks if blk[0] not in done_blocks]
@@ -164,10 +169,12 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     try:
         for (b, size), outs in zip(blocks, map_blocks(run_block, blocks, workers, engine, scheduler)):
             pos = b * BLOCK
-            for k in keys:
-                data[k][:, pos : pos + size] = np.stack([out[k] for out in outs])
-            if path is not None:
-                store.block_written(sink, pos, size, b, on_block)
+            written = {k: np.stack([out[k] for out in outs]) for k in keys}
+            with store.writing(path):
+                for k in keys:
+                    data[k][:, pos : pos + size] = written[k]
+                if path is not None:
+                    store.block_written(sink, pos, size, b, on_block, written)
             done += size
             if progress is not None:
                 progress(done, iterations)
@@ -177,6 +184,14 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     if path is not None:
         return xr.open_dataset(path, engine="netcdf4", cache=False)
     return _scenario_dataset(config, all_cases, data, iterations, seed, sampler)
+
+
+def check_stored_block(config: Config, stresses: list[dict[str, float]], values: dict[str, np.ndarray],
+                       pos: int) -> None:
+    """The model's invariants on one block of a scenarios file (each case's arrays ``values[k][case]``)
+    read back from disk: a resumed run checks the blocks it keeps as a new run checks those it computes."""
+    for i, case in enumerate(cases(config, stresses)):
+        invariants.check_block(case.config, {k: v[i] for k, v in values.items()}, pos, case.name)
 
 
 def _scenario_dataset(config: Config, all_cases: list[Case], data: dict, iterations: int, seed: int,
@@ -196,7 +211,8 @@ def _scenario_dataset(config: Config, all_cases: list[Case], data: dict, iterati
         "scenario_title": ("scenario", [c.title for c in all_cases]),
         "scenario_kind": ("scenario", [c.kind for c in all_cases]),
         "scenario_source": ("scenario", [c.source for c in all_cases]),
-        "scenario_pins": ("scenario", [", ".join(f"{k}={v:g}" for k, v in c.pins.items()) for c in all_cases]),
+        "scenario_pins": ("scenario", [", ".join(f"{k}={v}" for k, v in pin_text(config, c.pins).items())
+                                       for c in all_cases]),
         "iteration": np.arange(next(iter(data.values())).shape[1]),
         "year": list(config.years),
     }

@@ -6,18 +6,23 @@ run in memory after all. Laid out contiguously, each block's slice goes straight
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
+import shutil
+from contextlib import contextmanager
 
 import netCDF4
 import numpy as np
 import xarray as xr
 
 from .errors import ConfigError
+from .files import fsync_file
 
 
 #: The layout of results.nc and scenarios.nc (variables, dimensions, attributes) that this version
 #: writes and reads; raised whenever a change would make an older file read wrongly.
-RESULTS_FORMAT = 2
+RESULTS_FORMAT = 3
 
 
 def create(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> netCDF4.Dataset:
@@ -66,10 +71,57 @@ def open_for_blocks(path: str | os.PathLike, skeleton: xr.Dataset, iterations: i
     return nc
 
 
-def block_written(nc: netCDF4.Dataset, pos: int, size: int, block, on_block=None) -> None:
-    """Finish a block whose values are in ``nc``: number its iterations, flush it to disk and only then
-    report it done (``on_block(block)``), so a record of done blocks never runs ahead of the file."""
-    nc["iteration"][pos : pos + size] = np.arange(pos, pos + size)
+def block_written(nc: netCDF4.Dataset, pos: int, size: int, block, on_block=None,
+                  written: dict[str, np.ndarray] | None = None) -> None:
+    """Finish a block whose values are in ``nc``: number its iterations, flush it to stable storage and
+    only then report it done, as ``on_block(block, digest)`` with the :func:`block_digest` of the values
+    ``written`` (each variable's slice of the block, as given to the file), so that a record of done
+    blocks never runs ahead of the file and a resumed run can check each block it keeps."""
+    iteration = np.arange(pos, pos + size)
+    nc["iteration"][pos : pos + size] = iteration
     nc.sync()
+    fsync_file(nc.filepath())
     if on_block is not None:
-        on_block(block)
+        stored = {k: np.asarray(v, dtype=nc[k].dtype) for k, v in (written or {}).items()}
+        on_block(block, block_digest({**stored, "iteration": iteration}))
+
+
+def block_digest(values: dict[str, np.ndarray]) -> str:
+    """SHA-256 of one block's values (each variable's slice, in the file's dtype and layout): the same
+    whether computed from the arrays written or from :func:`read_block` of the file."""
+    h = hashlib.sha256()
+    for name in sorted(values):
+        a = np.ascontiguousarray(values[name])
+        h.update(f"|{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
+
+
+def read_block(nc: netCDF4.Dataset, pos: int, size: int) -> dict[str, np.ndarray]:
+    """Every variable's slice of the block of ``size`` iterations at ``pos``, as stored (no masking)."""
+    nc.set_auto_mask(False)
+    out = {}
+    for name, var in nc.variables.items():
+        if "iteration" in var.dimensions:
+            index = tuple(slice(pos, pos + size) if d == "iteration" else slice(None) for d in var.dimensions)
+            out[name] = np.asarray(var[index])
+    return out
+
+
+@contextmanager
+def writing(path: str | os.PathLike | None):
+    """Report a failed write to a results file as the OSError it is (netCDF says only 'NetCDF: HDF error'
+    for a full disk), naming the file and, where the disk is full, saying so. No file: nothing changed."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if path is None:
+            raise
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            full = shutil.disk_usage(folder).free < 64 * 2**20
+        except OSError:
+            full = False
+        if full:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path)) from None
+        raise OSError(errno.EIO, f"the results file could not be written ({exc})", str(path)) from None

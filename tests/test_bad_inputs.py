@@ -116,7 +116,65 @@ CONFIG_CASES = [
      "scenarios.grant_lost.pin.public_health_ends: expected a value the model can take for this input, [0, 1], got 3"),
     ("scenario setting a field that does not exist", lambda d: d["scenarios"]["grant_lost"].update(set={"inputs.nope.value": 1}),
      "scenarios.grant_lost.set.inputs.nope.value: no field 'inputs.nope' to change in the config"),
+    # config text that would become a path, a file name or a variable name
+    ("a name that climbs out of --out", lambda d: d.update(name="../../../tmp/escaped"),
+     "name: expected a config name of letters, digits, '-', '_' and '.', starting with a letter or digit, at most 80 "
+     "characters (it is used in file and variable names), got '../../../tmp/escaped' (a text)"),
+    ("a name with a slash", lambda d: d.update(name="a/b"), "name: expected a config name of letters, digits"),
+    ("a hidden name", lambda d: d.update(name=".hidden"), "name: expected a config name of letters, digits"),
+    ("a name too long", lambda d: d.update(name="x" * 81), "name: expected a config name of letters, digits"),
+    ("an input name with a slash", lambda d: d["inputs"].update({"a/b": d["inputs"].pop("ramp_months")}),
+     "inputs.a/b: expected an input name of letters, digits and _, starting with a letter, at most 64 characters"),
+    ("a measure name that is not a netCDF name",
+     lambda d: d["demand"]["measures"].update({"children in care": d["demand"]["measures"]["lac"]}),
+     "demand.measures.children in care: expected a measure name of letters, digits and _, starting with a letter"),
+    ("a scenario name with a dot", lambda d: d["scenarios"].update({"a.b": d["scenarios"]["grant_lost"]}),
+     "scenarios.a.b: expected a scenario name of letters, digits and _, starting with a letter"),
+    ("a risk id with a path in it", lambda d: d["risk_register"]["risks"][0].update(id="R1/../../x"),
+     "risk_register.risks[0].id: expected a risk id of letters, digits, '-', '_' and '.', starting with a letter or digit, "
+     "at most 32 characters"),
+    ("a register CSV outside the config's folder", lambda d: _import_csv(d, "/etc/passwd"),
+     "risk_register.import_csv.file: expected a path inside the config's folder"),
+    ("a register CSV above the config's folder", lambda d: _import_csv(d, "../register.csv"),
+     "risk_register.import_csv.file: expected a path inside the config's folder"),
+    # text that would carry markup or control a terminal
+    ("a control character in a title", lambda d: _input(d, "ramp_months").update(title="ok\x1b[2J\x1b[Hcleared"),
+     "inputs.ramp_months.title: expected printable text, got the control character '\\x1b' at character 3"),
+    ("a text too long", lambda d: _input(d, "ramp_months").update(source="s" * 2_001),
+     "inputs.ramp_months.source: expected a text of at most 2,000 characters, got 2,001"),
+    # numbers that validate but break the model
+    ("a cost of 1e308", lambda d: d["costs"]["domestic_abuse_service"]["amounts"]["values"].__setitem__("2024/25", 1.0e308),
+     "costs.domestic_abuse_service.amounts.values.2024/25: expected an amount of money in £ within ±10,000,000,000, "
+     "got 1e+308"),
+    ("an infinite cost", lambda d: d["costs"]["domestic_abuse_service"]["amounts"]["values"].__setitem__("2024/25", float("inf")),
+     "costs.domestic_abuse_service.amounts.values.2024/25: expected a finite number, got inf (a number)"),
+    ("a PERT high of 1e308", lambda d: _input(d, "demand_growth_multiplier").update(high=1.0e308),
+     "inputs.demand_growth_multiplier: high: expected a number within ±1e+12, got 1e+308"),
+    ("a range float cannot resolve", lambda d: _replace_input(d, "unit_cost_residential", dist="uniform", low=1e9, high=1e9 + 1e-3),
+     "inputs.unit_cost_residential: low, high: expected a uniform range wider than a billionth of its size"),
+    ("a lognormal unit cost beyond the money ceiling",
+     lambda d: _replace_input(d, "unit_cost_residential", dist="lognormal", mean=1e9, sd=5e9),
+     "placements.types.residential.unit_cost: input 'unit_cost_residential' can reach"),
+    ("a count of children beyond the ceiling", lambda d: d["demand"]["measures"]["lac"]["as_is"]["at_31_march"].__setitem__(2029, 1e9),
+     "demand.measures.lac.as_is.at_31_march.2029: expected a count within ±10,000,000, got 1e+09"),
+    ("a beta too peaked to sample", lambda d: _replace_input(d, "sw_turnover", dist="beta", alpha=1e6, beta=2),
+     "inputs.sw_turnover: alpha: expected a shape parameter of at most 10,000, got 1e+06"),
+    ("an infinite discrete value", lambda d: _input(d, "budget_effect_scale").update(values=[1.0, 0.9, float("inf")]),
+     "inputs.budget_effect_scale: values: expected finite numbers within ±1e+12, got inf"),
+    ("a risk switched off by 1.5 of a 0/1 flag", lambda d: d["risk_register"]["risks"][2]["link"].update(public_health_ends=1.5),
+     "risk_register.risks[R3].link.public_health_ends: expected a value the model can take for this input, [0, 1], got 1.5"),
+    ("a risk switched off by nan", lambda d: d["risk_register"]["risks"][2]["link"].update(public_health_ends=float("nan")),
+     "risk_register.risks[R3].link.public_health_ends: expected a finite number, got nan (a number)"),
+    ("a scenario pinning a year to half a year", lambda d: d["scenarios"]["grant_lost"]["pin"].update(public_health_end_year=0.5),
+     "scenarios.grant_lost.pin.public_health_end_year: expected a year label like 2024/25, got 0.5"),
 ]
+
+
+def _import_csv(d, file):
+    d["risk_register"]["import_csv"] = {
+        "file": file, "likelihood_bands": [[0, 0.05], [0.05, 0.2], [0.2, 0.5], [0.5, 0.8], [0.8, 1.0]],
+        "impact_bands": [[0, 1e4], [1e4, 5e4], [5e4, 2.5e5], [2.5e5, 5e5], [5e5, 1e6]],
+        "source": "test", "date": "2024-04-10", "review": "2025-04-10"}
 
 # (case, config text, message expected after "FILE: "): YAML the parser refuses, with its line
 TEXT_CASES = [
@@ -127,6 +185,19 @@ TEXT_CASES = [
     ("code in YAML", "!!python/object/apply:os.system ['echo hacked']\n", "invalid YAML at line 1"),
     ("a list, not a mapping", "- 1\n- 2\n", "expected a mapping of fields, got a list"),
     ("not UTF-8", b"name: caf\xe9\n", "expected a UTF-8 text (YAML) file"),
+    # tracebacks before: dates that do not exist
+    ("an impossible date", open(CONFIG, encoding="utf-8").read().replace("go_live: 2020-11-02", "go_live: 2024-13-01"),
+     "invalid YAML at line 31, column 12: '2024-13-01' is not a real date (month must be in 1..12); expected a date like "
+     "2024-04-10"),
+    # resource exhaustion
+    ("aliases that expand to billions", "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+        f"{chr(98 + k)}: &{chr(98 + k)} [{', '.join(['*' + chr(97 + k)] * 10)}]\n" for k in range(8)),
+     "invalid YAML at line 1, column 1: the document expands to 1,234,567,909 values with its aliases followed, over "
+     "the limit of 200,000; expected a config without deeply nested aliases"),
+    ("an alias inside itself", "a: &a [1, *a]\n", "invalid YAML at line 1, column 4: an alias refers to a node that "
+     "contains it; expected plain data without recursion"),
+    ("a config over the size limit", "# padding\n" * 120_000,
+     "the config file is 1,200,000 bytes, over the limit of 1,048,576 bytes (1.0 MiB); expected a smaller file"),
 ]
 
 # (case, command-line arguments after 'run CONFIG', message expected after "fsp-risk: error: ")
@@ -141,6 +212,58 @@ ARG_CASES = [
     ("scheduler with the threads engine", ["--engine", "threads", "--scheduler", "tcp://127.0.0.1:1"],
      "--scheduler: --scheduler runs on a dask cluster; expected --engine dask (or no --engine)"),
     ("actuals file missing", ["--actuals", "nope.csv"], "nope.csv: actuals file not found"),
+    ("a seed beyond the cap", ["--seed", str(2**63)], "expected a whole number from 0 to 9,223,372,036,854,775,807"),
+    ("a device as the actuals file", ["--actuals", "/dev/zero"],
+     "/dev/zero: expected the actuals file to be a regular file, got a device or pipe"),
+    ("a folder as the actuals file", ["--actuals", "/"], "/: expected the actuals file to be a regular file, got a folder"),
+    ("a stress test of a year at half a year", ["--stress", "public_health_end_year=0.5"],
+     "--stress.public_health_end_year: expected a year label like 2024/25, got 0.5"),
+    ("a stress test of a year outside the horizon", ["--stress", "public_health_end_year=2031/32"],
+     "--stress.public_health_end_year: expected a year within the horizon (2024/25 to 2028/29), got '2031/32'"),
+    ("a stress test with text for a number", ["--stress", "sw_turnover=high"],
+     "--stress.sw_turnover: expected a number, got 'high' (a text)"),
+    ("a stress test of nan", ["--stress", "sw_turnover=nan"], "--stress.sw_turnover: expected a finite number, got nan"),
+]
+
+
+def _register_config(tmp_path, csv_text):
+    """The 2024 config starting its register from ``register.csv`` (written beside it) with ``csv_text``."""
+    data = copy.deepcopy(BASE)
+    _import_csv(data, "register.csv")
+    (tmp_path / "register.csv").write_text(csv_text, encoding="utf-8")
+    path = tmp_path / "register.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return str(path), []
+
+
+def _actuals(tmp_path, csv_text):
+    (tmp_path / "actuals.csv").write_text(csv_text, encoding="utf-8")
+    return CONFIG, ["--actuals", str(tmp_path / "actuals.csv")]
+
+
+HEADER = "id,title,owner,likelihood,impact\n"
+# (case, setup(tmp_path) -> (config, extra arguments), message expected after "fsp-risk: error: "); FILE is the
+# file the message names, relative to tmp_path.
+FILE_CASES = [
+    ("a device as the config", lambda t: ("/dev/zero", []),
+     "/dev/zero: expected the config file to be a regular file, got a device or pipe"),
+    ("a folder as the config", lambda t: (str(t), []), "{tmp}: expected the config file to be a regular file, got a folder"),
+    ("a register CSV over the size limit", lambda t: _register_config(t, HEADER + "x" * (4 * 2**20 + 10)),
+     "{tmp}/register.csv: the register CSV is 4,194,347 bytes, over the limit of 4,194,304 bytes (4.0 MiB); expected "
+     "a smaller file"),
+    ("a register CSV of too many rows", lambda t: _register_config(t, HEADER + "C1,t,o,2,3\n" * 10_001),
+     "{tmp}/register.csv: row 10002: expected at most 10,000 rows"),
+    ("a register CSV field over 128 KiB", lambda t: _register_config(t, HEADER + 'C1,"' + "t" * 140_000 + '",o,2,3\n'),
+     "{tmp}/register.csv: row 2: cannot read it as CSV (field larger than field limit (131072)); expected fields of "
+     "at most 10,000 characters, quoted as Excel writes them"),
+    ("a register CSV field over 10,000 characters", lambda t: _register_config(t, HEADER + "C1," + "t" * 10_001 + ",o,2,3\n"),
+     "{tmp}/register.csv: row 2.title: expected fields of at most 10,000 characters"),
+    ("a register CSV title with a control character", lambda t: _register_config(t, HEADER + "C1,t\x1b[2J,o,2,3\n"),
+     "{tmp}/register.csv: row 2.title: expected printable text, got a control character"),
+    ("a register CSV id with a path in it", lambda t: _register_config(t, HEADER + "../C1,t,o,2,3\n"),
+     "{tmp}/register.csv: row 2.id: expected a risk id of letters, digits"),
+    ("an actuals field over 128 KiB", lambda t: _actuals(t, 'year,measure,value,note\n2024/25,lac,770,"' + "n" * 140_000 + '"\n'),
+     "{tmp}/actuals.csv: row 2: cannot read it as CSV (field larger than field limit (131072))"),
 ]
 
 
@@ -161,6 +284,7 @@ def test_bad_config_is_refused_with_its_field(tmp_path, capsys, case, edit, mess
     out = tmp_path / "out"
     err = _refused(capsys, cli.main(["run", str(path), "--iterations", "100", "--out", str(out)]), out)
     assert err.startswith(f"fsp-risk: error: {path}: {message}"), err
+    assert set(tmp_path.rglob("*")) == {path}  # nothing written anywhere, inside --out or out of it
     # Each names the line of the field too (or of its section, for a missing field).
     if case != "missing section":
         line = int(re.search(r"\(line (\d+)\)$", err).group(1))
@@ -190,6 +314,16 @@ def test_unreadable_config_is_refused_with_its_line(tmp_path, capsys, case, text
     assert err.startswith(f"fsp-risk: error: {path}: {message}"), err
 
 
+@pytest.mark.parametrize("case, setup, message", FILE_CASES, ids=[c[0] for c in FILE_CASES])
+def test_bad_input_file_is_refused_before_it_is_read_whole(tmp_path, capsys, case, setup, message):
+    config, extra = setup(tmp_path)
+    before = set(tmp_path.rglob("*"))
+    out = tmp_path / "out"
+    err = _refused(capsys, cli.main(["run", config, *extra, "--iterations", "100", "--out", str(out)]), out)
+    assert err.startswith("fsp-risk: error: " + message.format(tmp=tmp_path)), err
+    assert set(tmp_path.rglob("*")) == before  # nothing written anywhere
+
+
 @pytest.mark.parametrize("case, args, message", ARG_CASES, ids=[c[0] for c in ARG_CASES])
 def test_bad_command_line_is_refused(tmp_path, capsys, case, args, message):
     out = tmp_path / "out"
@@ -204,5 +338,5 @@ def test_bad_command_line_is_refused(tmp_path, capsys, case, args, message):
     assert "Traceback" not in err and not out.exists()
 
 
-def test_the_catalogue_has_at_least_forty_cases():
-    assert len(CONFIG_CASES) + len(TEXT_CASES) + len(ARG_CASES) >= 40
+def test_the_catalogue_has_at_least_eighty_cases():
+    assert len(CONFIG_CASES) + len(TEXT_CASES) + len(ARG_CASES) + len(FILE_CASES) >= 84

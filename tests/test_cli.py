@@ -69,7 +69,7 @@ def test_config_error_exits_2_without_traceback(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--iterations", "0"], "expected a whole number from 1 to 100,000,000, got 0"),
     (["--iterations", "lots"], "expected a whole number, got 'lots'"),
-    (["--seed", "-1"], "expected a whole number >= 0, got -1"),
+    (["--seed", "-1"], "expected a whole number from 0 to 9,223,372,036,854,775,807, got -1"),
     (["--sampler", "halton"], "invalid choice: 'halton'"),
 ])
 def test_bad_arguments(args, message, capsys):

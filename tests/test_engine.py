@@ -54,6 +54,7 @@ def test_cli_engine_dask_writes_the_same_results_as_threads(tmp_path):
     assert cli.main([*base, "--engine", "dask", "--workers", "2", "--out", str(tmp_path / "d")]) == 0
     (t,), (d,) = (list((tmp_path / s).glob("*/results.nc")) for s in "td")
     with xr.open_dataset(t) as a, xr.open_dataset(d) as b:
+        assert a.attrs.pop("run_id") != b.attrs.pop("run_id")  # each run its own id; nothing else differs
         xr.testing.assert_identical(a.load(), b.load())
     assert (t.parent / "summary.csv").read_text() == (d.parent / "summary.csv").read_text()
 

@@ -1,4 +1,5 @@
 """An interrupted run leaves no run folder, and resumed from its completed blocks equals an uninterrupted run."""
+import hashlib
 import json
 import os
 import signal
@@ -49,7 +50,7 @@ def test_ctrl_c_keeps_no_run_folder_and_resume_equals_an_uninterrupted_run(tmp_p
     assert "interrupted; no run folder was written" in stderr and "Traceback" not in stderr
     assert [p.name for p in out.iterdir()] == [".partial"]  # no run folder, no temporary folder
     (folder,) = (out / ".partial").iterdir()
-    kept = json.loads((folder / "progress.json").read_text())["results"]
+    kept = sorted(map(int, json.loads((folder / "progress.json").read_text())["results"]))
     assert 2 <= len(kept) < 4 and kept == list(range(len(kept)))
 
     # Resumed: only the missing blocks are simulated.
@@ -72,8 +73,10 @@ def test_ctrl_c_keeps_no_run_folder_and_resume_equals_an_uninterrupted_run(tmp_p
     config = fsp_risk.load_config(CONFIG_2019)
     with xr.open_dataset(run / "results.nc") as resumed, \
             fsp_risk.simulate(config, iterations=N, seed=3, path=tmp_path / "whole.nc") as whole:
+        assert resumed.attrs.pop("run_id")  # the one attribute a run adds
         xr.testing.assert_identical(resumed.load(), whole.load())
     with xr.open_dataset(run / "scenarios.nc") as resumed:
+        assert resumed.attrs.pop("run_id")
         xr.testing.assert_identical(resumed.load(), simulate_scenarios(config, N, 3, config.run.sampler))
 
 
@@ -81,23 +84,22 @@ def _partial(tmp_path, seed=1):
     return PartialRun(tmp_path, "demo", {"config_sha256": "abc", "seed": seed, "iterations": N})
 
 
-def test_resume_refuses_a_damaged_record_and_names_it(tmp_path):
+def test_a_damaged_record_is_discarded_and_named(tmp_path):
     p = _partial(tmp_path)
     p.start_afresh()
-    p.record("results", 0)
+    p.record("results", 0, "digest")
     (p.folder / "progress.json").write_text("{not json")
-    with pytest.raises(ConfigError, match=r"--resume: cannot resume from .*demo-.*; expected the record of an "
-                                          r"interrupted run of this config; run without --resume to start again"):
-        _partial(tmp_path).load()
-    p.record("results", 0)  # a good record again, but its results.nc is gone
-    with pytest.raises(ConfigError, match=r"cannot resume: results\.nc is missing from"):
-        _partial(tmp_path).load()
+    q = _partial(tmp_path)
+    (problem,) = q.load()
+    assert problem.startswith(f"the record of kept blocks in {q.progress_file} cannot be used (")
+    assert problem.endswith("every block will be simulated again")
+    assert q.blocks == {"results": {}, "scenarios": {}} and q.exists()  # started afresh, record rewritten
 
 
 def test_another_seed_has_its_own_record(tmp_path):
     a, b = _partial(tmp_path, seed=1), _partial(tmp_path, seed=2)
     a.start_afresh()
-    a.record("results", 0)
+    a.record("results", 0, "digest")
     assert a.folder != b.folder and not b.exists()
 
 
@@ -115,3 +117,87 @@ def test_a_second_run_of_the_same_config_is_refused_while_the_first_works(tmp_pa
     with _partial(tmp_path).lock():
         assert lock.read_text() == str(os.getpid())
     assert not lock.exists()
+
+
+# ----------------------------------------------------------------------- what a resume trusts
+def _interrupted(tmp_path, monkeypatch, n=2 * BLOCK):
+    """A run stopped (as by Ctrl-C) after all its results blocks and before its scenarios."""
+    import fsp_risk.scenarios
+
+    out = tmp_path / "outputs"
+    args = ["run", CONFIG_2019, "--iterations", str(n), "--seed", "3", "--out", str(out)]
+
+    def stop(*a, **k):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(fsp_risk.scenarios, "simulate_scenarios", stop)
+        assert cli.main(args) == 130
+    (folder,) = (out / ".partial").iterdir()
+    return out, args, folder
+
+
+def _resumed_equals_whole(tmp_path, out, args, capsys, n=2 * BLOCK):
+    assert cli.main([*args, "--resume"]) == 0
+    captured = capsys.readouterr()
+    (run,) = [p for p in out.iterdir() if not p.name.startswith(".")]
+    config = fsp_risk.load_config(CONFIG_2019)
+    with xr.open_dataset(run / "results.nc") as resumed:
+        assert resumed.attrs.pop("run_id")
+        xr.testing.assert_identical(resumed.load(), fsp_risk.simulate(config, iterations=n, seed=3))
+    return captured
+
+
+@pytest.mark.parametrize("damage", ["random bytes", "an edited value", "a block never written", "a forged checksum"])
+def test_a_damaged_kept_block_is_named_and_simulated_again(tmp_path, monkeypatch, capsys, damage):
+    import netCDF4
+
+    out, args, folder = _interrupted(tmp_path, monkeypatch)
+    results = folder / "results.nc"
+    record = json.loads((folder / "progress.json").read_text())
+    if damage == "random bytes":
+        with open(results, "r+b") as fh:  # into the second block's values (variables are stored contiguously)
+            fh.seek(results.stat().st_size - 200_000)
+            fh.write(os.urandom(4096))
+    elif damage == "an edited value":
+        with netCDF4.Dataset(results, "a") as nc:
+            nc["net_change_to_mtfp"][BLOCK + 7, 2] = -1e301
+    elif damage == "a block never written":
+        record["results"].pop("1")
+        (folder / "progress.json").write_text(json.dumps(record))
+        # claim a block of a longer run: the record lists it, the file has no such block
+        record["results"]["5"] = record["results"]["0"]
+        (folder / "progress.json").write_text(json.dumps(record))
+    else:  # a value edited and its checksum replaced by one computed the way fsp-risk does: the invariants catch it
+        from fsp_risk.store import block_digest, read_block
+
+        with netCDF4.Dataset(results, "a") as nc:
+            nc["net_change_to_mtfp"][BLOCK + 7, 2] = float("nan")
+        with netCDF4.Dataset(results) as nc:
+            values = read_block(nc, BLOCK, BLOCK)
+        p = PartialRun(out, "x", {})
+        p.key_digest = hashlib.sha256(json.dumps(record["key"], sort_keys=True).encode()).hexdigest()
+        record["results"]["1"] = p._seal("results", 1, block_digest(values))
+        (folder / "progress.json").write_text(json.dumps(record))
+    captured = _resumed_equals_whole(tmp_path, out, args, capsys)
+    err = captured.err
+    assert "Traceback" not in err
+    if damage == "a block never written":
+        assert f"Kept block 5 of {results} is damaged (there is no such block in this run)" in err
+    elif damage == "a forged checksum":
+        assert (f"Kept block 1 of {results} is damaged (it breaks a model invariant: net_change_to_mtfp in 2021/22, "
+                f"iteration {BLOCK + 7:,}); it will be simulated again.") in err
+    elif damage == "an edited value":
+        assert (f"Kept block 1 of {results} is damaged (its values do not match the checksum recorded when it was "
+                "written); it will be simulated again.") in err
+    else:  # the bytes hit a block, or the file's own structure
+        assert f"of {results}" in err and "simulated again" in err
+
+
+def test_an_unreadable_partial_file_is_discarded_once(tmp_path, monkeypatch, capsys):
+    out, args, folder = _interrupted(tmp_path, monkeypatch)
+    (folder / "results.nc").write_bytes(b"not a netCDF file at all")
+    captured = _resumed_equals_whole(tmp_path, out, args, capsys)
+    assert captured.err.count(f"{folder / 'results.nc'} cannot be read (") == 1
+    assert "its 2 kept block(s) will be simulated again" in captured.err
+    assert "Resuming: 0 block(s) of results" in captured.out
