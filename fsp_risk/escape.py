@@ -39,7 +39,9 @@ def write_csv(frame: pd.DataFrame, path) -> None:
     csv_safe(frame).to_csv(path, index=False)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+# '_' is left alone: inside a word (input ids such as sw_turnover) it never starts emphasis, and emphasis
+# elsewhere is cosmetic; what matters is that no tag, link, image or code span can form.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|~&])")
 #: At the start of a line these make a heading, quote, list or rule.
 _MARKDOWN_LEADING = re.compile(r"^(\d*)([#>+=.)-])")
 

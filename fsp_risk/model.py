@@ -593,7 +593,8 @@ def simulate(
                 progress(done, total)
     finally:
         if sink is not None:
-            sink.close()
+            with store.writing(path):  # closing flushes: it can meet a full disk too
+                sink.close()
     if path is not None:
         return xr.open_dataset(path, engine="netcdf4", cache=False)  # each variable read when used, not kept
     return _to_dataset(config, results, lines, total, seed, sampler, deterministic)

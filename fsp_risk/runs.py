@@ -362,6 +362,10 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
                 raise ConfigError(f"cannot read run.json ({exc}); expected the record 'fsp-risk run' wrote",
                                   file=str(run_json)) from None
             _same_run(ds, recorded, run_json)
+        scenarios = Path(run_dir) / "scenarios.nc"
+        if scenarios.is_file():
+            with _open_netcdf(scenarios) as scen:
+                _same_run(ds, scen.attrs.get("run_id"), scenarios)
         attachments = json.loads(ds.attrs.get("config_attachments", "{}"))
         config = parse_config(ds.attrs["config_text"], file=f"{results} (config_text)", attachments=attachments)
         try:
@@ -415,9 +419,8 @@ def rebuild_outputs(run_dir: str | Path) -> Path:
         try:
             with ExitStack() as stack:
                 scenarios = None
-                if (folder / "scenarios.nc").is_file():
+                if (folder / "scenarios.nc").is_file():  # checked to be this run's by open_results
                     scenarios = stack.enter_context(_open_netcdf(folder / "scenarios.nc"))
-                    _same_run(ds, scenarios.attrs.get("run_id"), folder / "scenarios.nc")
                 write_outputs(ds, config, tmp, scenarios)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -180,7 +180,8 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
                 progress(done, iterations)
     finally:
         if path is not None:
-            sink.close()
+            with store.writing(path):  # closing flushes: it can meet a full disk too
+                sink.close()
     if path is not None:
         return xr.open_dataset(path, engine="netcdf4", cache=False)
     return _scenario_dataset(config, all_cases, data, iterations, seed, sampler)

@@ -112,9 +112,12 @@ def test_sobol_scenarios_share_one_design(config_2024):
 def test_stress_parsing(config_2024):
     assert parse_stress(config_2024, "public_health_ends=1, sw_turnover=0.3") == {"public_health_ends": 1.0,
                                                                                   "sw_turnover": 0.3}
+    # A year-valued input takes the year as the README writes it (stored as its index in the horizon).
+    assert parse_stress(config_2024, "public_health_end_year=2025/26") == {"public_health_end_year": 1.0}
     for text, message in [
         ("sw_turnover", "--stress: expected input=value (several joined by commas), got 'sw_turnover'"),
-        ("sw_turnover=high", "--stress sw_turnover: expected a number after '=', got 'high'"),
+        ("sw_turnover=high", "--stress.sw_turnover: expected a number, got 'high' (a text)"),
+        ("public_health_end_year=1.5", "--stress.public_health_end_year: expected a year label like 2024/25, got 1.5"),
         ("sw_turnovr=0.3", "--stress.sw_turnovr: unknown input 'sw_turnovr' (did you mean 'sw_turnover'?)"),
         ("sw_turnover=1.3", "--stress.sw_turnover: expected a value the model can take for this input, [0, 1], got 1.3"),
     ]:

