@@ -13,7 +13,7 @@ from pathlib import Path
 import netCDF4
 import xarray as xr
 
-from .errors import ModelError
+from .errors import ConfigError, ModelError
 from .files import check_inside, fsync_dir, pid_alive
 from .report import write_outputs
 from .store import RESULTS_FORMAT
@@ -88,7 +88,6 @@ def file_lock(path: Path, busy: str):
     """
     import fcntl
 
-    from .errors import ConfigError
 
     while True:
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
@@ -189,7 +188,6 @@ class PartialRun:
         file when it cannot be read. Returns what was discarded, in words."""
         import netCDF4
 
-        from .errors import ModelError
         from .sampling import BLOCK, block_sizes
         from .store import block_digest, read_block
 
@@ -261,7 +259,6 @@ class PartialRun:
 
 def check_disk_space(out_root: str | Path, needed_bytes: int, what: str) -> None:
     """Refuse, before any work, a run whose files would not fit on the disk of ``out_root``."""
-    from .errors import ConfigError
 
     where = Path(out_root).resolve()
     while not where.exists():  # the folder is made later: look at the disk it will be on
@@ -336,7 +333,6 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
     with the file named.
     """
     from .config import parse_config
-    from .errors import ConfigError
     from .model import _versions
 
     results = Path(run_dir) / "results.nc"
@@ -381,7 +377,6 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
 def _open_netcdf(path: Path):
     """A results or scenarios file opened lazily, refused with 'cannot read' when it is not a readable
     netCDF file (damaged, truncated, or something else renamed)."""
-    from .errors import ConfigError
 
     try:
         ds = xr.open_dataset(path, engine="netcdf4", cache=False)
@@ -394,7 +389,6 @@ def _open_netcdf(path: Path):
 
 def _same_run(ds: xr.Dataset, other_id, other: Path) -> None:
     """Refuse a file of another run beside results.nc (a results.nc dropped into another run's folder)."""
-    from .errors import ConfigError
 
     mine = ds.attrs.get("run_id")
     if mine is not None and other_id is not None and str(mine) == str(other_id):

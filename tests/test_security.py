@@ -266,3 +266,20 @@ def test_a_disk_full_mid_run_says_so_in_one_line(tmp_path):
     assert last.startswith("fsp-risk: error: cannot write outputs: ") and "Traceback" not in proc.stderr, proc.stderr
     assert "results" in last or "scenarios" in last, last
     assert not [p for p in out.iterdir() if not p.name.startswith(".partial")]  # no run folder, no temporary one
+
+
+def test_compare_md_escapes_folder_names(two_runs, tmp_path, capsys):
+    a, b = two_runs
+    hostile = tmp_path / "run <img src=x onerror=alert(1)> [x](javascript:y)"
+    shutil.copytree(b, hostile)
+    out = tmp_path / "c"
+    assert cli.main(["compare", str(a), str(hostile), "--out", str(out)]) == 0
+    (folder,) = out.iterdir()
+    text = (folder / "compare.md").read_text(encoding="utf-8")
+    assert not re.search(r"(?<!\\)[<\[\]]", text), text[:300]
+    assert "\\<img src=x onerror=alert(1)\\>" in text
+    with open(folder / "compare.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.reader(fh):
+            for field in row:
+                if field[:1] in ("=", "+", "-", "@"):
+                    float(field)
