@@ -432,7 +432,8 @@ class _Node:
     def keys(self, what: str) -> list[str]:
         """The keys of this mapping, each a name of :data:`KEY_PATTERN` (``what`` they name, for the message)."""
         for key in self.data:
-            _check_name(self, key, KEY_PATTERN, what, "letters, digits and _, starting with a letter, at most 64")
+            _check_name(self, key, KEY_PATTERN, what, "letters, digits and _, starting with a letter, at most 64",
+                        "it names variables and columns of the results")
         return [str(k) for k in self.data]
 
     def boolean(self, key: str, default: bool) -> bool:
@@ -473,12 +474,13 @@ class _Node:
         return value
 
 
-def _check_name(node: _Node, key: Any, pattern: re.Pattern, what: str, rule: str, field: str | None = None) -> str:
+def _check_name(node: _Node, key: Any, pattern: re.Pattern, what: str, rule: str, why: str,
+                field: str | None = None) -> str:
     """``key`` if it matches ``pattern`` in full; else an error naming the rule (``field`` is where it is
     written: the key itself by default)."""
     if not isinstance(key, str) or not pattern.fullmatch(key):
         where = field if field is not None else excerpt(key).strip("'")
-        raise node.error(f"expected {what} of {rule} characters (it is used in file and variable names), got "
+        raise node.error(f"expected {what} of {rule} characters ({why}), got "
                          f"{_kind(key)}", where)
     return key
 
@@ -731,7 +733,8 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
     return Config(
         path=file, text=text, title=root.text("title"),
         name=_check_name(root, root.text("name"), NAME_PATTERN, "a config name",
-                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 80", "name"),
+                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 80",
+                          "it becomes part of each run folder's name", "name"),
         council=root.text("council", "unnamed council"), years=years, inputs=inputs, programme=programme,
         price_base=price_base, demand=demand, placements=placements, service=service, workforce=workforce,
         weakening=weakening, costs=costs, savings=savings, funding=funding, mtfp=mtfp, run=run,
@@ -1192,7 +1195,8 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
         r.mapping(("id", "title", "owner", "category", "type", "likelihood", "basis", "years", "impact", "stated",
                    "driver", "link"), ("id", "title", "owner", "category", "type"))
         rid = _check_name(r, r.text("id"), ID_PATTERN, "a risk id",
-                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32", "id")
+                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32",
+                          "it labels the risk in every table and chart", "id")
         r.path = f"risk_register.risks[{rid}]"  # name the risk by its id in messages from here on
         link = ()
         if r.has("link"):
@@ -1251,7 +1255,8 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
         m.mapping(("id", "title", "risks", "cost", "likelihood_factor", "impact_factor", "replace"),
                   ("id", "title", "risks"))
         mid = _check_name(m, m.text("id"), ID_PATTERN, "a mitigation id",
-                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32", "id")
+                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32",
+                          "it labels the mitigation in every table", "id")
         m.path = f"risk_register.mitigations[{mid}]"
         if mid in mids:
             raise m.error("expected a unique mitigation id; this id is used twice", "id")

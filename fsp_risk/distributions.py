@@ -155,7 +155,7 @@ def _check_resolvable(kind: str, low: float, high: float) -> None:
     """Refuse a range too narrow for float arithmetic to tell its ends apart (it would collapse to one value)."""
     if (high - low) <= 1e-9 * max(abs(low), abs(high)):
         raise DistributionError(f"low, high: expected a {kind} range wider than a billionth of its size, got "
-                                f"{low:g} to {high:g}; use dist: fixed for a single value")
+                                f"{low!r} to {high!r}; use dist: fixed for a single value")
 
 
 def _pert_frozen(low: float, mode: float, high: float):

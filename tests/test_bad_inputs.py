@@ -119,7 +119,7 @@ CONFIG_CASES = [
     # config text that would become a path, a file name or a variable name
     ("a name that climbs out of --out", lambda d: d.update(name="../../../tmp/escaped"),
      "name: expected a config name of letters, digits, '-', '_' and '.', starting with a letter or digit, at most 80 "
-     "characters (it is used in file and variable names), got '../../../tmp/escaped' (a text)"),
+     "characters (it becomes part of each run folder's name), got '../../../tmp/escaped' (a text)"),
     ("a name with a slash", lambda d: d.update(name="a/b"), "name: expected a config name of letters, digits"),
     ("a hidden name", lambda d: d.update(name=".hidden"), "name: expected a config name of letters, digits"),
     ("a name too long", lambda d: d.update(name="x" * 81), "name: expected a config name of letters, digits"),
@@ -151,7 +151,8 @@ CONFIG_CASES = [
     ("a PERT high of 1e308", lambda d: _input(d, "demand_growth_multiplier").update(high=1.0e308),
      "inputs.demand_growth_multiplier: high: expected a number within ±1e+12, got 1e+308"),
     ("a range float cannot resolve", lambda d: _replace_input(d, "unit_cost_residential", dist="uniform", low=1e9, high=1e9 + 1e-3),
-     "inputs.unit_cost_residential: low, high: expected a uniform range wider than a billionth of its size"),
+     "inputs.unit_cost_residential: low, high: expected a uniform range wider than a billionth of its size, got "
+     "1000000000.0 to 1000000000.001; use dist: fixed for a single value"),
     ("a lognormal unit cost beyond the money ceiling",
      lambda d: _replace_input(d, "unit_cost_residential", dist="lognormal", mean=1e9, sd=5e9),
      "placements.types.residential.unit_cost: input 'unit_cost_residential' can reach"),
