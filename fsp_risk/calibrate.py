@@ -37,7 +37,7 @@ HISTORY_COLUMNS = ("council", "la_code", "measure", "march_year", "value", "sour
 #: The history shipped with fsp-risk (see configs/history/README.md).
 DEFAULT_HISTORY = Path("configs") / "history" / "la-children-social-care.csv"
 #: Years of history the forecast reverts towards (the mean log count of the last WINDOW years).
-WINDOW = 5
+WINDOW = 3
 HORIZONS = (1, 2, 3)
 
 
@@ -246,3 +246,65 @@ def coverage_table(hindcasts: pd.DataFrame) -> pd.DataFrame:
                      "inside_p25_p75": float(g["inside_50"].mean()),
                      "mean_width_p10_p90": float(((g["p90"] - g["p10"]) / g["p50"]).mean())})
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- the calibrate command
+def level_table(fits: list[LevelFit], until: int | None, window: int = WINDOW) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "measure": f.measure, "sigma": f.sigma, "sigma_se": f.sigma_se, "persistence": f.persistence,
+        "persistence_se": f.persistence_se, "drift_sd": f.drift_sd, "drift_sd_se": f.drift_sd_se,
+        "councils": f.n_councils, "forecasts": f.n_errors, "first_year": f.years[0], "last_year": f.years[1],
+        "window": window, "until": until if until is not None else f.years[1]} for f in fits])
+
+
+def write_calibration(history_path: str | Path, measures: tuple[str, ...], until: int | None,
+                      out_root: str | Path, n_boot: int = 200) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
+    """Fit each measure on the history up to 31 March ``until`` (what a forecast made then could use),
+    hindcast it, and write ``level_parameters.csv``, ``hindcasts.csv``, ``coverage.csv``,
+    ``calibration.md`` and ``charts/pit`` to a new folder under ``out_root``."""
+    from . import plots
+    from .escape import write_csv
+    from .runs import StagedFolder, utc_stamp
+
+    history = read_history(history_path)
+    if until is not None:
+        history = history[history["march_year"] <= until]
+    known = sorted(history["measure"].unique())
+    for m in measures:
+        if m not in known:
+            raise ConfigError(f"no history of {m!r}; the file has {', '.join(known)}", file=str(history_path),
+                              path="--measures")
+    fits, hindcasts = [], []
+    for m in measures:
+        by_council = series(history, m)
+        fits.append(fit(by_council, m, n_boot=n_boot))
+        hindcasts.append(hindcast(by_council, m))
+    params, hc = level_table(fits, until), pd.concat(hindcasts, ignore_index=True)
+    coverage = coverage_table(hc)
+    label = f"until {until}" if until is not None else "all years"
+    with StagedFolder(out_root, f"calibration-{until or 'all'}-{utc_stamp()}") as staged:
+        write_csv(params.round(5), staged.tmp / "level_parameters.csv")
+        write_csv(hc.round(4), staged.tmp / "hindcasts.csv")
+        write_csv(coverage.round(4), staged.tmp / "coverage.csv")
+        one = hc[hc["h"] == 1]
+        inside = float(one["inside_80"].mean())
+        title = f"{inside:.0%} of one-year outcomes fell inside P10–P90"
+        caption = (f"Where each published count fell in the forecast made a year before it (probability integral "
+                   f"transform), {len(one)} rolling-origin hindcasts of {', '.join(measures)} for "
+                   f"{hc['council'].nunique()} councils, parameters fitted on the other councils' history ({label}). "
+                   f"Source: {Path(history_path).name} (DfE local-authority tables).")
+        plots.save_figure(plots.pit_histogram({m: g["pit"].to_numpy() for m, g in one.groupby("measure")}, title,
+                                              caption), staged.tmp / "charts", "pit")
+        lines = [f"# Demand calibration ({label})", "",
+                 "| measure | years ahead | hindcasts | inside P10–P90 (aim 80%) | inside P25–P75 (aim 50%) | "
+                 "mean P10–P90 width |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r.measure} | {r.h} | {r.hindcasts} | {r.inside_p10_p90:.0%} ± {r.inside_p10_p90_se:.0%} | "
+                  f"{r.inside_p25_p75:.0%} | ±{r.mean_width_p10_p90 / 2:.0%} |" for r in coverage.itertuples()]
+        lines += ["", "## Level parameters (log scale; standard errors from resampling councils)", ""]
+        lines += [f"- {r.measure}: shock sd {r.sigma:.3f} (s.e. {r.sigma_se:.3f}), persistence {r.persistence:.2f} "
+                  f"(s.e. {r.persistence_se:.2f}), drift sd {r.drift_sd:.3f} a year (s.e. {r.drift_sd_se:.3f}); "
+                  f"{r.forecasts} forecasts from {r.councils} councils, {r.first_year}–{r.last_year}"
+                  for r in params.itertuples()]
+        lines += ["", f"- `charts/pit.png` — **{title}**", ""]
+        (staged.tmp / "calibration.md").write_text("\n".join(lines), encoding="utf-8")
+    return staged.final, params, coverage

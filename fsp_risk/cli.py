@@ -31,6 +31,12 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _year(text: str) -> int:
+    if not text.isdigit() or not 1990 <= int(text) <= 2100:
+        raise argparse.ArgumentTypeError(f"expected a calendar year like 2019, got {excerpt(text)}")
+    return int(text)
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -97,6 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("old_run", help="the last report's run folder")
     compare.add_argument("new_run", help="this report's run folder")
     compare.add_argument("--out", default="outputs", help="folder for the comparison folder (default: outputs)")
+    from .calibrate import DEFAULT_HISTORY
+
+    calibrate = sub.add_parser("calibrate", help="fit the demand model's level process to published history and "
+                                                 "hindcast it")
+    calibrate.add_argument("history", nargs="?", default=str(DEFAULT_HISTORY),
+                           help=f"history CSV (council, measure, march_year, value, source); default {DEFAULT_HISTORY}")
+    calibrate.add_argument("--measures", nargs="+", default=["lac", "cp", "cin"], metavar="MEASURE",
+                           help="measures to fit (default: lac cp cin)")
+    calibrate.add_argument("--until", type=_year, metavar="YEAR",
+                           help="use only counts up to 31 March YEAR: what a forecast made then could know")
+    calibrate.add_argument("--out", default="outputs", help="folder for the calibration folder (default: outputs)")
     return parser
 
 
@@ -296,7 +313,16 @@ def compare_command(args) -> int:
     return 0
 
 
-COMMANDS = {"run": run_command, "report": report_command, "compare": compare_command}
+def calibrate_command(args) -> int:
+    from .calibrate import write_calibration
+
+    folder, params, coverage = write_calibration(args.history, tuple(args.measures), args.until, args.out)
+    print((folder / "calibration.md").read_text(encoding="utf-8").split("\n- `charts")[0].strip())
+    print(f"Calibration written to {folder}")
+    return 0
+
+
+COMMANDS = {"run": run_command, "report": report_command, "compare": compare_command, "calibrate": calibrate_command}
 
 
 class Terminated(KeyboardInterrupt):
@@ -310,7 +336,7 @@ def _terminate(signum, frame):
 
 #: What is left after an interrupted command.
 _LEFT = {"run": "no run folder was written", "report": "the run folder's files are as they were",
-         "compare": "no comparison folder was written"}
+         "compare": "no comparison folder was written", "calibrate": "no calibration folder was written"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -432,3 +432,24 @@ def convergence(table: pd.DataFrame, title: str, caption: str):
     ax.set_xlabel("Iterations (log scale)")
     ax.set_ylabel(f"Total net change to the MTFP ({unit})")
     return _finish(fig, ax, title, caption, legend=True)
+
+
+def pit_histogram(pits: dict[str, np.ndarray], title: str, caption: str, bins: int = 10):
+    """Probability integral transforms of hindcast outcomes, one bar series per measure: a calibrated
+    forecast gives flat bars at 1/bins; a U shape means ranges too narrow, a hump too wide."""
+    fig, ax = plt.subplots(figsize=(7.6, 4.4))
+    edges = np.linspace(0, 1, bins + 1)
+    width = 1.0 / bins / (len(pits) + 0.5)
+    colours = (DARK_BLUE, ORANGE, TURQUOISE, DARK_PINK)
+    hatches = ("", "//", "..", "xx")
+    for k, (label, pit) in enumerate(pits.items()):
+        shares = np.histogram(pit, bins=edges)[0] / max(len(pit), 1)
+        ax.bar(edges[:-1] + (k + 0.25) * width, shares, width=width, align="edge", color=colours[k % 4],
+               hatch=hatches[k % 4], edgecolor="white", linewidth=0.4, label=f"{label} ({len(pit)} hindcasts)")
+    ax.axhline(1.0 / bins, color="black", linewidth=1.2, linestyle="--", label="A calibrated forecast")
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("Where the outcome fell in its forecast (percentile)")
+    ax.set_ylabel("Share of hindcasts")
+    return _finish(fig, ax, title, caption, legend=True)
