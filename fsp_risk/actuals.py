@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .config import Config
+from .config import MAX_COUNT, MAX_MONEY, Config
 from .errors import ConfigError, did_you_mean, excerpt
 from .files import MAX_CSV_BYTES, csv_records, read_text
 
@@ -63,6 +63,10 @@ def parse_actuals(text: str, config: Config, file: str = "<actuals>") -> pd.Data
     if missing:
         raise ConfigError(f"expected the columns {', '.join(COLUMNS)} (and optionally {', '.join(OPTIONAL_COLUMNS)}); "
                           f"missing {', '.join(repr(m) for m in missing)}", file=file, path="header")
+    twice = [h for i, h in enumerate(header) if h in header[:i]]
+    if twice:
+        raise ConfigError(f"the column {excerpt(twice[0])} is given twice; expected each column once", file=file,
+                          path="header")
     unknown = [h for h in header if h not in COLUMNS + OPTIONAL_COLUMNS]
     if unknown:
         raise ConfigError(f"unknown column {excerpt(unknown[0])}{did_you_mean(unknown[0], COLUMNS + OPTIONAL_COLUMNS)}; "
@@ -88,8 +92,12 @@ def parse_actuals(text: str, config: Config, file: str = "<actuals>") -> pd.Data
             value = _number(text_value)
         except ValueError:
             raise ConfigError(f"expected a number, got {excerpt(text_value)}", file=file, path=f"row {n}.value") from None
-        if measure in config.demand and value < 0:
-            raise ConfigError(f"expected a count of children >= 0, got {excerpt(text_value)}", file=file, path=f"row {n}.value")
+        if measure in config.demand and not 0 <= value <= MAX_COUNT:
+            raise ConfigError(f"expected a count of children from 0 to {MAX_COUNT:,.0f}, got {excerpt(text_value)}",
+                              file=file, path=f"row {n}.value")
+        if measure not in config.demand and not -MAX_MONEY <= value <= MAX_MONEY:
+            raise ConfigError(f"expected an amount within ±£{MAX_MONEY:,.0f}, got {excerpt(text_value)}", file=file,
+                              path=f"row {n}.value")
         if (year, measure) in seen:
             raise ConfigError(f"expected one value per year and measure; {year} {measure} is also on row "
                               f"{seen[(year, measure)]}", file=file, path=f"row {n}")

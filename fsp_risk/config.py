@@ -39,9 +39,10 @@ KEY_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 #: Longest text field (a title, an owner, a source with its paragraph).
 MAX_TEXT = 2_000
-#: Control characters (other than tab and newline) have no place in a title or source, and an escape
+#: Control characters (other than tab and newline) and bidirectional overrides (which reorder how text
+#: reads) have no place in a title or source, and an escape
 #: sequence printed to a terminal can rewrite what the user sees.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 #: Largest amount of money in one field [GBP]: £10bn, ten times a large county's whole budget.
 MAX_MONEY = 1e10
 #: Largest count of children or staff in one field.
@@ -50,6 +51,10 @@ MAX_COUNT = 1e7
 MAX_FACTOR = 100.0
 #: Largest delay or ramp-up [months].
 MAX_MONTHS = 240.0
+#: Longest horizon [years]: an MTFP runs 3-5 years and a business case rarely 10.
+MAX_HORIZON = 50
+#: Oldest price base of a unit cost, in years before the horizon starts.
+MAX_PRICE_YEARS_BACK = 30
 #: Most YAML nodes a config may expand to (its anchors and aliases followed): the shipped configs have
 #: a few thousand; a few lines of nested aliases could otherwise expand to billions.
 MAX_YAML_NODES = 200_000
@@ -551,6 +556,14 @@ class _StrictLoader(yaml.SafeLoader):
                     break
         return super().construct_mapping(node, deep)
 
+    def construct_yaml_int(self, node):
+        # Python refuses to read an integer of over 4,300 digits with a bare ValueError.
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"cannot read the number ({exc}); expected a number "
+                                                    "of at most a few digits", node.start_mark) from None
+
     def construct_yaml_timestamp(self, node):
         # PyYAML reads 2024-13-01 as a date and then fails with a bare ValueError: say where, and why.
         try:
@@ -562,6 +575,7 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 
 
 def _expanded_size(root) -> int:
@@ -624,8 +638,10 @@ def parse_config(text: str, file: str = "<config>", attachments: dict[str, str] 
         data, composed = _load_yaml(text)  # safe: plain data only, nothing executed
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
-        problem = getattr(exc, "problem", None) or str(exc)
+        position = getattr(exc, "position", None)  # a character the reader refuses (a NUL byte) has no line
+        where = (f"line {mark.line + 1}, column {mark.column + 1}" if mark
+                 else f"character {position + 1}" if position is not None else "YAML")
+        problem = (getattr(exc, "problem", None) or str(exc)).splitlines()[0]
         raise ConfigError(f"invalid YAML at {where}: {problem}", file=file) from None
     try:
         config = _parse(data, text, file, attachments=dict(attachments or {}))
@@ -692,6 +708,7 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
     drivers = _common_drivers(root.child("common_drivers")) if root.has("common_drivers") else {}
     inputs = _inputs(root.child("inputs"), years, drivers)
     refs = _Refs(inputs, file)
+    refs.years = years
     refs.attachments = attachments if attachments is not None else {}
 
     refs.section = "programme"
@@ -789,6 +806,8 @@ def _years(node: _Node) -> tuple[str, ...]:
             starts.append(parse_fy(label))
         except ValueError as exc:
             raise ConfigError(str(exc), file=node.file, path=f"years[{i}]") from None
+    if len(starts) > MAX_HORIZON:
+        raise node.error(f"expected at most {MAX_HORIZON} financial years, got {len(starts)}")
     for i in range(1, len(starts)):
         if starts[i] != starts[i - 1] + 1:
             raise node.error(
@@ -860,6 +879,8 @@ class _Refs:
         self.bounds: dict[str, tuple[float, float]] = {}
         #: The text of each file read (a register CSV) by the path written in the config.
         self.attachments: dict[str, str] = {}
+        #: The config's financial years.
+        self.years: tuple[str, ...] = ()
 
     def get(self, node: _Node, key: str, *, lo: float | None = None, hi: float | None = None,
             scalar: bool = False, required: bool = True, ceiling: float | None = None) -> str | None:
@@ -1030,6 +1051,11 @@ def _placements(node: _Node, demand, refs: _Refs) -> Placements:
             price_year = parse_fy(t.data["price_year"])
         except ValueError as exc:
             raise t.error(str(exc), "price_year") from None
+        first = parse_fy(refs.years[0])
+        if not first - MAX_PRICE_YEARS_BACK <= price_year <= parse_fy(refs.years[-1]):
+            raise t.error(f"expected a price year from {fy_label(first - MAX_PRICE_YEARS_BACK)} to {refs.years[-1]} "
+                          f"(unit costs are uplifted from it by inflation), got {excerpt(t.data['price_year'])}",
+                          "price_year")
         types.append(PlacementType(str(name), t.text("title"), refs.get(t, "share", lo=0, hi=1, scalar=True),
                                    refs.get(t, "unit_cost", lo=0, scalar=True, ceiling=MAX_MONEY),
                                    refs.get(t, "cost_cv", lo=0, scalar=True, ceiling=MAX_FACTOR), price_year))
@@ -1351,6 +1377,12 @@ def check_pins(config: Config, pins: dict, field: str, file: str | None = None) 
         item = config.inputs[name]
         bounds = config.input_bounds.get(name, item.dist.support())
         out[str(name)] = _pin_value(node, str(name), item, value, bounds, config.years)
+    p = config.placements
+    if p is not None and any(t.share in out for t in p.types):
+        # Each share may be 0 alone, but not all at once: the mix would be undefined.
+        if all(out.get(t.share, config.inputs[t.share].dist.support()[1]) <= 0 for t in p.types):
+            raise node.error("expected at least one placement type's share above 0 (they weight the cost of a "
+                             "placement), got 0 for every type", next(t.share for t in p.types if t.share in out))
     return out
 
 
@@ -1555,6 +1587,11 @@ def _import_register(node: _Node, years, bands: list[str], refs: _Refs) -> list[
         common = dict(per_year=False, owner=(row["owner"] or "").strip() or "not stated", evidence="red", date=date,
                       review=review, year_valued=False)
         p_name, x_name = f"imported_{rid}_likelihood", f"imported_{rid}_impact"
+        for name in (p_name, x_name):
+            if name in refs.inputs:
+                raise ConfigError(f"risk {rid} would add the input {name!r}, which the config already defines; "
+                                  "expected another id, or another name for the config's input", file=where,
+                                  path=f"row {n}.id")
         refs.inputs[p_name] = Input(
             p_name, f"Chance that imported risk {rid} occurs over the horizon", "probability",
             make_distribution({"dist": "uniform", "low": lo, "high": hi}),

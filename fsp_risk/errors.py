@@ -18,6 +18,10 @@ def excerpt(value) -> str:
     return _REPR.repr(value)
 
 
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -30,7 +34,10 @@ class ConfigError(ValueError):
     """
 
     def __init__(self, message: str, *, file: str | None = None, path: str | None = None, line: int | None = None):
-        message, path = _shorten(message, MAX_MESSAGE), None if path is None else _shorten(path, MAX_PATH)
+        # One line, whatever a path or value holds: control characters (a newline in a file name could
+        # forge a second message) are shown escaped.
+        message, path = _shorten(_printable(message), MAX_MESSAGE), None if path is None else _shorten(_printable(path), MAX_PATH)
+        file = None if file is None else _printable(file)
         self.file = file
         self.path = path
         self.reason = message

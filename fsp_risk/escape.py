@@ -16,10 +16,19 @@ import pandas as pd
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: A formula character after a semicolon or tab: where Excel splits a CSV on them (a semicolon locale,
+#: a tab-separated paste), the piece after the separator starts a new cell.
+_AFTER_SEPARATOR = re.compile(r"([;\t] *)([=+\-@])")
+
+
 def spreadsheet_text(value):
     """A text cell that no spreadsheet evaluates: one starting with a formula character gets a leading
-    apostrophe, as OWASP advises (shown as text, the apostrophe hidden in Excel). Other values as they are."""
-    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_START):
+    apostrophe, as OWASP advises (shown as text, the apostrophe hidden in Excel), and so does a formula
+    character after a semicolon or tab inside it. Other values as they are."""
+    if not isinstance(value, str):
+        return value
+    value = _AFTER_SEPARATOR.sub(r"\1'\2", value)
+    if value.lstrip(" ").startswith(FORMULA_START):
         return "'" + value
     return value
 

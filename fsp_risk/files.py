@@ -96,6 +96,77 @@ def check_inside(root: str | os.PathLike, path: str | os.PathLike, what: str = "
     return Path(path)
 
 
+def is_regular(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is itself a regular file: not a symbolic link (even to a file), folder or device."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def remove_unless_regular(path: str | os.PathLike) -> bool:
+    """Remove ``path`` when it is a symbolic link or anything else but a regular file (the link itself,
+    never what it points at); returns whether something was removed. Used before fsp-risk writes to a
+    name inside an output folder that someone else could have planted a link at."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return False
+    if stat.S_ISREG(mode):
+        return False
+    if stat.S_ISDIR(mode):
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        os.unlink(path)
+    return True
+
+
+def remove_unless_regular_folder(path: str | os.PathLike) -> bool:
+    """Remove ``path`` when it is a symbolic link or anything but a real folder (the link itself, never
+    what it points at); returns whether something was removed."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return False
+    if stat.S_ISDIR(mode):
+        return False
+    os.unlink(path)
+    return True
+
+
+def user_key() -> bytes | None:
+    """This user's secret key for sealing kept blocks (``$XDG_CONFIG_HOME/fsp-risk/resume.key``, else
+    ``~/.config/fsp-risk/resume.key``, made on first use, readable by the user alone). With it, a block's
+    record cannot be forged by anyone who can write the output folder but not read the key. None where
+    no key can be kept (a read-only home): checksums then detect damage, not deliberate edits."""
+    import secrets
+    from pathlib import Path
+
+    folder = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "fsp-risk"
+    path = folder / "resume.key"
+    try:
+        if is_regular(path):
+            key = path.read_bytes()
+            if len(key) == 32:
+                return key
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = folder / f".resume.key.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+        if is_regular(path):  # another process made one meanwhile: use that
+            tmp.unlink()
+        else:
+            os.replace(tmp, path)
+        key = path.read_bytes()
+        return key if len(key) == 32 else None
+    except OSError:
+        return None
+
+
 def pid_alive(pid: int) -> bool:
     """Whether a process with this id is running (a process of another user counts as running)."""
     try:

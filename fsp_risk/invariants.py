@@ -20,6 +20,8 @@ from .errors import ModelError
 # Tolerance of the line sum: the lines are added in one order and summed in another, so they may
 # differ in the last bits; a penny is far above that and far below any real error.
 LINE_SUM_ATOL_GBP = 0.01
+#: ... and, for sums in the billions, a relative tolerance near float64's precision over a few lines.
+LINE_SUM_RTOL = 1e-12
 
 _SHARES = ("effect_fraction", "risk_occurred", "risk_occurred_residual")
 
@@ -54,7 +56,8 @@ def check_block(config, out: dict[str, np.ndarray], first_iteration: int, scenar
                 _fail(config, name, bad, arr, first_iteration, scenario, "is outside [0, 1]")
     if "net_change_by_line" in out and "net_change_to_mtfp" in out:
         gap = np.abs(out["net_change_by_line"].sum(axis=-1) - out["net_change_to_mtfp"])
-        bad = gap > LINE_SUM_ATOL_GBP
+        scale = np.abs(out["net_change_by_line"]).sum(axis=-1)
+        bad = gap > np.maximum(LINE_SUM_ATOL_GBP, LINE_SUM_RTOL * scale)
         if bad.any():
             _fail(config, "net_change_to_mtfp", bad, out["net_change_to_mtfp"], first_iteration, scenario,
                   "is not the sum of its lines (net_change_by_line)", gap)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -11,10 +13,12 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import netCDF4
+import numpy as np
 import xarray as xr
 
 from .errors import ConfigError, ModelError
-from .files import check_inside, fsync_dir, pid_alive
+from .files import (check_inside, fsync_dir, is_regular, pid_alive, remove_unless_regular,
+                    remove_unless_regular_folder, user_key)
 from .report import write_outputs
 from .store import RESULTS_FORMAT
 
@@ -25,7 +29,7 @@ def utc_stamp() -> str:
 
 def _unique_dir(root: Path, stem: str) -> Path:
     path, k = root / stem, 2
-    while path.exists():
+    while os.path.lexists(path):  # a dangling link counts: its name is taken
         path, k = root / f"{stem}-{k}", k + 1
     return path
 
@@ -90,7 +94,13 @@ def file_lock(path: Path, busy: str):
 
 
     while True:
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        remove_unless_regular(path)  # a link planted at the lock's name is removed, never followed
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # a link appeared since: remove it and try again
+                continue
+            raise
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -134,6 +144,7 @@ class PartialRun:
         self.root = Path(out_root)
         self.folder = check_inside(self.root, self.root / ".partial" / f"{name}-{self.key_digest[:12]}")
         self.progress_file = self.folder / "progress.json"
+        self._secret = user_key()
         #: Phase -> {block number: sealed checksum} of the blocks on disk.
         self.blocks: dict[str, dict[int, str]] = {phase: {} for phase in self.PHASES}
 
@@ -148,6 +159,8 @@ class PartialRun:
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         check_inside(self.root, self.folder.parent)
         for stale in self.folder.parent.glob("*.lock"):
+            if remove_unless_regular(stale):
+                continue  # a link or anything but a file: removed, not followed
             if stale.name != f"{self.folder.name}.lock":
                 try:
                     with file_lock(stale, ""):
@@ -168,6 +181,8 @@ class PartialRun:
         """Read the record of kept blocks; a record that cannot be read, or is another run's, is discarded
         (the run starts afresh). Returns what was discarded, in words."""
         try:
+            if not is_regular(self.progress_file):
+                raise ValueError("it is not a regular file")
             saved = json.loads(self.progress_file.read_text(encoding="utf-8"))
             if saved.get("key") != self.key:
                 raise ValueError("it was made by another run")
@@ -179,8 +194,12 @@ class PartialRun:
         return []
 
     def _seal(self, phase: str, block: int, digest: str) -> str:
-        """A block's checksum bound to this run's key, its file and its number."""
-        return hashlib.sha256(f"{self.key_digest}/{phase}/{block}/{digest}".encode()).hexdigest()
+        """A block's checksum bound to this run's key, its file and its number, keyed (HMAC) with the user's
+        secret (:func:`fsp_risk.files.user_key`) so that it cannot be recomputed for edited values."""
+        message = f"{self.key_digest}/{phase}/{block}/{digest}".encode()
+        if self._secret is None:
+            return hashlib.sha256(message).hexdigest()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def verify(self, phase: str, check=None) -> list[str]:
         """Check every kept block of ``phase`` against its checksum, and with ``check(values, pos)`` (the
@@ -193,7 +212,14 @@ class PartialRun:
 
         done, path = self.blocks[phase], self.folder / f"{phase}.nc"
         if not done:
+            remove_unless_regular(path)
             return []
+        if not is_regular(path):  # a link (perhaps out of --out) or a folder in a file's place: never opened
+            n = len(done)
+            done.clear()
+            remove_unless_regular(path)
+            self._save()
+            return [f"{path} is not a regular file; its {n} kept block(s) will be simulated again"]
         sizes = block_sizes(self.key["iterations"])
         bad, problems = [], []
         try:
@@ -243,7 +269,8 @@ class PartialRun:
         data = {"key": self.key, **{phase: {str(b): seal for b, seal in sorted(done.items())}
                                     for phase, done in self.blocks.items()}}
         tmp = self.progress_file.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
+        tmp.unlink(missing_ok=True)  # whatever is there (a planted link) goes; the record is a new file
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "w", encoding="utf-8") as fh:
             fh.write(json.dumps(data, indent=1) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
@@ -344,7 +371,7 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
             raise ConfigError("results.nc was not written by fsp-risk (no config_text attribute"
                               + "".join(f" or {k}" for k in missing) + ")", file=str(results))
         written = ds.attrs.get("results_format")
-        if written != RESULTS_FORMAT:
+        if isinstance(written, str) or written != RESULTS_FORMAT:
             made_by = ds.attrs.get("version_fsp_risk", "an unknown version")
             raise ConfigError(f"results.nc is in results format {written if written is not None else 1} (written by "
                               f"fsp-risk {made_by}), and this fsp-risk ({_versions()['fsp-risk']}) reads format "
@@ -362,6 +389,7 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
         if scenarios.is_file():
             with _open_netcdf(scenarios) as scen:
                 _same_run(ds, scen.attrs.get("run_id"), scenarios)
+        _check_provenance(ds, results)
         attachments = json.loads(ds.attrs.get("config_attachments", "{}"))
         config = parse_config(ds.attrs["config_text"], file=f"{results} (config_text)", attachments=attachments)
         try:
@@ -371,6 +399,43 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
                 raise
             raise ConfigError(f"cannot read results.nc ({exc}); expected an undamaged file: run 'fsp-risk run' on "
                               "its config again", file=str(results)) from None
+
+
+def _check_provenance(ds: xr.Dataset, results: Path) -> None:
+    """Refuse a results file whose attributes are not what fsp-risk writes (edited, or another tool's),
+    and one whose main result holds a value no run can produce: the report would otherwise print it."""
+    import numbers
+
+    from .config import MAX_ITERATIONS, MAX_SEED, SAMPLERS
+
+    a = ds.attrs
+    checks = {
+        "config_text": isinstance(a.get("config_text"), str),
+        "seed": isinstance(a.get("seed"), numbers.Integral) and 0 <= a["seed"] <= MAX_SEED,
+        "sampler": a.get("sampler") in (*SAMPLERS, "central"),
+        "iterations": isinstance(a.get("iterations"), numbers.Integral) and 1 <= a["iterations"] <= MAX_ITERATIONS,
+        "discount_rate": isinstance(a.get("discount_rate", 0.035), numbers.Real),
+        "price_base_year": isinstance(a.get("price_base_year", ""), str),
+    }
+    try:
+        attachments = json.loads(a.get("config_attachments", "{}"))
+        checks["config_attachments"] = isinstance(attachments, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in attachments.items())
+    except (TypeError, ValueError):
+        checks["config_attachments"] = False
+    bad = [k for k, ok in checks.items() if not ok]
+    if bad:
+        raise ConfigError(f"cannot read results.nc: its {bad[0]} attribute is not one fsp-risk writes; expected the "
+                          "file as 'fsp-risk run' wrote it", file=str(results))
+    if "net_change_to_mtfp" in ds and ds.sizes.get("iteration", 0) != a["iterations"]:
+        raise ConfigError(f"cannot read results.nc: it holds {ds.sizes.get('iteration', 0):,} iterations but says "
+                          f"{a['iterations']:,}; expected the file as 'fsp-risk run' wrote it", file=str(results))
+    net = ds["net_change_to_mtfp"] if "net_change_to_mtfp" in ds else None
+    step = 1_048_576
+    for start in range(0, ds.sizes.get("iteration", 0) if net is not None else 0, step):
+        if not np.isfinite(net.isel(iteration=slice(start, start + step)).values).all():
+            raise ConfigError("cannot read results.nc: its net change to the MTFP holds a value that is not a finite "
+                              "number, which no run writes; expected an undamaged file", file=str(results))
 
 
 @contextmanager
@@ -420,11 +485,13 @@ def rebuild_outputs(run_dir: str | Path) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     try:
-        (folder / "charts").mkdir(exist_ok=True)
+        charts = folder / "charts"
+        remove_unless_regular_folder(charts)
+        charts.mkdir(exist_ok=True)
         for path in sorted(tmp.rglob("*")):
             if path.is_file():
-                target = folder / path.relative_to(tmp)
-                os.replace(path, target)
+                target = check_inside(folder, folder / path.relative_to(tmp), "the run folder")
+                os.replace(path, target)  # replaces a link at that name, never writes through it
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder

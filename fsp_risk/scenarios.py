@@ -56,13 +56,21 @@ def parse_stress(config: Config, text: str) -> dict[str, float]:
     pins = {}
     for part in text.split(","):
         name, sep, value = part.partition("=")
-        if not sep or not name.strip():
+        name = name.strip()
+        if not sep or not name:
             raise ConfigError(f"expected input=value (several joined by commas), got {excerpt(part.strip())}",
                               path="--stress")
+        if name in pins:
+            raise ConfigError("expected each input once in a stress test; give another --stress for another value",
+                              file=config.path, path=f"--stress.{name}")
+        item = config.inputs.get(name)
+        if item is not None and item.year_valued:
+            pins[name] = value.strip()  # a year, as a reader writes it: 2025/26 (check_pins refuses anything else)
+            continue
         try:
-            pins[name.strip()] = float(value)
+            pins[name] = float(value)
         except ValueError:
-            pins[name.strip()] = value.strip()  # a year label like 2025/26, or refused by check_pins
+            pins[name] = value.strip()  # refused by check_pins, which says what it expected
     return check_pins(config, pins, "--stress", config.path)
 
 

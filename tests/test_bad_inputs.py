@@ -164,6 +164,13 @@ CONFIG_CASES = [
      "inputs.budget_effect_scale: values: expected finite numbers within ±1e+12, got inf"),
     ("a risk switched off by 1.5 of a 0/1 flag", lambda d: d["risk_register"]["risks"][2]["link"].update(public_health_ends=1.5),
      "risk_register.risks[R3].link.public_health_ends: expected a value the model can take for this input, [0, 1], got 1.5"),
+    ("a price year long before the horizon", lambda d: d["placements"]["types"]["residential"].update(price_year="0001/02"),
+     "placements.types.residential.price_year: expected a price year from 1994/95 to 2028/29 (unit costs are uplifted "
+     "from it by inflation), got '0001/02'"),
+    ("a horizon of centuries", lambda d: d.update(years=[f"{y}/{(y + 1) % 100:02d}" for y in range(2024, 2124)]),
+     "years: expected at most 50 financial years, got 100"),
+    ("a bidirectional override in a title", lambda d: _input(d, "ramp_months").update(title="cost \u202egnp.exe"),
+     "inputs.ramp_months.title: expected printable text, got the control character '\\u202e' at character 6"),
     ("a risk switched off by nan", lambda d: d["risk_register"]["risks"][2]["link"].update(public_health_ends=float("nan")),
      "risk_register.risks[R3].link.public_health_ends: expected a finite number, got nan (a number)"),
     ("a scenario pinning a year to half a year", lambda d: d["scenarios"]["grant_lost"]["pin"].update(public_health_end_year=0.5),
@@ -195,6 +202,11 @@ TEXT_CASES = [
         f"{chr(98 + k)}: &{chr(98 + k)} [{', '.join(['*' + chr(97 + k)] * 10)}]\n" for k in range(8)),
      "invalid YAML at line 1, column 1: the document expands to 1,234,567,909 values with its aliases followed, over "
      "the limit of 200,000; expected a config without deeply nested aliases"),
+    ("an integer of 5,000 digits", "schema_version: 1\nname: x\nrun:\n  seed: 1" + "0" * 5000 + "\n",
+     "invalid YAML at line 4, column 9: cannot read the number (Exceeds the limit (4300 digits) for integer string "
+     "conversion"),
+    ("a NUL byte", "schema_version: 1\nname: x\x00\n",
+     "invalid YAML at character 26: unacceptable character #x0000: special characters are not allowed"),
     ("an alias inside itself", "a: &a [1, *a]\n", "invalid YAML at line 1, column 4: an alias refers to a node that "
      "contains it; expected plain data without recursion"),
     ("a config over the size limit", "# padding\n" * 120_000,
@@ -217,8 +229,13 @@ ARG_CASES = [
     ("a device as the actuals file", ["--actuals", "/dev/zero"],
      "/dev/zero: expected the actuals file to be a regular file, got a device or pipe"),
     ("a folder as the actuals file", ["--actuals", "/"], "/: expected the actuals file to be a regular file, got a folder"),
-    ("a stress test of a year at half a year", ["--stress", "public_health_end_year=0.5"],
-     "--stress.public_health_end_year: expected a year label like 2024/25, got 0.5"),
+    ("a stress test of a year given as an index", ["--stress", "public_health_end_year=0.5"],
+     "--stress.public_health_end_year: expected a year within the horizon (2024/25 to 2028/29), got '0.5'"),
+    ("a stress test of every placement share at 0",
+     ["--stress", "share_in_house_fostering=0,share_agency_fostering=0,share_residential=0,share_other=0"],
+     "--stress.share_in_house_fostering: expected at least one placement type's share above 0"),
+    ("a stress test naming an input twice", ["--stress", "sw_turnover=0.1,sw_turnover=0.2"],
+     "--stress.sw_turnover: expected each input once in a stress test"),
     ("a stress test of a year outside the horizon", ["--stress", "public_health_end_year=2031/32"],
      "--stress.public_health_end_year: expected a year within the horizon (2024/25 to 2028/29), got '2031/32'"),
     ("a stress test with text for a number", ["--stress", "sw_turnover=high"],
@@ -227,10 +244,14 @@ ARG_CASES = [
 ]
 
 
-def _register_config(tmp_path, csv_text):
-    """The 2024 config starting its register from ``register.csv`` (written beside it) with ``csv_text``."""
+def _register_config(tmp_path, csv_text, clash=False):
+    """The 2024 config starting its register from ``register.csv`` (written beside it) with ``csv_text``;
+    with ``clash``, the config's own input named as an imported risk's would be."""
     data = copy.deepcopy(BASE)
     _import_csv(data, "register.csv")
+    if clash:
+        data["inputs"]["imported_R9_likelihood"] = data["inputs"].pop("ramp_months")
+        data["programme"]["ramp_months"] = "imported_R9_likelihood"
     (tmp_path / "register.csv").write_text(csv_text, encoding="utf-8")
     path = tmp_path / "register.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -263,6 +284,9 @@ FILE_CASES = [
      "{tmp}/register.csv: row 2.title: expected printable text, got a control character"),
     ("a register CSV id with a path in it", lambda t: _register_config(t, HEADER + "../C1,t,o,2,3\n"),
      "{tmp}/register.csv: row 2.id: expected a risk id of letters, digits"),
+    ("a register CSV id that takes a config input's name", lambda t: _register_config(t, HEADER + "R9,t,o,2,3\n", clash=True),
+     "{tmp}/register.csv: row 2.id: risk R9 would add the input 'imported_R9_likelihood', which the config already "
+     "defines"),
     ("an actuals field over 128 KiB", lambda t: _actuals(t, 'year,measure,value,note\n2024/25,lac,770,"' + "n" * 140_000 + '"\n'),
      "{tmp}/actuals.csv: row 2: cannot read it as CSV (field larger than field limit (131072))"),
 ]

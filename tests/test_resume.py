@@ -152,7 +152,8 @@ def _resumed_equals_whole(tmp_path, out, args, capsys, n=2 * BLOCK):
     return captured
 
 
-@pytest.mark.parametrize("damage", ["random bytes", "an edited value", "a block never written", "a forged checksum"])
+@pytest.mark.parametrize("damage", ["random bytes", "an edited value", "a block never written", "a forged checksum",
+                                    "an impossible value"])
 def test_a_damaged_kept_block_is_named_and_simulated_again(tmp_path, monkeypatch, capsys, damage):
     import netCDF4
 
@@ -172,7 +173,20 @@ def test_a_damaged_kept_block_is_named_and_simulated_again(tmp_path, monkeypatch
         # claim a block of a longer run: the record lists it, the file has no such block
         record["results"]["5"] = record["results"]["0"]
         (folder / "progress.json").write_text(json.dumps(record))
-    else:  # a value edited and its checksum replaced by one computed the way fsp-risk does: the invariants catch it
+    elif damage == "a forged checksum":
+        # A consistent edit (the net change and its first line both £5m lower: every invariant holds) and the
+        # block's checksum recomputed by the published algorithm, without the user's secret key.
+        from fsp_risk.store import block_digest, read_block
+
+        with netCDF4.Dataset(results, "a") as nc:
+            nc["net_change_to_mtfp"][BLOCK:] = nc["net_change_to_mtfp"][BLOCK:] - 5e6
+            nc["net_change_by_line"][BLOCK:, :, 0] = nc["net_change_by_line"][BLOCK:, :, 0] - 5e6
+        with netCDF4.Dataset(results) as nc:
+            values = read_block(nc, BLOCK, BLOCK)
+        key_digest = hashlib.sha256(json.dumps(record["key"], sort_keys=True).encode()).hexdigest()
+        record["results"]["1"] = hashlib.sha256(f"{key_digest}/results/1/{block_digest(values)}".encode()).hexdigest()
+        (folder / "progress.json").write_text(json.dumps(record))
+    else:  # a value edited and its checksum sealed as fsp-risk would (the user's own key): the invariants catch it
         from fsp_risk.store import block_digest, read_block
 
         with netCDF4.Dataset(results, "a") as nc:
@@ -188,10 +202,10 @@ def test_a_damaged_kept_block_is_named_and_simulated_again(tmp_path, monkeypatch
     assert "Traceback" not in err
     if damage == "a block never written":
         assert f"Kept block 5 of {results} is damaged (there is no such block in this run)" in err
-    elif damage == "a forged checksum":
+    elif damage == "an impossible value":
         assert (f"Kept block 1 of {results} is damaged (it breaks a model invariant: net_change_to_mtfp in 2021/22, "
                 f"iteration {BLOCK + 7:,}); it will be simulated again.") in err
-    elif damage == "an edited value":
+    elif damage in ("an edited value", "a forged checksum"):
         assert (f"Kept block 1 of {results} is damaged (its values do not match the checksum recorded when it was "
                 "written); it will be simulated again.") in err
     else:  # the bytes hit a block, or the file's own structure
@@ -205,3 +219,28 @@ def test_an_unreadable_partial_file_is_discarded_once(tmp_path, monkeypatch, cap
     assert captured.err.count(f"{folder / 'results.nc'} cannot be read (") == 1
     assert "its 2 kept block(s) will be simulated again" in captured.err
     assert "Resuming: 0 block(s) of results" in captured.out
+
+
+def test_links_planted_in_the_partial_folder_are_never_followed(tmp_path, monkeypatch, capsys):
+    out, args, folder = _interrupted(tmp_path, monkeypatch)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("my precious notes")
+    (folder / "scenarios.nc").symlink_to(victim)  # no scenario block kept: the file would be created afresh
+    (folder / "progress.tmp").symlink_to(victim)  # where the record is written before it is renamed
+    (out / ".partial" / "evil.lock").symlink_to(victim)  # a stale lock of another run
+    (out / ".partial" / "dangling.lock").symlink_to(tmp_path / "created_outside.txt")
+    captured = _resumed_equals_whole(tmp_path, out, args, capsys)
+    assert victim.read_text() == "my precious notes" and not (tmp_path / "created_outside.txt").exists()
+    (run,) = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert not (run / "scenarios.nc").is_symlink() and "Traceback" not in captured.err
+
+
+def test_a_kept_results_file_replaced_by_a_link_is_simulated_again(tmp_path, monkeypatch, capsys):
+    out, args, folder = _interrupted(tmp_path, monkeypatch)
+    outside = tmp_path / "outside.nc"
+    os.replace(folder / "results.nc", outside)
+    (folder / "results.nc").symlink_to(outside)
+    before = outside.read_bytes()
+    captured = _resumed_equals_whole(tmp_path, out, args, capsys)
+    assert f"{folder / 'results.nc'} is not a regular file; its 2 kept block(s) will be simulated again" in captured.err
+    assert outside.read_bytes() == before  # never opened for writing

@@ -117,7 +117,9 @@ def test_stress_parsing(config_2024):
     for text, message in [
         ("sw_turnover", "--stress: expected input=value (several joined by commas), got 'sw_turnover'"),
         ("sw_turnover=high", "--stress.sw_turnover: expected a number, got 'high' (a text)"),
-        ("public_health_end_year=1.5", "--stress.public_health_end_year: expected a year label like 2024/25, got 1.5"),
+        ("public_health_end_year=1", "--stress.public_health_end_year: expected a year within the horizon "
+                                     "(2024/25 to 2028/29), got '1'"),
+        ("sw_turnover=0.1,sw_turnover=0.2", "--stress.sw_turnover: expected each input once in a stress test"),
         ("sw_turnovr=0.3", "--stress.sw_turnovr: unknown input 'sw_turnovr' (did you mean 'sw_turnover'?)"),
         ("sw_turnover=1.3", "--stress.sw_turnover: expected a value the model can take for this input, [0, 1], got 1.3"),
     ]:

@@ -283,3 +283,58 @@ def test_compare_md_escapes_folder_names(two_runs, tmp_path, capsys):
             for field in row:
                 if field[:1] in ("=", "+", "-", "@"):
                     float(field)
+
+
+def test_report_never_writes_through_a_charts_link(two_runs, tmp_path):
+    run, elsewhere = tmp_path / "run", tmp_path / "elsewhere"
+    shutil.copytree(two_runs[0], run)
+    elsewhere.mkdir()
+    shutil.rmtree(run / "charts")
+    (run / "charts").symlink_to(elsewhere)
+    assert cli.main(["report", str(run)]) == 0
+    assert list(elsewhere.iterdir()) == []
+    assert (run / "charts").is_dir() and not (run / "charts").is_symlink()
+    assert (run / "charts" / "net_savings_fan.png").is_file()
+
+
+@pytest.mark.parametrize("attr, value, message", [
+    ("seed", "1<img src=x>", "its seed attribute is not one fsp-risk writes"),
+    ("sampler", "x", "its sampler attribute is not one fsp-risk writes"),
+    ("config_attachments", "{not json", "its config_attachments attribute is not one fsp-risk writes"),
+    ("config_attachments", "[1, 2]", "its config_attachments attribute is not one fsp-risk writes"),
+    ("iterations", 7, "it holds 500 iterations but says 7"),
+    ("results_format", "3", "results.nc is in results format 3"),
+])
+def test_report_refuses_results_with_edited_attributes(two_runs, tmp_path, capsys, attr, value, message):
+    from fsp_risk.runs import add_attrs
+
+    run = tmp_path / "run"
+    shutil.copytree(two_runs[0], run)
+    add_attrs(run / "results.nc", {attr: value})
+    assert cli.main(["report", str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and "Traceback" not in err, err
+
+
+def test_report_refuses_results_holding_nan(two_runs, tmp_path, capsys):
+    import netCDF4
+
+    run = tmp_path / "run"
+    shutil.copytree(two_runs[0], run)
+    with netCDF4.Dataset(run / "results.nc", "a") as nc:
+        nc["net_change_to_mtfp"][3, 1] = float("nan")
+    assert cli.main(["report", str(run)]) == 2
+    assert "holds a value that is not a finite number" in capsys.readouterr().err
+
+
+def test_sums_near_the_ceilings_keep_their_lines(tmp_path):
+    # Every field at or near its ceiling: the net change reaches £1e17 and still equals the sum of its lines
+    # (a relative tolerance: a penny is below float64's resolution there).
+    data = yaml.safe_load(open(CONFIG, encoding="utf-8"))
+    for name, value in (("contract_cost_outturn", 100), ("mental_health_cost_outturn", 100), ("sw_fte", 1e7),
+                        ("sw_cost_per_fte", 1e10), ("sw_agency_premium", 100)):
+        keep = {k: data["inputs"][name][k] for k in ("title", "units", "source", "owner", "evidence", "date", "review")}
+        data["inputs"][name] = {**keep, "dist": "fixed", "value": value}
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert cli.main(["run", str(path), "--iterations", "500", "--out", str(tmp_path / "out")]) == 0
