@@ -38,7 +38,7 @@ HISTORY_COLUMNS = ("council", "la_code", "measure", "march_year", "value", "sour
 DEFAULT_HISTORY = Path("configs") / "history" / "la-children-social-care.csv"
 #: Years of history the forecast reverts towards (the mean log count of the last WINDOW years).
 WINDOW = 3
-HORIZONS = (1, 2, 3)
+HORIZONS = (1, 2, 3, 4, 5)
 
 
 # --------------------------------------------------------------------------- reading

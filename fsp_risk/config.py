@@ -51,6 +51,8 @@ MAX_COUNT = 1e7
 MAX_FACTOR = 100.0
 #: Largest delay or ramp-up [months].
 MAX_MONTHS = 240.0
+#: Largest shock or slope error of a measure's level in one year [log ratio]: e^2, seven times over.
+MAX_LOG_SHOCK = 2.0
 #: Longest horizon [years]: an MTFP runs 3-5 years and a business case rarely 10.
 MAX_HORIZON = 50
 #: Oldest price base of a unit cost, in years before the horizon starts.
@@ -114,6 +116,17 @@ class FspCase:
 
 
 @dataclass(frozen=True)
+class Level:
+    """The stochastic level of a measure's as-is path around its projection, on the log scale (see
+    :mod:`fsp_risk.calibrate`): a per-year input of shocks, the share of a shock that persists into the
+    next year, and an optional error in the projection's slope [log change a year]."""
+
+    shock: str
+    persistence: str
+    drift: str | None = None
+
+
+@dataclass(frozen=True)
 class Measure:
     name: str
     title: str
@@ -122,6 +135,8 @@ class Measure:
     fsp: FspCase
     #: A short plural name for chart titles ("children in care", "CP plans").
     short: str = ""
+    #: Year-to-year noise around the projection (None: the projection's path exactly).
+    level: Level | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +179,9 @@ class SavingLine:
     planned: YearSeries | None
     share: str | None
     multiplier: str | None
+    #: The planned saving is taken from a budget set on the plan: it is realised as planned, and the
+    #: driver above or below its planned level is a pressure or a relief (see :func:`fsp_risk.model.rollup`).
+    from_budget: bool = False
 
 
 @dataclass(frozen=True)
@@ -1014,7 +1032,7 @@ def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
     first, last = parse_fy(years[0]), parse_fy(years[-1]) + 1
     out = {}
     for name in measures.keys("a measure name"):
-        m = measures.child(str(name)).mapping(("title", "short", "as_is", "growth", "fsp"),
+        m = measures.child(str(name)).mapping(("title", "short", "as_is", "growth", "fsp", "level"),
                                               ("title", "as_is", "growth", "fsp"))
         as_is = _points(m.child("as_is"))
         if not as_is.extrapolate and (as_is.march_years[0] > first or as_is.march_years[-1] < last):
@@ -1032,8 +1050,16 @@ def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
             floor = _points(fsp.child("floor")) if fsp.has("floor") else None
             case = FspCase(method, refs.get(fsp, "reduction", lo=0, hi=1), None, floor)
         title = m.text("title")
+        level = None
+        if m.has("level"):
+            lv = m.child("level").mapping(("shock", "persistence", "drift"), ("shock", "persistence"))
+            shock = refs.get(lv, "shock", ceiling=MAX_LOG_SHOCK)
+            if not refs.inputs[shock].per_year:
+                raise lv.error(f"input {excerpt(shock)} must be per_year: a shock is drawn for each year", "shock")
+            level = Level(shock, refs.get(lv, "persistence", lo=0, hi=1, scalar=True),
+                          refs.get(lv, "drift", scalar=True, required=False, ceiling=MAX_LOG_SHOCK))
         out[str(name)] = Measure(str(name), title, as_is, refs.get(m, "growth", lo=0, scalar=True, ceiling=MAX_FACTOR), case,
-                                 m.text("short") if m.has("short") else title[0].lower() + title[1:])
+                                 m.text("short") if m.has("short") else title[0].lower() + title[1:], level)
     return out
 
 
@@ -1126,7 +1152,7 @@ def _savings(node: _Node, years, demand, placements, service, refs: _Refs):
     out = []
     for name in node.keys("a savings line name"):
         s = node.child(str(name)).mapping(
-            ("title", "driver", "cashable", "recurrent", "planned", "share", "multiplier"),
+            ("title", "driver", "cashable", "recurrent", "planned", "share", "multiplier", "from_budget"),
             ("title", "driver", "cashable", "recurrent"),
         )
         driver = s.choice("driver", drivers)
@@ -1140,9 +1166,19 @@ def _savings(node: _Node, years, demand, placements, service, refs: _Refs):
         share = refs.get(s, "share", lo=0, hi=1, scalar=True, required=False)
         if share is not None and driver not in MONEY_DRIVERS:
             raise s.error(f"a 'share' needs a money driver ({', '.join(MONEY_DRIVERS)}), got {excerpt(driver)}", "driver")
+        from_budget = s.boolean("from_budget", False)
+        if from_budget and planned is None:
+            raise s.error("from_budget takes a 'planned' saving (the cut made to the budget)", "from_budget")
+        if from_budget and driver == "placements" and not (placements and placements.budget_variance):
+            raise s.error("a placement saving taken from the budget needs placements.budget_variance: true (the "
+                          "placement budget set on the plan, whose variance carries the demand)", "from_budget")
+        if from_budget and driver == "service":
+            raise s.error("from_budget takes a placements or demand-measure driver; the service teams' cost follows "
+                          "open cases already", "from_budget")
         out.append(SavingLine(str(name), s.text("title"), driver, s.boolean("cashable", True),
                               s.boolean("recurrent", True), planned, share,
-                              refs.get(s, "multiplier", lo=0, scalar=True, required=False, ceiling=MAX_FACTOR)))
+                              refs.get(s, "multiplier", lo=0, scalar=True, required=False, ceiling=MAX_FACTOR),
+                              from_budget))
     return tuple(out)
 
 

@@ -52,6 +52,35 @@ def as_is_trajectory(points, growth_multiplier):
     return np.maximum(base + (points - base) * growth_multiplier, 0.0)
 
 
+def stochastic_level(shocks, persistence, drift=0.0):
+    """The log level of a measure around its projection: AR(1) shocks plus a slope error.
+
+    ``X_0 = 0`` (the count at the start is known) and ``X_k = persistence * X_(k-1) + shock_k``; the
+    log level at the end of year k is ``X_k + k * drift``. Persistence 1 is a random walk (a shock to the
+    number of children in care stays); below 1 the count drifts back towards the projection. Fitted to
+    published history by :mod:`fsp_risk.calibrate`.
+
+    Parameters
+    ----------
+    shocks : array, shape (n, years)
+        Each year's shock to the log count [log ratio].
+    persistence : array, shape (n, 1)
+        Share of the level that carries into the next year [0..1].
+    drift : array, shape (n, 1), or 0
+        Error in the projection's slope [log ratio a year].
+
+    Returns
+    -------
+    ndarray, shape (n, years + 1) [log ratio]: column 0 is the start (0), column k+1 the end of year k.
+    """
+    n, n_years = np.shape(shocks)
+    persistence = np.broadcast_to(persistence, (n, 1))[:, 0]
+    out = np.zeros((n, n_years + 1))
+    for k in range(n_years):  # years, vectorised over iterations
+        out[:, k + 1] = persistence * out[:, k] + shocks[:, k]
+    return out + np.arange(n_years + 1) * np.broadcast_to(drift, (n, 1))
+
+
 def _ramp_antiderivative(u):
     # Integral of clip(u, 0, 1): 0 before the start, u^2/2 while ramping, u - 1/2 after.
     return np.where(u <= 0, 0.0, np.where(u < 1, u * u / 2, u - 0.5))

@@ -55,8 +55,9 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
     for g in config.workforce:
         rates = (g.vacancy, g.agency_cover, g.agency_premium, g.turnover, g.recruitment_cost)
         staff = staff + workforce.staff_cost(x[g.fte], x[g.cost_per_fte], *(x[r] for r in rates))
-        # The budget is the same establishment and pay at the central vacancy, agency and turnover rates.
-        budget = budget + workforce.staff_cost(x[g.fte], x[g.cost_per_fte], *(central[r] for r in rates))
+        # The budget was set once on the plan: the central establishment, pay, vacancy, agency and turnover
+        # rates. Dearer posts or more agency cover are pressures against it.
+        budget = budget + workforce.staff_cost(central[g.fte], central[g.cost_per_fte], *(central[r] for r in rates))
     out["staff_cost"] = staff
     out["staff_budget"] = budget
     if config.weakening is not None:
@@ -85,6 +86,13 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
                 floor = demand.interpolate_points(m.fsp.floor.march_years, m.fsp.floor.values, march_years,
                                                   m.fsp.floor.extrapolate)
             fsp = demand.year_on_year(as_is, x[m.fsp.effect], out["effect_fraction"], floor)
+        if m.level is not None:
+            # Year-to-year noise around the projection moves as-is demand, and FSP's effect applies to it as
+            # a share of the level: noise and the programme's effect are not confused.
+            drift = x[m.level.drift] if m.level.drift else 0.0
+            factor = np.exp(demand.stochastic_level(np.broadcast_to(x[m.level.shock], (n, n_years)),
+                                                    x[m.level.persistence], drift))
+            as_is, fsp = as_is * factor, fsp * factor
         out[f"{m.name}_as_is"] = as_is[:, 1:]
         out[f"{m.name}_fsp"] = fsp[:, 1:]
         out[f"avoided:{m.name}"] = demand.child_years(as_is - fsp)
@@ -94,7 +102,8 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
     if p is not None:
         fy_starts = np.arange(first, first + n_years)
         shares = [x[t.share] for t in p.types]
-        unit_costs = [x[t.unit_cost] * placements.unit_cost_index(x[p.inflation], fy_starts - t.price_year)
+        known = config.inputs[p.inflation].dist.central
+        unit_costs = [x[t.unit_cost] * placements.unit_cost_index(x[p.inflation], fy_starts - t.price_year, known)
                       for t in p.types]
         out["placement_cost_avoidance"] = placements.placement_cost_avoidance(
             out[f"avoided:{p.measure}"], shares, unit_costs, [x[t.cost_cv] for t in p.types], z_placements,
@@ -121,6 +130,15 @@ def placement_scores(config: Config, seed: int, block: int, size: int, sampler: 
             for t in config.placements.types]
 
 
+def _saving_rate(s, central: Arrays) -> np.ndarray:
+    """What a planned saving taken from a demand-led budget saves per case-year avoided in the plan
+    [£/case-year, shape (1, years); 0 where nothing is planned]: the cost of a case-year to that budget."""
+    planned = -np.asarray(s.planned.values)[None, :]
+    avoided = _driver(central, s.driver)
+    return np.divide(planned, avoided, out=np.zeros(np.broadcast_shapes(planned.shape, avoided.shape)),
+                     where=avoided != 0)
+
+
 def _driver(d: Arrays, name: str) -> np.ndarray:
     if name == "placements":
         return d["placement_cost_avoidance"]
@@ -134,9 +152,11 @@ def line_names(config: Config) -> list[tuple[str, str, str]]:
     """The lines whose sum is the net change to the MTFP: (name, title, kind)."""
     lines = [(f"cost:{c.name}", c.title, "cost pressure") for c in config.costs]
     if config.workforce:
-        lines.append(("workforce", "Workforce: vacancy, agency and recruitment variance", "cost pressure"))
+        lines.append(("workforce", "Workforce: pay, vacancy, agency and recruitment against the budget", "cost pressure"))
     if config.placements is not None and config.placements.budget_variance:
-        lines.append(("placements", "Placements: children in care above the budgeted forecast", "cost pressure"))
+        lines.append(("placements", "Placements: spend above the budget set on the plan", "cost pressure"))
+    lines += [(f"budget:{s.name}", f"{s.title}: demand above the plan", "cost pressure")
+              for s in config.savings if s.from_budget and s.driver in config.demand]
     lines += [(f"funding:{f.name}", f.title, "funding loss") for f in config.funding]
     lines += [(f"saving:{s.name}", s.title, f"saving ({'recurrent' if s.recurrent else 'one-off'}, cashable)")
               for s in config.savings if s.cashable]
@@ -183,10 +203,23 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
         lines.append(out["workforce_cost_pressure"])
     p = config.placements
     if p is not None and p.budget_variance:
-        extra = d[f"child_years_fsp:{p.measure}"] - central[f"child_years_fsp:{p.measure}"]
-        out["placement_budget_variance"] = np.broadcast_to(extra * d["placement_mean_cost"], (n, n_years))
+        # The budget was set once on the plan (the central case's children in care at its unit costs):
+        # more children, dearer placements or faster inflation are pressures against it.
+        key = f"child_years_fsp:{p.measure}"
+        spend = d[key] * d["placement_mean_cost"]
+        out["placement_budget_variance"] = np.broadcast_to(spend - central[key] * central["placement_mean_cost"],
+                                                           (n, n_years))
         total_costs = total_costs + out["placement_budget_variance"]
         lines.append(out["placement_budget_variance"])
+    for s in config.savings:
+        if s.from_budget and s.driver in config.demand:
+            # The saving was cut from a budget that follows the measure (teams reduce in line with demand):
+            # demand with FSP above its plan costs the same per case-year as the plan saves.
+            key = f"child_years_fsp:{s.driver}"
+            rate = _saving_rate(s, central)
+            variance = np.broadcast_to(rate * (d[key] - central[key]), (n, n_years))
+            total_costs = total_costs + variance
+            lines.append(variance)
     out["total_costs"] = total_costs
 
     loss = np.zeros((n, n_years))
@@ -198,7 +231,9 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
     total_savings = np.zeros((n, n_years))
     cashable = np.zeros((n, n_years))
     for s in config.savings:
-        if s.planned is not None:
+        if s.from_budget:  # the cut is made to the budget; delivery shows as the budget's variance
+            saving = np.asarray(s.planned.values)[None, :]
+        elif s.planned is not None:
             saving = mtfp.realised_saving(np.asarray(s.planned.values), _driver(d, s.driver), _driver(central, s.driver))
         else:
             saving = -x[s.share] * _driver(d, s.driver)
@@ -345,9 +380,10 @@ _VARIABLES = {
     "cashable_savings": ("Cashable savings realised (negative = saving)", "GBP"),
     "grant_loss": ("Funding lost and not replaced by partners", "GBP"),
     "workforce_cost": ("Cost of the staff groups modelled (employed, agency and recruitment)", "GBP"),
-    "workforce_cost_pressure": ("Workforce cost above budget: vacancy, agency and turnover away from their central rates", "GBP"),
+    "workforce_cost_pressure": ("Workforce cost above the budget set on the plan: pay, vacancy, agency and turnover", "GBP"),
     "placement_cost_avoidance": ("Placement costs avoided as FSP keeps children out of care", "GBP"),
-    "placement_budget_variance": ("Cost of children in care above the central forecast the budget is set on", "GBP"),
+    "placement_budget_variance": ("Placement spend above the budget set on the plan (more children, dearer placements "
+                                  "or faster inflation than planned)", "GBP"),
     "service_cost_avoidance": ("Social work team costs avoided as open cases fall", "GBP"),
     "effect_fraction": ("Share of FSP's full effect in force (ramp and workforce weakening)", "1"),
     "net_change_by_line": ("Contribution of each line to the net change to the MTFP", "GBP"),

@@ -11,8 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def unit_cost_index(inflation, years_from_price_year):
+def unit_cost_index(inflation, years_from_price_year, known_inflation=None):
     """Price index from the unit costs' price year to each financial year [ratio].
+
+    Prices up to the first year of the horizon are what the council knows when it plans: with
+    ``known_inflation`` they move from the price year to the first year at that (central) rate, and only
+    later years at the uncertain ``inflation``. So faster inflation always makes the horizon's placements
+    dearer, whether the unit costs were priced before the horizon or (with later evidence) inside it.
 
     Parameters
     ----------
@@ -21,8 +26,14 @@ def unit_cost_index(inflation, years_from_price_year):
         real terms since 2019-20).
     years_from_price_year : ndarray, shape (years,)
         Start year of each financial year minus that of the price year [years].
+    known_inflation : float, optional
+        The inflation rate the plan assumes up to the first year [fraction/yr]; None: ``inflation`` throughout.
     """
-    return (1.0 + inflation) ** years_from_price_year
+    years = np.asarray(years_from_price_year, dtype=float)
+    if known_inflation is None:
+        return (1.0 + inflation) ** years
+    to_start = years[0]
+    return (1.0 + known_inflation) ** to_start * (1.0 + inflation) ** (years - to_start)
 
 
 def sum_of_child_year_costs(child_years, mean_cost, cv, z):

@@ -116,6 +116,12 @@ def test_sum_of_child_year_costs_has_the_variance_of_a_sum():
 
 def test_unit_cost_index():
     np.testing.assert_allclose(placements.unit_cost_index(np.array([[0.1]]), np.array([-1, 0, 2])), [[1 / 1.1, 1, 1.21]])
+    # Prices to the horizon's start at the known rate, the uncertain rate after it: faster inflation never
+    # makes a year cheaper, even with unit costs priced after the horizon starts.
+    slow, fast = (placements.unit_cost_index(np.array([[r]]), np.array([-2, -1, 0, 1]), 0.05) for r in (0.0, 0.2))
+    np.testing.assert_allclose(slow, [[1.05 ** -2] * 4])
+    np.testing.assert_allclose(fast, [[1.05 ** -2, 1.05 ** -2 * 1.2, 1.05 ** -2 * 1.44, 1.05 ** -2 * 1.728]])
+    assert (fast >= slow).all()
 
 
 # ----------------------------------------------------------------- MTFP arithmetic
