@@ -37,8 +37,9 @@ def test_cumulative_and_payback_agree_with_numpy(run_2019):
         values = cum.sel(year=year).values
         assert table.loc[year, "p_payback"] == pytest.approx((values >= 0).mean(), abs=1e-4)  # rounded to 4 dp
         assert table.loc[year, "p50"] == pytest.approx(np.percentile(values, 50), abs=0.01)
-    # 2019/20 always falls short (paper: £0.74m shortfall), so payback by then is impossible.
-    assert table.loc["2019/20", "p_payback"] == 0
+    # The plan falls £0.74m short in 2019/20 (paper 003): demand can make up for it in a year (the placement
+    # budget is set on the plan), but less often than not.
+    assert 0 < table.loc["2019/20", "p_payback"] < 0.5
 
 
 def test_percentile_standard_errors_match_the_spread_across_seeds():

@@ -28,16 +28,19 @@ def test_bad_precision(text, message):
 
 
 def test_precision_stops_at_the_first_block_that_meets_it(config_2019):
-    # A block of 65,536 gives the 2019 P80 to about ±£50k; ask for £40k: more than one block is needed.
-    n, reason, log = iterations_for_precision(config_2019, 4, "mc", Precision(40_000, False))
+    # One block of 65,536 gives the 2019 P80 to about ±£1.1m; ask for 80% of that: two blocks (0.71 of the
+    # half-width) are needed.
+    _, _, one = iterations_for_precision(config_2019, 4, "mc", Precision(1e12, False), cap=BLOCK)
+    target = 0.8 * float(one["p80_half_width"].iloc[-1])
+    n, reason, log = iterations_for_precision(config_2019, 4, "mc", Precision(target, False))
     assert n % BLOCK == 0 and n >= 2 * BLOCK
-    assert log["p80_half_width"].iloc[-1] <= 40_000 < log["p80_half_width"].iloc[-2]
+    assert log["p80_half_width"].iloc[-1] <= target < log["p80_half_width"].iloc[-2]
     assert reason.startswith("precision reached: the P80 of the total net change is £")
     # The full run with that many iterations has exactly the P80 the stopping rule saw (same numbers).
     ds = fsp_risk.simulate(config_2019, iterations=n, seed=4)
     total = ds["net_change_to_mtfp"].sum("year").values
     p80, hw = half_width(total)
-    assert p80 == pytest.approx(log["p80"].iloc[-1], abs=0.01) and hw <= 40_000
+    assert p80 == pytest.approx(log["p80"].iloc[-1], abs=0.01) and hw <= target
 
 
 def test_relative_precision_and_the_cap(config_2019):
@@ -65,11 +68,11 @@ def test_cli_precision(tmp_path):
     from fsp_risk import cli
 
     config = "configs/oxfordshire-2019-business-case.yaml"
-    assert cli.main(["run", config, "--precision", "£150k", "--out", str(tmp_path)]) == 0
+    assert cli.main(["run", config, "--precision", "£1.5m", "--out", str(tmp_path)]) == 0
     folder = next(tmp_path.iterdir())
     assert "precision reached" in (folder / "run.json").read_text()
     assert (folder / "convergence.csv").is_file() and (folder / "charts" / "convergence.png").is_file()
     assert "stopped on reaching its precision target" in (folder / "findings.md").read_text()
-    assert cli.main(["run", config, "--precision", "£150k", "--deterministic", "--out", str(tmp_path / "d")]) == 2
+    assert cli.main(["run", config, "--precision", "£1.5m", "--deterministic", "--out", str(tmp_path / "d")]) == 2
     assert cli.main(["run", config, "--precision", "lots", "--out", str(tmp_path / "d")]) == 2
     assert not (tmp_path / "d").exists()

@@ -131,8 +131,9 @@ def test_no_switching_value_where_net_savings_are_flat():
 
     config = fsp_risk.load_config(Path(__file__).resolve().parents[1] / "configs" / "west-sussex-2022.yaml")
     table = switching_values(config, ["ramp_months", "contract_cost_outturn"]).set_index("input")
-    # West Sussex banks no savings: the ramp moves only cost avoidance, never the MTFP.
-    assert np.isnan(table.loc["ramp_months", "switching_value"])
+    # West Sussex banks no savings, but its placement budget is set on the planned ramp: any slower ramp
+    # leaves more children in care than budgeted, so the switch is at the planned ramp itself.
+    assert table.loc["ramp_months", "switching_value"] == pytest.approx(config.inputs["ramp_months"].dist.central)
     # Any spend above the budgeted contract profile is a pressure: the switch is at the budget itself.
     assert table.loc["contract_cost_outturn", "switching_value"] == pytest.approx(1.0)
 

@@ -74,11 +74,13 @@ def test_counterfactual_without_fsp(config_2019, scen_2019, scen_2024):
         benefit = programme_benefit(scen)
         total = scen["net_change_to_mtfp"].sum("year")
         np.testing.assert_allclose(benefit, (total.sel(scenario="without_fsp") - total.sel(scenario="base")).values)
-    # 2019 has no placement budget line: no costs at all, and without FSP the council misses the redesign target.
-    np.testing.assert_array_equal(scen_2019["total_costs"].sel(scenario="without_fsp").values, 0)
+    # Without FSP the council misses the redesign target and, its placement budget set on the with-FSP
+    # plan, pays for the children FSP would have kept out of care: its only costs.
     target = -np.asarray(config_2019.mtfp.target.values) - np.asarray(config_2019.mtfp.delivered_outside.values)
+    costs = scen_2019["total_costs"].sel(scenario="without_fsp").values
     np.testing.assert_allclose(scen_2019["net_change_to_mtfp"].sel(scenario="without_fsp").values,
-                               np.broadcast_to(target, (N, len(target))))
+                               costs + np.broadcast_to(target, (N, len(target))))
+    assert costs.mean() > 0 and (costs.mean(axis=0)[2:] > costs.mean(axis=0)[0]).all()  # growing with the effect
     # The as-is demand is the same demand the with-FSP run starts from.
     np.testing.assert_array_equal(scen_2024["lac_as_is"].sel(scenario="without_fsp").values,
                                   scen_2024["lac_as_is"].sel(scenario="base").values)
