@@ -17,8 +17,8 @@ the model makes from every origin year of every council's published series: from
 origin, reverting towards the mean of the last ``window`` years at rate ``rho``. Standard errors are
 from a bootstrap over councils (the errors of one council's overlapping forecasts are not independent).
 
-:func:`hindcast` is the check that history can fail: for each council and origin it forecasts one, two
-and three years ahead with parameters fitted on the *other* councils and data up to the origin only, and
+:func:`hindcast` is the check that history can fail: for each council and origin it forecasts one to
+five years ahead with parameters fitted on the *other* councils and data up to the origin only, and
 records where the outcome fell in the forecast distribution.
 """
 from __future__ import annotations
@@ -33,6 +33,9 @@ from scipy import optimize, stats
 from .errors import ConfigError, excerpt
 from .files import MAX_CSV_BYTES, csv_records, read_text
 
+#: What each measure of the history counts, for tables and charts.
+MEASURE_NAMES = {"lac": "Children looked after", "cp": "Child protection plans", "cin": "Children in need",
+                 "lac_starts": "Entries to care"}
 HISTORY_COLUMNS = ("council", "la_code", "measure", "march_year", "value", "source", "note")
 #: The history shipped with fsp-risk (see configs/history/README.md).
 DEFAULT_HISTORY = Path("configs") / "history" / "la-children-social-care.csv"
@@ -201,7 +204,7 @@ QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
 
 
 def hindcast(by_council: dict[str, pd.Series], measure: str, window: int = WINDOW) -> pd.DataFrame:
-    """Rolling-origin hindcasts: for each council and origin year, the forecast one to three years ahead
+    """Rolling-origin hindcasts: for each council and origin year, the forecast one to five years ahead
     made from the council's counts up to the origin, with the level parameters fitted on the other
     councils' histories up to the origin year (nothing the forecaster could not have known), and the
     outcome's place in it.
@@ -290,11 +293,12 @@ def write_calibration(history_path: str | Path, measures: tuple[str, ...], until
         inside = float(one["inside_80"].mean())
         title = f"{inside:.0%} of one-year outcomes fell inside P10–P90"
         caption = (f"Where each published count fell in the forecast made a year before it (probability integral "
-                   f"transform), {len(one)} rolling-origin hindcasts of {', '.join(measures)} for "
+                   f"transform), {len(one)} rolling-origin hindcasts of "
+                   f"{', '.join(MEASURE_NAMES.get(m, m).lower() for m in measures)} for "
                    f"{hc['council'].nunique()} councils, parameters fitted on the other councils' history ({label}). "
                    f"Source: {Path(history_path).name} (DfE local-authority tables).")
-        plots.save_figure(plots.pit_histogram({m: g["pit"].to_numpy() for m, g in one.groupby("measure")}, title,
-                                              caption), staged.tmp / "charts", "pit")
+        pits = {MEASURE_NAMES.get(m, m): g["pit"].to_numpy() for m, g in one.groupby("measure")}
+        plots.save_figure(plots.pit_histogram(pits, title, caption), staged.tmp / "charts", "pit")
         lines = [f"# Demand calibration ({label})", "",
                  "| measure | years ahead | hindcasts | inside P10–P90 (aim 80%) | inside P25–P75 (aim 50%) | "
                  "mean P10–P90 width |", "|---|---|---|---|---|---|"]

@@ -449,6 +449,7 @@ def pit_histogram(pits: dict[str, np.ndarray], title: str, caption: str, bins: i
     ax.axhline(1.0 / bins, color="black", linewidth=1.2, linestyle="--", label="A calibrated forecast")
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.yaxis.set_major_locator(matplotlib.ticker.MultipleLocator(0.05))  # whole percentages only
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("Where the outcome fell in its forecast (percentile)")
     ax.set_ylabel("Share of hindcasts")
