@@ -104,15 +104,15 @@ def is_regular(path: str | os.PathLike) -> bool:
         return False
 
 
-def remove_unless_regular(path: str | os.PathLike) -> bool:
-    """Remove ``path`` when it is a symbolic link or anything else but a regular file (the link itself,
-    never what it points at); returns whether something was removed. Used before fsp-risk writes to a
-    name inside an output folder that someone else could have planted a link at."""
+def remove_unless_regular(path: str | os.PathLike, folder: bool = False) -> bool:
+    """Remove ``path`` when it is a symbolic link or anything else but a regular file (with ``folder``, a
+    real folder): the link itself, never what it points at. Returns whether something was removed. Used
+    before fsp-risk writes to a name inside an output folder that someone else could have planted a link at."""
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
         return False
-    if stat.S_ISREG(mode):
+    if stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode):
         return False
     if stat.S_ISDIR(mode):
         import shutil
@@ -120,19 +120,6 @@ def remove_unless_regular(path: str | os.PathLike) -> bool:
         shutil.rmtree(path, ignore_errors=True)
     else:
         os.unlink(path)
-    return True
-
-
-def remove_unless_regular_folder(path: str | os.PathLike) -> bool:
-    """Remove ``path`` when it is a symbolic link or anything but a real folder (the link itself, never
-    what it points at); returns whether something was removed."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return False
-    if stat.S_ISDIR(mode):
-        return False
-    os.unlink(path)
     return True
 
 

@@ -17,8 +17,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import ConfigError, ModelError
-from .files import (check_inside, fsync_dir, is_regular, pid_alive, remove_unless_regular,
-                    remove_unless_regular_folder, user_key)
+from .files import check_inside, fsync_dir, is_regular, pid_alive, remove_unless_regular, user_key
 from .report import write_outputs
 from .store import RESULTS_FORMAT
 
@@ -486,7 +485,7 @@ def rebuild_outputs(run_dir: str | Path) -> Path:
             raise
     try:
         charts = folder / "charts"
-        remove_unless_regular_folder(charts)
+        remove_unless_regular(charts, folder=True)
         charts.mkdir(exist_ok=True)
         for path in sorted(tmp.rglob("*")):
             if path.is_file():
