@@ -316,7 +316,7 @@ def compare_command(args) -> int:
 def calibrate_command(args) -> int:
     from .calibrate import write_calibration
 
-    folder, params, coverage = write_calibration(args.history, tuple(args.measures), args.until, args.out)
+    folder, _, _ = write_calibration(args.history, tuple(args.measures), args.until, args.out)
     print((folder / "calibration.md").read_text(encoding="utf-8").split("\n- `charts")[0].strip())
     print(f"Calibration written to {folder}")
     return 0

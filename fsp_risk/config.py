@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .distributions import DistributionError, make_distribution, Distribution
+from .distributions import MAX_PARAMETER, DistributionError, make_distribution, Distribution
 from .errors import ConfigError, did_you_mean, excerpt
 from .files import MAX_CONFIG_BYTES, MAX_CSV_BYTES, csv_records, is_inside, read_text, size_text
 from .years import fy_label, parse_fy
@@ -37,11 +37,17 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 KEY_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 #: Risk and mitigation ids as councils write them (R1, FIN-03, 2.1).
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+#: Each pattern in words, for messages.
+NAME_RULES = {
+    NAME_PATTERN: "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 80 characters",
+    KEY_PATTERN: "letters, digits and _, starting with a letter, at most 64 characters",
+    ID_PATTERN: "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32 characters",
+}
 #: Longest text field (a title, an owner, a source with its paragraph).
 MAX_TEXT = 2_000
 #: Control characters (other than tab and newline) and bidirectional overrides (which reorder how text
-#: reads) have no place in a title or source, and an escape
-#: sequence printed to a terminal can rewrite what the user sees.
+#: reads) have no place in a title or source; an escape sequence printed to a terminal can rewrite what
+#: the user sees.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 #: Largest amount of money in one field [GBP]: £10bn, ten times a large county's whole budget.
 MAX_MONEY = 1e10
@@ -455,8 +461,7 @@ class _Node:
     def keys(self, what: str) -> list[str]:
         """The keys of this mapping, each a name of :data:`KEY_PATTERN` (``what`` they name, for the message)."""
         for key in self.data:
-            _check_name(self, key, KEY_PATTERN, what, "letters, digits and _, starting with a letter, at most 64",
-                        "it names variables and columns of the results")
+            _check_name(self, key, KEY_PATTERN, what, "it names variables and columns of the results")
         return [str(k) for k in self.data]
 
     def boolean(self, key: str, default: bool) -> bool:
@@ -497,14 +502,12 @@ class _Node:
         return value
 
 
-def _check_name(node: _Node, key: Any, pattern: re.Pattern, what: str, rule: str, why: str,
-                field: str | None = None) -> str:
+def _check_name(node: _Node, key: Any, pattern: re.Pattern, what: str, why: str, field: str | None = None) -> str:
     """``key`` if it matches ``pattern`` in full; else an error naming the rule (``field`` is where it is
     written: the key itself by default)."""
     if not isinstance(key, str) or not pattern.fullmatch(key):
         where = field if field is not None else excerpt(key).strip("'")
-        raise node.error(f"expected {what} of {rule} characters ({why}), got "
-                         f"{_kind(key)}", where)
+        raise node.error(f"expected {what} of {NAME_RULES[pattern]} ({why}), got {_kind(key)}", where)
     return key
 
 
@@ -526,7 +529,7 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _number(node: _Node, key: str, value: Any, *, nonnegative: bool = False, limit: float = 1e12,
+def _number(node: _Node, key: str, value: Any, *, nonnegative: bool = False, limit: float = MAX_PARAMETER,
             what: str = "a number") -> float:
     """A finite number within ±``limit`` (``what`` it is, for the message: "an amount of money")."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -725,8 +728,7 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
     years = _years(root.child("years"))
     drivers = _common_drivers(root.child("common_drivers")) if root.has("common_drivers") else {}
     inputs = _inputs(root.child("inputs"), years, drivers)
-    refs = _Refs(inputs, file)
-    refs.years = years
+    refs = _Refs(inputs, file, years)
     refs.attachments = attachments if attachments is not None else {}
 
     refs.section = "programme"
@@ -768,7 +770,6 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
     return Config(
         path=file, text=text, title=root.text("title"),
         name=_check_name(root, root.text("name"), NAME_PATTERN, "a config name",
-                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 80",
                           "it becomes part of each run folder's name", "name"),
         council=root.text("council", "unnamed council"), years=years, inputs=inputs, programme=programme,
         price_base=price_base, demand=demand, placements=placements, service=service, workforce=workforce,
@@ -889,7 +890,7 @@ def _inputs(node: _Node, years: tuple[str, ...], drivers: dict[str, str]) -> dic
 class _Refs:
     """Resolves references from model sections to inputs, and records which inputs are used."""
 
-    def __init__(self, inputs: dict[str, Input], file: str):
+    def __init__(self, inputs: dict[str, Input], file: str, years: tuple[str, ...] = ()):
         self.inputs, self.file, self.used = inputs, file, set()
         #: The model section being read, and the first section that used each input (its group).
         self.section, self.groups = "", {}
@@ -898,7 +899,7 @@ class _Refs:
         #: The text of each file read (a register CSV) by the path written in the config.
         self.attachments: dict[str, str] = {}
         #: The config's financial years.
-        self.years: tuple[str, ...] = ()
+        self.years = years
 
     def get(self, node: _Node, key: str, *, lo: float | None = None, hi: float | None = None,
             scalar: bool = False, required: bool = True, ceiling: float | None = None) -> str | None:
@@ -1256,9 +1257,7 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
         r = _Node(raw, f"{rn.path}[{k}]", rn.file)
         r.mapping(("id", "title", "owner", "category", "type", "likelihood", "basis", "years", "impact", "stated",
                    "driver", "link"), ("id", "title", "owner", "category", "type"))
-        rid = _check_name(r, r.text("id"), ID_PATTERN, "a risk id",
-                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32",
-                          "it labels the risk in every table and chart", "id")
+        rid = _check_name(r, r.text("id"), ID_PATTERN, "a risk id", "it labels the risk in every table and chart", "id")
         r.path = f"risk_register.risks[{rid}]"  # name the risk by its id in messages from here on
         link = ()
         if r.has("link"):
@@ -1316,9 +1315,8 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
         m = _Node(rawm, f"{mn.path}[{j}]", mn.file)
         m.mapping(("id", "title", "risks", "cost", "likelihood_factor", "impact_factor", "replace"),
                   ("id", "title", "risks"))
-        mid = _check_name(m, m.text("id"), ID_PATTERN, "a mitigation id",
-                          "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32",
-                          "it labels the mitigation in every table", "id")
+        mid = _check_name(m, m.text("id"), ID_PATTERN, "a mitigation id", "it labels the mitigation in every table",
+                          "id")
         m.path = f"risk_register.mitigations[{mid}]"
         if mid in mids:
             raise m.error("expected a unique mitigation id; this id is used twice", "id")
@@ -1609,8 +1607,8 @@ def _import_register(node: _Node, years, bands: list[str], refs: _Refs) -> list[
         if not rid or rid in seen:
             raise ConfigError(f"expected a unique, non-empty risk id, got {excerpt(rid)}", file=where, path=f"row {n}.id")
         if not ID_PATTERN.fullmatch(rid):
-            raise ConfigError(f"expected a risk id of letters, digits, '-', '_' and '.', starting with a letter or digit, "
-                              f"at most 32 characters, got {excerpt(rid)}", file=where, path=f"row {n}.id")
+            raise ConfigError(f"expected a risk id of {NAME_RULES[ID_PATTERN]}, got {excerpt(rid)}", file=where,
+                              path=f"row {n}.id")
         for col in ("title", "owner", "category"):
             if len(row.get(col) or "") > MAX_TEXT:
                 raise ConfigError(f"expected a text of at most {MAX_TEXT:,} characters, got {len(row[col]):,}",

@@ -140,14 +140,14 @@ MAX_PARAMETER = 1e12
 MAX_SHAPE = 1e4
 
 
-def _number(spec: dict, key: str, limit: float = MAX_PARAMETER) -> float:
+def _number(spec: dict, key: str) -> float:
     value = spec[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise DistributionError(f"{key}: expected a number, got {excerpt(value)}")
     if isinstance(value, float) and not np.isfinite(value):
         raise DistributionError(f"{key}: expected a finite number, got {excerpt(value)}")
-    if not -limit <= value <= limit:
-        raise DistributionError(f"{key}: expected a number within ±{limit:g}, got {excerpt(value)}")
+    if not -MAX_PARAMETER <= value <= MAX_PARAMETER:
+        raise DistributionError(f"{key}: expected a number within ±{MAX_PARAMETER:g}, got {excerpt(value)}")
     return float(value)
 
 

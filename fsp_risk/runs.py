@@ -91,7 +91,6 @@ def file_lock(path: Path, busy: str):
     """
     import fcntl
 
-
     while True:
         remove_unless_regular(path)  # a link planted at the lock's name is removed, never followed
         try:
@@ -204,8 +203,6 @@ class PartialRun:
         """Check every kept block of ``phase`` against its checksum, and with ``check(values, pos)`` (the
         model's invariants) against what the model can produce; discard those that fail, and the whole
         file when it cannot be read. Returns what was discarded, in words."""
-        import netCDF4
-
         from .sampling import BLOCK, block_sizes
         from .store import block_digest, read_block
 
@@ -213,22 +210,21 @@ class PartialRun:
         if not done:
             remove_unless_regular(path)
             return []
-        if not is_regular(path):  # a link (perhaps out of --out) or a folder in a file's place: never opened
+        nc, why = None, "is not a regular file"  # a link (perhaps out of --out) or a folder: never opened
+        if is_regular(path):
+            try:
+                nc = netCDF4.Dataset(path, "r")
+            except (OSError, RuntimeError, ValueError) as exc:
+                why = f"cannot be read ({exc})"
+        if nc is None:  # the whole file goes, and every block it held is simulated again
             n = len(done)
             done.clear()
-            remove_unless_regular(path)
+            if not remove_unless_regular(path):
+                path.unlink(missing_ok=True)
             self._save()
-            return [f"{path} is not a regular file; its {n} kept block(s) will be simulated again"]
+            return [f"{path} {why}; its {n} kept block(s) will be simulated again"]
         sizes = block_sizes(self.key["iterations"])
         bad, problems = [], []
-        try:
-            nc = netCDF4.Dataset(path, "r")
-        except (OSError, RuntimeError, ValueError) as exc:
-            n = len(done)
-            done.clear()
-            path.unlink(missing_ok=True)
-            self._save()
-            return [f"{path} cannot be read ({exc}); its {n} kept block(s) will be simulated again"]
         with nc:
             for block, seal in sorted(done.items()):
                 pos = block * BLOCK
@@ -285,7 +281,6 @@ class PartialRun:
 
 def check_disk_space(out_root: str | Path, needed_bytes: int, what: str) -> None:
     """Refuse, before any work, a run whose files would not fit on the disk of ``out_root``."""
-
     where = Path(out_root).resolve()
     while not where.exists():  # the folder is made later: look at the disk it will be on
         where = where.parent
@@ -388,8 +383,7 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
         if scenarios.is_file():
             with _open_netcdf(scenarios) as scen:
                 _same_run(ds, scen.attrs.get("run_id"), scenarios)
-        _check_provenance(ds, results)
-        attachments = json.loads(ds.attrs.get("config_attachments", "{}"))
+        attachments = _check_provenance(ds, results)
         config = parse_config(ds.attrs["config_text"], file=f"{results} (config_text)", attachments=attachments)
         try:
             yield ds, config
@@ -400,9 +394,10 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
                               "its config again", file=str(results)) from None
 
 
-def _check_provenance(ds: xr.Dataset, results: Path) -> None:
+def _check_provenance(ds: xr.Dataset, results: Path) -> dict[str, str]:
     """Refuse a results file whose attributes are not what fsp-risk writes (edited, or another tool's),
-    and one whose main result holds a value no run can produce: the report would otherwise print it."""
+    and one whose main result holds a value no run can produce: the report would otherwise print it.
+    Returns the texts of the files its config read (``config_attachments``)."""
     import numbers
 
     from .config import MAX_ITERATIONS, MAX_SEED, SAMPLERS
@@ -421,27 +416,29 @@ def _check_provenance(ds: xr.Dataset, results: Path) -> None:
         checks["config_attachments"] = isinstance(attachments, dict) and all(
             isinstance(k, str) and isinstance(v, str) for k, v in attachments.items())
     except (TypeError, ValueError):
-        checks["config_attachments"] = False
+        attachments, checks["config_attachments"] = {}, False
     bad = [k for k, ok in checks.items() if not ok]
     if bad:
         raise ConfigError(f"cannot read results.nc: its {bad[0]} attribute is not one fsp-risk writes; expected the "
                           "file as 'fsp-risk run' wrote it", file=str(results))
-    if "net_change_to_mtfp" in ds and ds.sizes.get("iteration", 0) != a["iterations"]:
-        raise ConfigError(f"cannot read results.nc: it holds {ds.sizes.get('iteration', 0):,} iterations but says "
-                          f"{a['iterations']:,}; expected the file as 'fsp-risk run' wrote it", file=str(results))
-    net = ds["net_change_to_mtfp"] if "net_change_to_mtfp" in ds else None
-    step = 1_048_576
-    for start in range(0, ds.sizes.get("iteration", 0) if net is not None else 0, step):
-        if not np.isfinite(net.isel(iteration=slice(start, start + step)).values).all():
+    if "net_change_to_mtfp" not in ds:
+        return attachments
+    n = ds.sizes["iteration"]
+    if n != a["iterations"]:
+        raise ConfigError(f"cannot read results.nc: it holds {n:,} iterations but says {a['iterations']:,}; expected "
+                          "the file as 'fsp-risk run' wrote it", file=str(results))
+    step = 1_048_576  # a slice at a time: a large run's file need not fit in memory
+    for start in range(0, n, step):
+        if not np.isfinite(ds["net_change_to_mtfp"].isel(iteration=slice(start, start + step)).values).all():
             raise ConfigError("cannot read results.nc: its net change to the MTFP holds a value that is not a finite "
                               "number, which no run writes; expected an undamaged file", file=str(results))
+    return attachments
 
 
 @contextmanager
 def _open_netcdf(path: Path):
     """A results or scenarios file opened lazily, refused with 'cannot read' when it is not a readable
     netCDF file (damaged, truncated, or something else renamed)."""
-
     try:
         ds = xr.open_dataset(path, engine="netcdf4", cache=False)
     except (OSError, ValueError, RuntimeError) as exc:
@@ -453,7 +450,6 @@ def _open_netcdf(path: Path):
 
 def _same_run(ds: xr.Dataset, other_id, other: Path) -> None:
     """Refuse a file of another run beside results.nc (a results.nc dropped into another run's folder)."""
-
     mine = ds.attrs.get("run_id")
     if mine is not None and other_id is not None and str(mine) == str(other_id):
         return
