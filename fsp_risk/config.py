@@ -24,7 +24,7 @@ from .years import fy_label, parse_fy
 SCHEMA_VERSION = 1
 EVIDENCE = ("green", "amber", "red")
 SAMPLERS = ("mc", "lhs", "sobol")
-FSP_METHODS = ("stock_flow", "year_on_year")
+FSP_METHODS = ("stock_flow", "year_on_year", "path")
 #: Savings drivers that are money [£/yr]; demand measures are counts [child-years].
 MONEY_DRIVERS = ("placements", "service")
 
@@ -119,6 +119,8 @@ class FspCase:
     effect: str
     leaving_rate: str | None = None
     floor: Points | None = None
+    #: The paper's with-FSP line (method ``path``): counts at 31 March the programme is planned to reach.
+    path: Points | None = None
 
 
 @dataclass(frozen=True)
@@ -1041,11 +1043,22 @@ def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
                 f"as-is points must cover 31 March {first} (the start of {years[0]}) to 31 March {last} "
                 f"(the end of {years[-1]}); they cover {as_is.march_years[0]} to {as_is.march_years[-1]}", "as_is"
             )
-        fsp = m.child("fsp").mapping(("method", "effect", "reduction", "leaving_rate", "floor"), ("method",))
+        fsp = m.child("fsp").mapping(("method", "effect", "reduction", "leaving_rate", "floor", "path"), ("method",))
         method = fsp.choice("method", FSP_METHODS)
         if method == "stock_flow":
             fsp.mapping(("method", "effect", "leaving_rate"), ("method", "effect", "leaving_rate"))
             case = FspCase(method, refs.get(fsp, "effect", lo=0, hi=1), refs.get(fsp, "leaving_rate", lo=0, hi=1))
+        elif method == "path":
+            fsp.mapping(("method", "reduction", "path"), ("method", "reduction", "path"))
+            path = _points(fsp.child("path"))
+            if not path.extrapolate and (path.march_years[0] > first + 1 or path.march_years[-1] < last):
+                raise fsp.error(f"the with-FSP path must cover 31 March {first + 1} to 31 March {last} (or set "
+                                f"extrapolate: true); it covers {path.march_years[0]} to {path.march_years[-1]}", "path")
+            reduction = refs.get(fsp, "reduction", lo=0, hi=1)
+            if refs.inputs[reduction].dist.central <= 0:
+                raise fsp.error(f"input {excerpt(reduction)} must have a central value above 0: the path's effect "
+                                "is scaled by the sampled value against it", "reduction")
+            case = FspCase(method, reduction, path=path)
         else:
             fsp.mapping(("method", "reduction", "floor"), ("method", "reduction"))
             floor = _points(fsp.child("floor")) if fsp.has("floor") else None

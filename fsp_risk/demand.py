@@ -178,6 +178,57 @@ def year_on_year(as_is, reduction, effect_fraction, floor=None):
     return np.maximum(out, 0.0)
 
 
+def delivery_ratio(effect_fraction, planned_effect):
+    """Each year's effect in force as a share of the plan's [ratio, shape (n, years)].
+
+    1 when the programme runs as planned; below 1 when it starts late, ramps slowly, is weakened by
+    turnover or only partly delivered. Years before the plan has any effect (a paper's line that shows
+    fewer children before go-live) take the ratio of the plan's first year with effect, so the early
+    reduction scales with the delivery of the whole programme; 0 where the plan has no effect at all.
+
+    Parameters
+    ----------
+    effect_fraction : array, shape (n, years)  Share of the full effect in force [fraction].
+    planned_effect : array, shape (1, years)  The same at the plan's (central) inputs [fraction].
+    """
+    planned = np.asarray(planned_effect, dtype=float)[0]
+    effect = np.asarray(effect_fraction, dtype=float)
+    live = np.flatnonzero(planned > 0)
+    if live.size == 0:
+        return np.zeros(np.broadcast_shapes(effect.shape, planned.shape))
+    denominator = np.where(planned > 0, planned, planned[live[0]])
+    ratio = effect / denominator
+    ratio[:, : live[0]] = ratio[:, live[0]: live[0] + 1]
+    return ratio
+
+
+def planned_path(as_is, as_is_plan, fsp_plan, delivery):
+    """With-FSP stocks that follow a paper's published with-FSP line, as a share of as-is demand.
+
+    The plan keeps out a share ``1 - fsp_plan / as_is_plan`` of the as-is stock at each 31 March; that
+    share, times the year's delivery against the plan, is applied to the (stochastic) as-is stock. At the
+    plan's inputs and as-is projection this reproduces the published line exactly (Oxfordshire Cabinet,
+    16 July 2019, para 37: FSM 2). The count at the start is known, so nothing is kept out at column 0.
+
+    Parameters
+    ----------
+    as_is : ndarray, shape (n, years + 1)  As-is stocks [children].
+    as_is_plan, fsp_plan : ndarray, shape (years + 1,)  The paper's as-is and with-FSP lines [children].
+    delivery : array, shape (n, years)  Effect delivered as a share of the plan's (:func:`delivery_ratio`)
+        [ratio]; share kept out is capped at 1.
+
+    Returns
+    -------
+    ndarray, shape (n, years + 1) [children], never negative and never above as-is.
+    """
+    planned_share = 1.0 - np.divide(fsp_plan, as_is_plan, out=np.ones_like(fsp_plan, dtype=float),
+                                    where=as_is_plan > 0)
+    planned_share = np.clip(planned_share, 0.0, 1.0)
+    kept_out = np.zeros(np.broadcast_shapes(as_is.shape, (1, len(planned_share))))
+    kept_out[:, 1:] = np.clip(planned_share[1:] * delivery, 0.0, 1.0)
+    return as_is * (1.0 - kept_out)
+
+
 def child_years(stock):
     """Child-years in each financial year from stocks at 31 March (trapezium rule) [child-years].
 

@@ -28,6 +28,27 @@ Arrays = dict[str, np.ndarray]
 
 
 # --------------------------------------------------------------------------- drivers
+def effect_fraction(config: Config, x: Arrays) -> np.ndarray:
+    """Share of FSP's full effect in force in each year [fraction, shape (n, years)]: the ramp after
+    go-live plus the sampled delay, weakened by turnover above the threshold and scaled by the
+    programme's effect scales (the register's delivery risks)."""
+    n_years = len(config.years)
+    prog = config.programme
+    start = months_from_fy_start(prog.go_live, config.first_year) + x[prog.delay_months]
+    effect = demand.ramp_fraction(start, x[prog.ramp_months], n_years)
+    if config.weakening is not None:
+        weakening = [g for g in config.workforce if g.weakens_effect]
+        # FTE-weighted turnover of the groups whose turnover weakens the effect (the 1e-12 guards 0 FTE).
+        fte = sum(x[g.fte] for g in weakening)
+        turnover = sum(x[g.fte] * x[g.turnover] for g in weakening) / np.maximum(fte, 1e-12)
+        effect = effect * workforce.effect_weakening(turnover, x[config.weakening.threshold], x[config.weakening.slope])
+    for scale in prog.effect_scales:
+        in_years = np.zeros(n_years, dtype=bool)
+        in_years[list(scale.years)] = True
+        effect = effect * np.where(in_years, x[scale.input], 1.0)
+    return effect
+
+
 def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] | None) -> Arrays:
     """Demand, workforce, placements and funding for one set of inputs.
 
@@ -40,15 +61,8 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
     first = config.first_year
     out: Arrays = {}
 
-    # Programme timing: effect ramps up after go-live plus the sampled delay.
-    prog = config.programme
-    start = months_from_fy_start(prog.go_live, first) + x[prog.delay_months]
-    effect = demand.ramp_fraction(start, x[prog.ramp_months], n_years)
-    if prog.switched_off:  # the counterfactual: no programme, so no effect at all
-        effect = np.zeros_like(effect)
-
-    # Workforce cost (its variance from the central case is a pressure) and effect weakening.
-    n = start.shape[0]
+    # Workforce cost (its variance from the central case is a pressure).
+    n = np.shape(x[config.programme.delay_months])[0]
     staff = np.zeros((n, n_years))
     budget = np.zeros((n, n_years))
     central = {name: item.dist.central for name, item in config.inputs.items()}
@@ -60,17 +74,11 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
         budget = budget + workforce.staff_cost(central[g.fte], central[g.cost_per_fte], *(central[r] for r in rates))
     out["staff_cost"] = staff
     out["staff_budget"] = budget
-    if config.weakening is not None:
-        weakening = [g for g in config.workforce if g.weakens_effect]
-        # FTE-weighted turnover of the groups whose turnover weakens the effect (the 1e-12 guards 0 FTE).
-        fte = sum(x[g.fte] for g in weakening)
-        turnover = sum(x[g.fte] * x[g.turnover] for g in weakening) / np.maximum(fte, 1e-12)
-        effect = effect * workforce.effect_weakening(turnover, x[config.weakening.threshold], x[config.weakening.slope])
-    for scale in prog.effect_scales:
-        in_years = np.zeros(n_years, dtype=bool)
-        in_years[list(scale.years)] = True
-        effect = effect * np.where(in_years, x[scale.input], 1.0)
+    effect = effect_fraction(config, x)
+    if config.programme.switched_off:  # the counterfactual: no programme, so no effect at all
+        effect = np.zeros_like(effect)
     out["effect_fraction"] = np.broadcast_to(effect, (n, n_years))
+    planned_effect = None
 
     # Demand, as-is and with FSP.
     # Counts at 31 March of calendar years first .. first + n_years: before year 0, then each year's end.
@@ -80,6 +88,14 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
         as_is = demand.as_is_trajectory(points, x[m.growth])
         if m.fsp.method == "stock_flow":
             fsp = demand.stock_flow(as_is, x[m.fsp.leaving_rate], x[m.fsp.effect] * out["effect_fraction"])
+        elif m.fsp.method == "path":
+            if planned_effect is None:  # the plan's timing: central inputs with the programme in place
+                planned_effect = effect_fraction(config, central_inputs(config))
+            plan = demand.interpolate_points(m.fsp.path.march_years, m.fsp.path.values, march_years,
+                                             m.fsp.path.extrapolate)
+            delivery = (demand.delivery_ratio(out["effect_fraction"], planned_effect)
+                        * x[m.fsp.effect] / central[m.fsp.effect])
+            fsp = demand.planned_path(as_is, points, plan, delivery)
         else:
             floor = None
             if m.fsp.floor is not None:

@@ -140,3 +140,29 @@ def test_realised_saving_scales_with_driver():
     central = np.array([[0.0, 10.0, 40.0]])
     out = mtfp.realised_saving(planned, np.array([[0.0, 5.0, 40.0], [3.0, 20.0, 0.0]]), central)
     np.testing.assert_allclose(out, [[0, -125_000, -500_000], [0, -500_000, 0]])
+
+
+def test_delivery_ratio_against_the_plan():
+    from fsp_risk.demand import delivery_ratio
+
+    planned = np.array([[0.0, 0.5, 1.0]])
+    effect = np.array([[0.0, 0.25, 1.0], [0.0, 0.5, 1.0], [0.0, 0.0, 0.0]])
+    # Before the plan has any effect, a year takes the ratio of the plan's first year with effect.
+    np.testing.assert_allclose(delivery_ratio(effect, planned), [[0.5, 0.5, 1.0], [1, 1, 1], [0, 0, 0]])
+    np.testing.assert_array_equal(delivery_ratio(effect, np.zeros((1, 3))), np.zeros((3, 3)))
+
+
+def test_planned_path_reproduces_the_paper_and_scales_with_delivery():
+    from fsp_risk.demand import planned_path
+
+    as_is_plan = np.array([780.0, 810, 846, 882])
+    fsp_plan = np.array([780.0, 756, 736, 716])
+    as_is = np.vstack([as_is_plan, as_is_plan * 1.1, as_is_plan])
+    delivery = np.array([[1.0, 1, 1], [1.0, 1, 1], [0.0, 0.5, 10.0]])
+    out = planned_path(as_is, as_is_plan, fsp_plan, delivery)
+    np.testing.assert_allclose(out[0], fsp_plan)  # as planned: the paper's line
+    np.testing.assert_allclose(out[1], fsp_plan * 1.1)  # the same share of a higher as-is path
+    assert out[2, 1] == as_is_plan[1]  # nothing delivered, nothing kept out
+    np.testing.assert_allclose(out[2, 2], 846 - 0.5 * (846 - 736))
+    assert out[2, 3] == 0  # ten times the planned share would keep out more than all: capped at all
+    assert (out[:, 0] == as_is[:, 0]).all()  # the count at the start is known
