@@ -231,6 +231,9 @@ class PlacementType:
     cost_cv: str
     #: Start year of the financial year whose prices ``unit_cost`` is in.
     price_year: int
+    #: Share of the children FSP keeps out of care who would have had this placement (entrants, not the
+    #: children already in care); None: the same as ``share``.
+    avoided_share: str | None = None
 
 
 @dataclass(frozen=True)
@@ -396,6 +399,8 @@ class Config:
     mtfp: Mtfp
     run: RunDefaults
     papers: tuple[str, ...] = field(default=())
+    #: The date of the decision the config supports: evidence dated after it was not available to it.
+    decision_date: dt.date | None = None
     risk_register: RiskRegister | None = None
     #: Common drivers (name -> what it stands for) that correlate the inputs and risks loading on them.
     common_drivers: dict[str, str] = field(default_factory=dict)
@@ -416,6 +421,13 @@ class Config:
     @property
     def first_year(self) -> int:
         return parse_fy(self.years[0])
+
+    @property
+    def late_evidence(self) -> list["Input"]:
+        """Inputs whose evidence is dated after the decision date: not knowable when it was made."""
+        if self.decision_date is None:
+            return []
+        return [item for item in self.inputs.values() if item.date > self.decision_date]
 
 
 # --------------------------------------------------------------------------- reading helpers
@@ -721,7 +733,7 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
         (
             "schema_version", "name", "title", "council", "papers", "years", "run", "price_base", "programme",
             "inputs", "demand", "placements", "service", "workforce", "costs", "savings", "funding", "mtfp",
-            "risk_register", "common_drivers", "correlation", "scenarios",
+            "risk_register", "common_drivers", "correlation", "scenarios", "decision_date",
         ),
         ("schema_version", "name", "title", "years", "inputs", "programme", "price_base", "demand", "mtfp"),
     )
@@ -776,7 +788,8 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
         council=root.text("council", "unnamed council"), years=years, inputs=inputs, programme=programme,
         price_base=price_base, demand=demand, placements=placements, service=service, workforce=workforce,
         weakening=weakening, costs=costs, savings=savings, funding=funding, mtfp=mtfp, run=run,
-        papers=tuple(papers), risk_register=register, common_drivers=drivers,
+        papers=tuple(papers), decision_date=root.date("decision_date", required=False),
+        risk_register=register, common_drivers=drivers,
         input_groups={name: refs.groups.get(name, "risk register") for name in inputs},
         correlation=correlation, input_bounds=_pin_bounds(inputs, refs.bounds, years),
         attachments=dict(refs.attachments),
@@ -1085,7 +1098,7 @@ def _placements(node: _Node, demand, refs: _Refs) -> Placements:
         raise types_node.error("expected a mapping of placement types (in-house fostering, agency fostering, ...)")
     types = []
     for name in types_node.keys("a placement type name"):
-        t = types_node.child(str(name)).mapping(("title", "share", "unit_cost", "cost_cv", "price_year"),
+        t = types_node.child(str(name)).mapping(("title", "share", "avoided_share", "unit_cost", "cost_cv", "price_year"),
                                                 ("title", "share", "unit_cost", "cost_cv", "price_year"))
         try:
             price_year = parse_fy(t.data["price_year"])
@@ -1098,10 +1111,21 @@ def _placements(node: _Node, demand, refs: _Refs) -> Placements:
                           "price_year")
         types.append(PlacementType(str(name), t.text("title"), refs.get(t, "share", lo=0, hi=1, scalar=True),
                                    refs.get(t, "unit_cost", lo=0, scalar=True, ceiling=MAX_MONEY),
-                                   refs.get(t, "cost_cv", lo=0, scalar=True, ceiling=MAX_FACTOR), price_year))
+                                   refs.get(t, "cost_cv", lo=0, scalar=True, ceiling=MAX_FACTOR), price_year,
+                                   refs.get(t, "avoided_share", lo=0, hi=1, scalar=True, required=False)))
     total = sum(refs.inputs[t.share].dist.central for t in types)
     if abs(total - 1) > 0.005:
         raise types_node.error(f"expected the central shares of the placement types to sum to 1, got {total:.4f}")
+    given = [t for t in types if t.avoided_share]
+    if given and len(given) < len(types):
+        missing = next(t.name for t in types if not t.avoided_share)
+        raise types_node.child(missing).error("expected avoided_share on every placement type or on none (the "
+                                              "mix of the children FSP keeps out of care)", "avoided_share")
+    if given:
+        total = sum(refs.inputs[t.avoided_share].dist.central for t in types)
+        if abs(total - 1) > 0.005:
+            raise types_node.error(f"expected the central avoided shares of the placement types to sum to 1, got "
+                                   f"{total:.4f}")
     return Placements(measure, tuple(types), refs.get(node, "inflation", lo=-0.5, hi=1, scalar=True),
                       node.boolean("budget_variance", False))
 

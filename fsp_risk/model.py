@@ -113,6 +113,7 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
         out[f"{m.name}_fsp"] = fsp[:, 1:]
         out[f"avoided:{m.name}"] = demand.child_years(as_is - fsp)
         out[f"child_years_fsp:{m.name}"] = demand.child_years(fsp)
+        out[f"child_years_as_is:{m.name}"] = demand.child_years(as_is)
 
     p = config.placements
     if p is not None:
@@ -121,10 +122,15 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
         known = config.inputs[p.inflation].dist.central
         unit_costs = [x[t.unit_cost] * placements.unit_cost_index(x[p.inflation], fy_starts - t.price_year, known)
                       for t in p.types]
+        # Children kept out of care are costed at the mix of those who would have entered (mostly younger,
+        # mostly fostered), not the mix of the children already in care.
+        avoided_shares = [x[t.avoided_share] if t.avoided_share else x[t.share] for t in p.types]
         out["placement_cost_avoidance"] = placements.placement_cost_avoidance(
-            out[f"avoided:{p.measure}"], shares, unit_costs, [x[t.cost_cv] for t in p.types], z_placements,
+            out[f"avoided:{p.measure}"], avoided_shares, unit_costs, [x[t.cost_cv] for t in p.types], z_placements,
         )
-        out["placement_mean_cost"] = placements.mean_cost(shares, unit_costs)
+        # Expected spend with FSP: the as-is children at the mix in care, less those kept out at theirs.
+        out["placement_spend"] = (out[f"child_years_as_is:{p.measure}"] * placements.mean_cost(shares, unit_costs)
+                                  - out[f"avoided:{p.measure}"] * placements.mean_cost(avoided_shares, unit_costs))
     s = config.service
     if s is not None:
         out["service_cost_avoidance"] = np.broadcast_to(
@@ -221,9 +227,7 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
     if p is not None and p.budget_variance:
         # The budget was set once on the plan (the central case's children in care at its unit costs):
         # more children, dearer placements or faster inflation are pressures against it.
-        key = f"child_years_fsp:{p.measure}"
-        spend = d[key] * d["placement_mean_cost"]
-        out["placement_budget_variance"] = np.broadcast_to(spend - central[key] * central["placement_mean_cost"],
+        out["placement_budget_variance"] = np.broadcast_to(d["placement_spend"] - central["placement_spend"],
                                                            (n, n_years))
         total_costs = total_costs + out["placement_budget_variance"]
         lines.append(out["placement_budget_variance"])
