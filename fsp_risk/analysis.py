@@ -192,3 +192,32 @@ def _cumulative_rows(ds: xr.Dataset, name: str, basis: str, n: int) -> list[dict
         row["p_payback_se"] = float(proportion_se(payback, n))
         rows.append(row)
     return rows
+
+
+def value_for_money(ds: xr.Dataset) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """Value for money over the horizon: present values of the programme's benefits and costs, the net
+    present value and the benefit-cost ratio, each with its P10, P50 and P90, and the chance the NPV is
+    positive; with the NPV per iteration. None for results without the value-for-money variables.
+
+    Benefits are the costs the programme avoids (after the config's optimism-bias adjustment), costs
+    are all its own costs whoever pays, both in real terms discounted at the config's rate (Green Book).
+    """
+    if "programme_costs_pv" not in ds:
+        return None
+    benefits = horizon_total(ds["programme_benefits_pv"])
+    costs = horizon_total(ds["programme_costs_pv"])
+    npv = benefits - costs
+    # A ratio is undefined for a programme that costs nothing; such iterations are left out of it.
+    ratio = np.divide(benefits, costs, out=np.full_like(benefits, np.nan), where=costs > 0)
+    rows = []
+    for measure, values, units in (("benefits_pv", benefits, "GBP"), ("costs_pv", costs, "GBP"),
+                                   ("net_present_value", npv, "GBP"), ("benefit_cost_ratio", ratio, "ratio")):
+        v = values[np.isfinite(values)]
+        p10, p50, p90 = np.percentile(v, [10, 50, 90]) if v.size else (np.nan,) * 3
+        digits = 0 if units == "GBP" else 2  # pounds, and a ratio to the penny in the pound
+        rows.append({"measure": measure, "units": units,
+                     **{k: round(float(q), digits) for k, q in (("mean", v.mean() if v.size else np.nan),
+                                                                ("p10", p10), ("p50", p50), ("p90", p90))}})
+    table = pd.DataFrame(rows)
+    table["p_npv_positive"] = [np.nan, np.nan, float((npv > 0).mean()), float((ratio > 1).mean())]
+    return table, npv

@@ -144,7 +144,7 @@ def _scenario_lines(scenarios) -> list[str]:
 
     lines = ["Scenarios (total net change, on the same random numbers; difference from the config as written):"]
     for _, r in scenario_table(scenarios).iloc[1:].iterrows():
-        what = "programme net benefit" if r["kind"] == "counterfactual" else "difference"
+        what = "MTFP difference without FSP" if r["kind"] == "counterfactual" else "difference"
         label = f"{r['scenario']} ({r['pins']})" if r["kind"] == "stress test" else r["scenario"]
         lines.append(f"  {label}: P50 {_pounds(r['p50'])}; P80 {_pounds(r['p80'])}; "
                      f"mean {what} {_pounds(r['diff_mean'])} (s.e. {_pounds(r['diff_mean_se'])})")
@@ -291,6 +291,10 @@ def _simulate_and_write(args, config, partial, iterations, seed, sampler, stress
                 os.replace(f, staged.tmp / f.name)
     partial.remove()
     folder = staged.final
+    from .report import late_evidence_lines
+
+    for line in late_evidence_lines(config):
+        print(f"fsp-risk: warning: {line}", file=sys.stderr)
     print("\n".join(lines))
     print(f"Outputs written to {folder}")
     return 0

@@ -401,6 +401,9 @@ class Config:
     papers: tuple[str, ...] = field(default=())
     #: The date of the decision the config supports: evidence dated after it was not available to it.
     decision_date: dt.date | None = None
+    #: Input giving the share by which the value-for-money view reduces the programme's benefits (HM
+    #: Treasury Green Book optimism bias); None: no adjustment.
+    optimism_bias: str | None = None
     risk_register: RiskRegister | None = None
     #: Common drivers (name -> what it stands for) that correlate the inputs and risks loading on them.
     common_drivers: dict[str, str] = field(default_factory=dict)
@@ -733,7 +736,7 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
         (
             "schema_version", "name", "title", "council", "papers", "years", "run", "price_base", "programme",
             "inputs", "demand", "placements", "service", "workforce", "costs", "savings", "funding", "mtfp",
-            "risk_register", "common_drivers", "correlation", "scenarios", "decision_date",
+            "risk_register", "common_drivers", "correlation", "scenarios", "decision_date", "value_for_money",
         ),
         ("schema_version", "name", "title", "years", "inputs", "programme", "price_base", "demand", "mtfp"),
     )
@@ -769,6 +772,11 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
     run = _run(root.child("run")) if root.has("run") else RunDefaults(100_000, 12345, "mc")
     refs.section = "risk register"
     register = _risk_register(root.child("risk_register"), years, refs, drivers) if root.has("risk_register") else None
+    optimism_bias = None
+    if root.has("value_for_money"):
+        refs.section = "value for money"
+        vfm = root.child("value_for_money").mapping(("optimism_bias",), ("optimism_bias",))
+        optimism_bias = refs.get(vfm, "optimism_bias", lo=0, hi=1, scalar=True)
     papers = root.data.get("papers") or []
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
         raise root.error("expected a list of texts naming the source papers", "papers")
@@ -788,7 +796,7 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
         council=root.text("council", "unnamed council"), years=years, inputs=inputs, programme=programme,
         price_base=price_base, demand=demand, placements=placements, service=service, workforce=workforce,
         weakening=weakening, costs=costs, savings=savings, funding=funding, mtfp=mtfp, run=run,
-        papers=tuple(papers), decision_date=root.date("decision_date", required=False),
+        papers=tuple(papers), decision_date=root.date("decision_date", required=False), optimism_bias=optimism_bias,
         risk_register=register, common_drivers=drivers,
         input_groups={name: refs.groups.get(name, "risk register") for name in inputs},
         correlation=correlation, input_bounds=_pin_bounds(inputs, refs.bounds, years),

@@ -209,6 +209,7 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
     out: Arrays = {}
 
     total_costs = np.zeros((n, n_years))
+    programme_costs = np.zeros((n, n_years))  # whoever pays: the value-for-money view
     for c in config.costs:
         budget = np.asarray(c.amounts.values)
         actual = np.broadcast_to(budget, (n, n_years))
@@ -218,6 +219,7 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
             idx = config.price_base.indices[c.inflation]
             actual = actual * mtfp.inflation_surprise(x[idx.planned], x[idx.actual], base, n_years)
         total_costs = total_costs + actual
+        programme_costs = programme_costs + actual
         lines.append(mtfp.cost_pressure(actual, budget, c.budgeted))
     out["workforce_cost_pressure"] = d["staff_cost"] - d["staff_budget"]
     if config.workforce:
@@ -250,6 +252,12 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
 
     total_savings = np.zeros((n, n_years))
     cashable = np.zeros((n, n_years))
+    # What the programme avoids spending, for the value-for-money view: placements and teams avoided, and
+    # what demand-led budgets save on the cases avoided.
+    avoided_cost = np.zeros((n, n_years))
+    for key in ("placement_cost_avoidance", "service_cost_avoidance"):
+        if key in d:
+            avoided_cost = avoided_cost + d[key]
     for s in config.savings:
         if s.from_budget:  # the cut is made to the budget; delivery shows as the budget's variance
             saving = np.asarray(s.planned.values)[None, :]
@@ -260,6 +268,9 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
         if s.multiplier:
             saving = saving * x[s.multiplier]
         saving = np.broadcast_to(saving, (n, n_years))
+        if s.driver in config.demand:
+            avoided_cost = avoided_cost + (_saving_rate(s, central) * d[f"avoided:{s.driver}"] if s.from_budget
+                                           else -saving)
         total_savings = total_savings + saving
         if s.cashable:
             cashable = cashable + saving
@@ -288,7 +299,20 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
     out["shortfall"] = np.maximum(net, 0.0)
     price_level = mtfp.compound_index(x[config.price_base.deflator], base, n_years)
     out["net_savings_real"] = -net / price_level
-    out["net_savings_pv"] = out["net_savings_real"] * mtfp.discount_factors(config.price_base.discount_rate, base, n_years)
+    discount = mtfp.discount_factors(config.price_base.discount_rate, base, n_years)
+    out["net_savings_pv"] = out["net_savings_real"] * discount
+
+    # Value for money: all the programme's own costs against what it avoids, whoever pays or gains (funding
+    # between public bodies is a transfer), benefits reduced for optimism bias, at the Green Book rate.
+    if config.workforce:
+        programme_costs = programme_costs + out["workforce_cost_pressure"]
+    for line in risk_lines:  # the register's residual £ impacts and its mitigations' costs
+        programme_costs = programme_costs + line
+    bias = x[config.optimism_bias] if config.optimism_bias else 0.0
+    out["programme_costs"] = programme_costs
+    out["programme_benefits"] = avoided_cost * (1.0 - bias)
+    out["programme_costs_pv"] = programme_costs / price_level * discount
+    out["programme_benefits_pv"] = out["programme_benefits"] / price_level * discount
     return out
 
 
@@ -407,6 +431,14 @@ _VARIABLES = {
     "service_cost_avoidance": ("Social work team costs avoided as open cases fall", "GBP"),
     "effect_fraction": ("Share of FSP's full effect in force (ramp and workforce weakening)", "1"),
     "net_change_by_line": ("Contribution of each line to the net change to the MTFP", "GBP"),
+    "programme_costs": ("The programme's own costs, whoever pays: project, posts, contracts, workforce above "
+                        "plan, the register's risks and mitigations", "GBP"),
+    "programme_benefits": ("Costs the programme avoids (placements, teams, demand-led budgets), after the "
+                           "optimism-bias adjustment", "GBP"),
+    "programme_costs_pv": ("Present value of the programme's own costs: real terms discounted to the price base "
+                           "year", "GBP"),
+    "programme_benefits_pv": ("Present value of the costs the programme avoids, after optimism bias: real terms "
+                              "discounted to the price base year", "GBP"),
     "net_change_inherent": ("Net change to the MTFP before any mitigation (positive = pressure)", "GBP"),
     "risk_occurred": ("Risk occurred in the year, before mitigation (1 = yes)", "1"),
     "risk_occurred_residual": ("Risk occurred in the year, after mitigation (1 = yes)", "1"),
@@ -424,7 +456,8 @@ def _output_keys(config: Config) -> list[str]:
     keys += [k for k in ("service_cost_avoidance",) if config.service is not None]
     keys += ["workforce_cost"] if config.workforce else []
     keys += ["workforce_cost_pressure", "grant_loss", "total_costs", "total_savings", "cashable_savings",
-             "net_change_to_mtfp", "net_savings", "net_savings_real", "net_savings_pv", "shortfall"]
+             "net_change_to_mtfp", "net_savings", "net_savings_real", "net_savings_pv", "shortfall",
+             "programme_costs", "programme_benefits", "programme_costs_pv", "programme_benefits_pv"]
     return keys
 
 

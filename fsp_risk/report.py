@@ -232,7 +232,7 @@ def _share(p: float) -> str:
 
 def scenario_outputs(scen: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame", list[str]]:
     """The scenarios, stress tests and counterfactual of a run: ``scenarios.csv``, two charts, sentences."""
-    from .scenarios import programme_benefit, scenario_table
+    from .scenarios import mtfp_improvement, scenario_table
 
     table = scenario_table(scen)
     write_csv(table, folder / "scenarios.csv")
@@ -264,26 +264,47 @@ def scenario_outputs(scen: xr.Dataset, config: Config, folder: Path) -> tuple[li
         + f". Highest P80: {worst['title']}.")
     charts.append(Chart("scenarios", title, alt))
 
-    benefit = programme_benefit(scen)
+    benefit = mtfp_improvement(scen)
     if benefit is not None:
         p10, p50, p90 = np.percentile(benefit, [10, 50, 90])
-        p_gain = float((benefit > 0).mean())
         sentences.append(
             f"Against the counterfactual without FSP (as-is demand, none of the programme's costs, funding or savings), "
-            f"the programme's own net benefit over {period} has a median of {format_money(p50)} (P10 {format_money(p10)}, "
-            f"P90 {format_money(p90)}): FSP leaves the council better off in {_share(p_gain)} of outcomes. This is the "
-            "difference on the same random numbers, not two overlapping ranges.")
-        b_title = (f"FSP pays for itself in {_share(p_gain)} of outcomes" if p_gain >= 0.5 else
-                   f"FSP costs more than it saves in {_share(1 - p_gain)} of outcomes")
-        b_caption = (f"The programme's net benefit over {period}: net change to the MTFP without FSP minus with FSP, "
-                     f"per iteration on common random numbers (positive = FSP saves money). Without FSP: as-is "
-                     f"demand, none of the programme's costs, funding, savings or register risks. {source}")
-        plots.save_figure(plots.histogram(benefit, b_title, b_caption, "Net benefit of FSP over the horizon",
-                                          "Break-even"), folder / "charts", "programme_benefit")
-        charts.append(Chart("programme_benefit", b_title,
-                            f"Histogram of the programme's net benefit over {period}: median {format_money(p50)}, "
-                            f"P10 {format_money(p10)}, P90 {format_money(p90)}; positive in {_share(p_gain)} of outcomes."))
+            f"FSP improves the MTFP position over {period} by a median of {format_money(p50)} (P10 {format_money(p10)}, "
+            f"P90 {format_money(p90)}), on the same random numbers. This counts changes against the MTFP only: the "
+            "programme's budgeted costs are in the MTFP either way, so it is not the programme's value for money.")
     return charts, table, sentences
+
+
+def value_for_money_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame", str]:
+    """``value_for_money.csv``, the net present value chart and its sentence: the programme's own costs,
+    whoever pays, against the costs it avoids, at the Green Book rate."""
+    from .analysis import value_for_money
+
+    table, npv = value_for_money(ds)
+    write_csv(table, folder / "value_for_money.csv")
+    rows = table.set_index("measure")
+    rate = float(ds.attrs.get("discount_rate", config.price_base.discount_rate))
+    base_year = ds.attrs.get("price_base_year", config.price_base.base_year)
+    bias = config.inputs[config.optimism_bias].dist.central if config.optimism_bias else 0.0
+    adjusted = f", with the benefits cut by {bias:.0%} for optimism bias" if bias else ""
+    npv_row, bcr = rows.loc["net_present_value"], rows.loc["benefit_cost_ratio"]
+    p_gain = float(npv_row["p_npv_positive"])
+    sentence = (
+        f"Value for money over {_period(ds)}: all the programme's own costs, whoever pays, against the costs it avoids"
+        f"{adjusted}, in {base_year} prices discounted at {rate:.1%} a year (HM Treasury Green Book). The net present "
+        f"value has a median of {format_money(npv_row['p50'])} (P10 {format_money(npv_row['p10'])}, P90 "
+        f"{format_money(npv_row['p90'])}) and is positive in {_share(p_gain)} of outcomes; each £1 the programme costs "
+        f"avoids a median £{bcr['p50']:.2f} (P10 £{bcr['p10']:.2f}, P90 £{bcr['p90']:.2f}).")
+    title = (f"FSP's benefits exceed its costs in {_share(p_gain)} of outcomes" if p_gain >= 0.5 else
+             f"FSP's costs exceed its benefits in {_share(1 - p_gain)} of outcomes")
+    caption = (f"Net present value of FSP over {_period(ds)}: the costs it avoids{adjusted}, less all its own costs "
+               f"whoever pays, in {base_year} prices discounted at {rate:.1%} a year. Source: fsp-risk simulation, "
+               f"{ds.attrs['iterations']:,} iterations, config {config.name}.")
+    plots.save_figure(plots.histogram(npv, title, caption, "Net present value of FSP over the horizon", "Break-even"),
+                      folder / "charts", "value_for_money")
+    alt = (f"Histogram of FSP's net present value over {_period(ds)}: median {format_money(npv_row['p50'])}, P10 "
+           f"{format_money(npv_row['p10'])}, P90 {format_money(npv_row['p90'])}; positive in {_share(p_gain)} of outcomes.")
+    return [Chart("value_for_money", title, alt)], table, sentence
 
 
 def convergence_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame", str]:
@@ -419,6 +440,9 @@ def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: 
         f"- P80 net change to the MTFP: {format_money(p80)}",
         *[f"- Chance the {y} target is met: {p:.0%}" for y, p in zip(years, by_year)],
         "",
+    ]
+    lines += evidence_dating(config)
+    lines += [
         "## Charts and alt text",
         "",
     ]
@@ -435,6 +459,30 @@ def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: 
         "",
     ]
     return "\n".join(lines)
+
+
+def _day(date) -> str:
+    return f"{date.day} {date:%B %Y}"
+
+
+def late_evidence_lines(config: Config) -> list[str]:
+    """One warning per input whose evidence is dated after the config's decision date."""
+    return [f"{item.title} ({item.name}): evidence dated {_day(item.date)}, after the decision of "
+            f"{_day(config.decision_date)}" for item in config.late_evidence]
+
+
+def evidence_dating(config: Config) -> list[str]:
+    """The findings' section on when the evidence was available: a forecast uses what was known then."""
+    if config.decision_date is None:
+        return []
+    late = late_evidence_lines(config)
+    when = _day(config.decision_date)
+    lines = ["## Evidence and the decision date", ""]
+    if not late:
+        return lines + [f"All {len(config.inputs)} inputs rest on evidence dated on or before the decision of {when}: "
+                        "these are the figures the council could have had then.", ""]
+    return lines + [f"{len(late)} of {len(config.inputs)} inputs rest on evidence dated after the decision of {when}; "
+                    "the council could not have known them then:", ""] + [f"- Warning: {markdown(line)}" for line in late] + [""]
 
 
 def _table_html(frame, money: set[str] = frozenset(), percent: set[str] = frozenset(),
@@ -480,11 +528,22 @@ def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart
     parts += [f"<h2>Money over time: cash, real terms and present value (discounted at "
               f"{float(ds.attrs.get('discount_rate', 0.035)):.1%})</h2>",
               _table_html(money_time, money=set(money_time.columns) - {"Year"})]
+    if "value_for_money" in tables:
+        vcols = {"measure": "Measure", "units": "Units", "p10": "P10", "p50": "P50", "p90": "P90",
+                 "p_npv_positive": "Chance positive (NPV) or above 1 (ratio)"}
+        vfm = tables["value_for_money"][list(vcols)].rename(columns=vcols)
+        vfm["Measure"] = vfm["Measure"].map({"benefits_pv": "Present value of the costs avoided",
+                                             "costs_pv": "Present value of the programme's own costs",
+                                             "net_present_value": "Net present value",
+                                             "benefit_cost_ratio": "Benefit-cost ratio"})
+        parts += ["<h2>Value for money: all the programme's own costs against the costs it avoids</h2>",
+                  _table_html(vfm, percent={"Chance positive (NPV) or above 1 (ratio)"})]
     if "scenarios" in tables:
         scols = {"title": "Scenario", "p50": "P50", "p80": "P80", "p_target_met": "Chance target met",
                  "diff_mean": "Mean difference from the config as written", "diff_mean_se": "Its standard error"}
         parts += ["<h2>Scenarios on common random numbers: total net change to the MTFP (positive = pressure)</h2>",
-                  "<p>For the row without FSP, the difference is the programme's own net benefit.</p>",
+                  "<p>For the row without FSP, the difference is how much worse the MTFP position would be without the "
+                  "programme; the programme's budgeted costs are in the MTFP either way (value for money is below).</p>",
                   _table_html(tables["scenarios"][list(scols)].rename(columns=scols),
                               money={"P50", "P80", "Mean difference from the config as written", "Its standard error"},
                               percent={"Chance target met"})]
@@ -563,6 +622,10 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios
         conv_charts, tables["convergence"], conv_sentence = convergence_outputs(ds, config, folder)
         charts += conv_charts
         extra.append(conv_sentence)
+    if "programme_costs_pv" in ds and ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central":
+        vfm_charts, tables["value_for_money"], vfm_sentence = value_for_money_outputs(ds, config, folder)
+        charts += vfm_charts
+        extra.append(vfm_sentence)
     if scenarios is not None:
         scenario_charts, tables["scenarios"], scenario_sentences = scenario_outputs(scenarios, config, folder)
         charts += scenario_charts

@@ -343,7 +343,7 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None, scen
 
 #: Files a run folder holds besides results.nc and run.json; all are derived from results.nc.
 DERIVED = ("summary.csv", "cumulative.csv", "sensitivity.csv", "grouped_sensitivity.csv", "switching_values.csv", "risk_register.csv",
-           "risk_portfolio.csv", "risk_reserve.txt", "backtest.csv", "scenarios.csv", "convergence.csv", "summary.xlsx", "findings.md", "report.html")
+           "risk_portfolio.csv", "risk_reserve.txt", "backtest.csv", "scenarios.csv", "convergence.csv", "value_for_money.csv", "summary.xlsx", "findings.md", "report.html")
 
 
 @contextmanager

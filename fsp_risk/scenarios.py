@@ -243,7 +243,7 @@ def scenario_table(ds: xr.Dataset) -> pd.DataFrame:
     ``diff_*`` columns are the case minus base per iteration (positive = more pressure than base);
     ``diff_mean_se`` is the standard error of the mean difference on common random numbers, and
     ``diff_mean_se_independent`` what it would be from two independent runs of the same size. For
-    ``without_fsp`` the difference is the programme's own net benefit (positive = FSP saves money).
+    ``without_fsp`` the difference is how much FSP changes the MTFP position (negative = better with FSP).
     """
     def total(i):  # one case at a time: a run's file may not fit in memory at once
         return horizon_total(ds["net_change_to_mtfp"].isel(scenario=i))
@@ -274,9 +274,10 @@ def scenario_table(ds: xr.Dataset) -> pd.DataFrame:
     return table
 
 
-def programme_benefit(ds: xr.Dataset) -> np.ndarray | None:
-    """The programme's own net benefit over the horizon per iteration [GBP]: without FSP minus with it
-    (positive = FSP leaves the council better off). None when the run has no counterfactual."""
+def mtfp_improvement(ds: xr.Dataset) -> np.ndarray | None:
+    """How much FSP improves the MTFP position over the horizon per iteration [GBP]: net change without FSP
+    minus with it (positive = better with FSP). Budgeted costs are in the MTFP either way, so this is not
+    value for money (see :func:`fsp_risk.analysis.value_for_money`). None when the run has no counterfactual."""
     if "without_fsp" not in ds.scenario.values:
         return None
     net = ds["net_change_to_mtfp"]

@@ -22,7 +22,7 @@ from .files import fsync_file
 
 #: The layout of results.nc and scenarios.nc (variables, dimensions, attributes) that this version
 #: writes and reads; raised whenever a change would make an older file read wrongly.
-RESULTS_FORMAT = 3
+RESULTS_FORMAT = 4
 
 
 def create(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> netCDF4.Dataset:

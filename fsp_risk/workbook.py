@@ -39,7 +39,10 @@ def assumption_book(config: Config, today: dt.date | None = None) -> pd.DataFram
             "distribution": f"{item.dist.kind} ({params})", "central": item.dist.central,
             "correlation": links.get(item.name, ""),
             "source": item.source, "owner": item.owner, "evidence": item.evidence,
-            "date": item.date, "review": item.review, "review_overdue": "OVERDUE" if item.review < today else "",
+            "date": item.date,
+            "after_decision": ("EVIDENCE AFTER DECISION" if config.decision_date and item.date > config.decision_date
+                               else ""),
+            "review": item.review, "review_overdue": "OVERDUE" if item.review < today else "",
         })
     return pd.DataFrame(rows)
 
@@ -134,9 +137,10 @@ def write_workbook(path: Path, ds, config: Config, tables: dict[str, pd.DataFram
     for name, title in (("risk_register", "Risk register"), ("risk_portfolio", "Risk portfolio"),
                         ("sensitivity", "Sensitivity"), ("grouped_sensitivity", "Grouped sensitivity"),
                         ("switching_values", "Switching values"), ("backtest", "Backtest"),
-                        ("scenarios", "Scenarios"), ("convergence", "Convergence")):
+                        ("scenarios", "Scenarios"), ("convergence", "Convergence"),
+                        ("value_for_money", "Value for money")):
         if name in tables:
-            sheets.append((title, tables[name], name not in ("sensitivity", "backtest")))
+            sheets.append((title, tables[name], name not in ("sensitivity", "backtest", "value_for_money")))
     sheets.append(("Assumption book", assumption_book(config), False))
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for title, frame, money in sheets:

@@ -94,8 +94,13 @@ def test_safe_loader_executes_nothing(tmp_path):
 
 
 def test_planned_saving_before_go_live_is_refused(tmp_path):
-    # A placement saving in 2019/20, before the June 2020 go-live, has nothing to scale from.
-    path = write(tmp_path, mutated(lambda d: d["savings"]["placement_savings"]["planned"]["values"].__setitem__("2019/20", -1000)))
+    # A placement saving in 2019/20, before the June 2020 go-live, has nothing to scale from when FSP's effect
+    # starts at go-live (the paper's own line has children avoided before it).
+    def edit(d):
+        d["savings"]["placement_savings"]["planned"]["values"]["2019/20"] = -1000
+        d["demand"]["measures"]["lac"]["fsp"] = {"method": "year_on_year", "reduction": "fsm_annual_reduction"}
+
+    path = write(tmp_path, mutated(edit))
     config = fsp_risk.load_config(path)
     with pytest.raises(ConfigError, match=re.escape("savings.placement_savings.planned.values.2019/20: a saving is planned in 2019/20")):
         fsp_risk.simulate(config, iterations=10)

@@ -14,7 +14,7 @@ def test_findings_cover_every_chart(tmp_path):
     findings = (folder / "findings.md").read_text()
     charts = sorted(p.stem for p in (folder / "charts").glob("*.png"))
     assert charts == ["convergence", "demand_lac", "grouped_tornado", "net_savings_fan", "net_savings_histogram",
-                      "net_savings_s_curve", "programme_benefit", "risk_heat_map", "scenarios", "tornado"]
+                      "net_savings_s_curve", "risk_heat_map", "scenarios", "tornado", "value_for_money"]
     assert (folder / "sensitivity.csv").is_file()
     for name in charts:
         assert (folder / "charts" / f"{name}.svg").is_file()

@@ -9,7 +9,7 @@ import yaml
 
 import fsp_risk
 from fsp_risk import ConfigError
-from fsp_risk.scenarios import parse_stress, programme_benefit, scenario_table, simulate_scenarios
+from fsp_risk.scenarios import parse_stress, mtfp_improvement, scenario_table, simulate_scenarios
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 N = 4_000
@@ -77,7 +77,7 @@ def test_counterfactual_without_fsp(config_2019, scen_2019, scen_2024):
         np.testing.assert_allclose(w["lac_fsp"].values, w["lac_as_is"].values, rtol=1e-12)
         np.testing.assert_array_equal(w["total_savings"].values, 0)
         np.testing.assert_array_equal(w["grant_loss"].values, 0)
-        benefit = programme_benefit(scen)
+        benefit = mtfp_improvement(scen)
         total = scen["net_change_to_mtfp"].sum("year")
         np.testing.assert_allclose(benefit, (total.sel(scenario="without_fsp") - total.sel(scenario="base")).values)
     # Without FSP the council misses the redesign target and, its placement budget set on the with-FSP
@@ -185,10 +185,10 @@ def test_cli_stress_and_scenarios_in_the_run_folder(tmp_path):
     folder = next(tmp_path.iterdir())
     table = (folder / "scenarios.csv").read_text()
     assert "stress_1" in table and "sw_turnover=0.3" in table and "without_fsp" in table
-    for name in ("scenarios", "programme_benefit"):
+    for name in ("scenarios", "value_for_money"):
         assert (folder / "charts" / f"{name}.png").is_file() and (folder / "charts" / f"{name}.svg").is_file()
     findings = (folder / "findings.md").read_text()
-    assert "Stress test: sw_turnover = 0.3" in findings and "programme's own net benefit" in findings
+    assert "Stress test: sw_turnover = 0.3" in findings and "Value for money over" in findings
     (folder / "scenarios.csv").unlink()
     rebuild_outputs(folder)
     assert (folder / "scenarios.csv").read_text() == table
