@@ -38,7 +38,8 @@ def configs(draw):
     data.pop("scenarios", None)  # scenarios set inputs' parameters, which are redrawn here
     unit = st.floats(0.0, 1.0, allow_nan=False)
     # The placement mix's central shares must sum to 1, so they keep their distributions.
-    shares = {t["share"] for t in data.get("placements", {}).get("types", {}).values()}
+    shares = {t[k] for t in data.get("placements", {}).get("types", {}).values()
+              for k in ("share", "avoided_share") if k in t}
     for input_name, spec in data["inputs"].items():
         if input_name not in shares and spec["dist"] == "pert" and {"low", "mode", "high"} <= set(spec) and draw(st.booleans()):
             lo, hi = spec["low"], spec["high"]

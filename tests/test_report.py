@@ -149,7 +149,8 @@ def test_workbook_sheets_formats_and_frozen_headers(tmp_path):
     assert cli.main(["run", "--iterations", "3000", "--out", str(tmp_path)]) == 0
     wb = openpyxl.load_workbook(next(tmp_path.iterdir()) / "summary.xlsx")
     assert wb.sheetnames == ["Headline", "By year", "Cumulative", "Risk register", "Risk portfolio", "Sensitivity",
-                             "Grouped sensitivity", "Switching values", "Scenarios", "Convergence", "Assumption book"]
+                             "Grouped sensitivity", "Switching values", "Scenarios", "Convergence", "Value for money",
+                             "Assumption book"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
         assert all(cell.font.bold for cell in ws[1] if cell.value is not None), ws.title
