@@ -135,8 +135,8 @@ def switching_values(config: Config, names=None, target: float = 0.0) -> pd.Data
 
 #: Group labels as a reader sees them, by the model section that first uses an input.
 GROUP_TITLES = {
-    "programme": "Programme timing and effect", "inflation": "Inflation", "demand": "Demand",
-    "placements": "Placements (mix and unit costs)", "social work teams": "Social work teams",
+    "programme": "Programme delivery", "inflation": "Inflation", "demand": "Demand",
+    "placements": "Placement costs", "social work teams": "Social work teams",
     "workforce": "Workforce", "costs": "Contract and service costs", "savings": "Savings counted",
     "funding": "Funding",
 }

@@ -69,7 +69,7 @@ CONFIG_CASES = [
      "programme.effect_scales[0].input: input 'budget_effect_scale' can take values in [0.8, 1.2], but this field "
      "expects values [0, 1]"),
     ("placement shares not summing to one", lambda d: _input(d, "share_residential").update(mode=0.3, high=0.4),
-     "placements.types: expected the central shares of the placement types to sum to 1, got 1.1740"),
+     "placements.types: expected the central shares of the placement types to sum to 1, got 1.2060"),
     ("positive MTFP target", lambda d: d["mtfp"]["target"]["values"].__setitem__("2024/25", 100000),
      "mtfp.target: expected the MTFP savings target as negative amounts (savings), got a positive amount"),
     # years
