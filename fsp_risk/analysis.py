@@ -219,5 +219,5 @@ def value_for_money(ds: xr.Dataset) -> tuple[pd.DataFrame, np.ndarray] | None:
                      **{k: round(float(q), digits) for k, q in (("mean", v.mean() if v.size else np.nan),
                                                                 ("p10", p10), ("p50", p50), ("p90", p90))}})
     table = pd.DataFrame(rows)
-    table["p_npv_positive"] = [np.nan, np.nan, float((npv > 0).mean()), float((ratio > 1).mean())]
+    table["p_npv_positive"] = [np.nan, np.nan, float((npv > 0).mean()), np.nan]
     return table, npv

@@ -530,14 +530,14 @@ def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart
               _table_html(money_time, money=set(money_time.columns) - {"Year"})]
     if "value_for_money" in tables:
         vcols = {"measure": "Measure", "units": "Units", "p10": "P10", "p50": "P50", "p90": "P90",
-                 "p_npv_positive": "Chance positive (NPV) or above 1 (ratio)"}
+                 "p_npv_positive": "Chance the NPV is positive"}
         vfm = tables["value_for_money"][list(vcols)].rename(columns=vcols)
         vfm["Measure"] = vfm["Measure"].map({"benefits_pv": "Present value of the costs avoided",
                                              "costs_pv": "Present value of the programme's own costs",
                                              "net_present_value": "Net present value",
                                              "benefit_cost_ratio": "Benefit-cost ratio"})
         parts += ["<h2>Value for money: all the programme's own costs against the costs it avoids</h2>",
-                  _table_html(vfm, percent={"Chance positive (NPV) or above 1 (ratio)"})]
+                  _table_html(vfm, percent={"Chance the NPV is positive"})]
     if "scenarios" in tables:
         scols = {"title": "Scenario", "p50": "P50", "p80": "P80", "p_target_met": "Chance target met",
                  "diff_mean": "Mean difference from the config as written", "diff_mean_se": "Its standard error"}
