@@ -233,13 +233,15 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
                                                            (n, n_years))
         total_costs = total_costs + out["placement_budget_variance"]
         lines.append(out["placement_budget_variance"])
+    # What a saving cut from a demand-led budget saves per case-year: its budget's variance and, in the
+    # value-for-money view, what the cases avoided are worth.
+    rates = {s.name: _saving_rate(s, central) for s in config.savings if s.from_budget and s.driver in config.demand}
     for s in config.savings:
-        if s.from_budget and s.driver in config.demand:
+        if s.name in rates:
             # The saving was cut from a budget that follows the measure (teams reduce in line with demand):
             # demand with FSP above its plan costs the same per case-year as the plan saves.
             key = f"child_years_fsp:{s.driver}"
-            rate = _saving_rate(s, central)
-            variance = np.broadcast_to(rate * (d[key] - central[key]), (n, n_years))
+            variance = np.broadcast_to(rates[s.name] * (d[key] - central[key]), (n, n_years))
             total_costs = total_costs + variance
             lines.append(variance)
     out["total_costs"] = total_costs
@@ -269,8 +271,7 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
             saving = saving * x[s.multiplier]
         saving = np.broadcast_to(saving, (n, n_years))
         if s.driver in config.demand:
-            avoided_cost = avoided_cost + (_saving_rate(s, central) * d[f"avoided:{s.driver}"] if s.from_budget
-                                           else -saving)
+            avoided_cost = avoided_cost + (rates[s.name] * d[f"avoided:{s.driver}"] if s.name in rates else -saving)
         total_savings = total_savings + saving
         if s.cashable:
             cashable = cashable + saving
