@@ -7,6 +7,7 @@ dark blue ``#12436D``, turquoise ``#28A197``, dark pink ``#801650``, orange ``#F
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -21,16 +22,30 @@ SEQUENTIAL = ("#6BACE6", "#2073BC", "#12436D")  # light to dark
 GREY_TEXT = "#3D3D3D"
 
 
+@dataclass(frozen=True)
+class Rendering:
+    """How charts are written: PNG at ``dpi`` for print and the web, plus SVG unless ``formats`` leaves it out."""
+
+    dpi: int = 300
+    formats: tuple[str, ...] = ("png", "svg")
+
+
+#: The rendering every chart uses. Runs keep the default; tests that do not look at the pictures swap in
+#: a draft one (a PNG at low dpi), since drawing at 300 dpi and in SVG is most of a small run's time.
+RENDERING = Rendering()
+
+
 def save_figure(fig, folder: Path, name: str) -> list[Path]:
-    """Write ``name``.png (300 dpi) and ``name``.svg into ``folder``; returns the paths."""
+    """Write ``name``.png (at :data:`RENDERING`'s dpi, 300 by default) and ``name``.svg into ``folder``;
+    returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     # Titles, labels and ticks carry text from configs: drawn as typed, never parsed as TeX-like math
     # (a '$' in a scenario title would otherwise fail the drawing after the whole simulation ran).
     for text in fig.findobj(matplotlib.text.Text):
         text.set_parse_math(False)
-    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
-    fig.savefig(paths[0], dpi=300, bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight")
+    paths = [folder / f"{name}.{fmt}" for fmt in RENDERING.formats]
+    for path in paths:
+        fig.savefig(path, dpi=RENDERING.dpi, bbox_inches="tight")
     plt.close(fig)
     return paths
 

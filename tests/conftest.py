@@ -31,3 +31,18 @@ def _own_resume_key(tmp_path_factory):
         os.environ.pop("XDG_CONFIG_HOME", None)
     else:
         os.environ["XDG_CONFIG_HOME"] = old
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "print_charts: draw charts as a run does (PNG at 300 dpi and SVG), "
+                                       "for tests that check the files themselves")
+
+
+@pytest.fixture(autouse=True)
+def _draft_charts(request, monkeypatch):
+    """Charts as small PNGs unless a test looks at the files: drawing at 300 dpi and in SVG is most of a
+    small run's time, and the tests of the pictures themselves are marked ``print_charts``."""
+    if request.node.get_closest_marker("print_charts") is None:
+        from fsp_risk import plots
+
+        monkeypatch.setattr(plots, "RENDERING", plots.Rendering(dpi=30, formats=("png",)))

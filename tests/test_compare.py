@@ -57,6 +57,7 @@ def test_changes_that_are_invalid_alone_move_together(base_data):
                                            ("inputs", "contract_cost_outturn_new"), ("inputs", "contract_cost_outturn")]
 
 
+@pytest.mark.print_charts
 def test_compare_command_writes_table_waterfalls_and_alt_text(tmp_path, base_data, capsys):
     new = yaml.safe_load(yaml.safe_dump(base_data))
     new["inputs"]["contract_cost_outturn_new"] = dict(new["inputs"]["contract_cost_outturn"], low=0.95)

@@ -8,6 +8,7 @@ from PIL import Image
 from fsp_risk import cli
 
 
+@pytest.mark.print_charts
 def test_findings_cover_every_chart(tmp_path):
     assert cli.main(["run", "--iterations", "4000", "--out", str(tmp_path)]) == 0
     folder = next(tmp_path.iterdir())

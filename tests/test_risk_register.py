@@ -281,6 +281,7 @@ def test_shipped_2024_register_runs_with_its_table():
     assert table.loc["R3", "p_occurs"] > 0.9
 
 
+@pytest.mark.print_charts
 def test_default_run_writes_risk_table_heat_map_and_reserve(tmp_path):
     from PIL import Image
 

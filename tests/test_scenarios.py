@@ -177,6 +177,7 @@ def test_bad_scenarios_are_refused_with_their_message(tmp_path, label, scenarios
     assert str(err.value).startswith(f"{path}: {message}")
 
 
+@pytest.mark.print_charts
 def test_cli_stress_and_scenarios_in_the_run_folder(tmp_path):
     from fsp_risk import cli
     from fsp_risk.runs import rebuild_outputs
