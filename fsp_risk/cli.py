@@ -15,7 +15,7 @@ import numpy as np
 
 from .config import MAX_ITERATIONS, MAX_SEED, SAMPLERS, load_config
 from .engine import ENGINES
-from .errors import ConfigError, ModelError, excerpt
+from .errors import ConfigError, ModelError, RunError, excerpt
 from .model import simulate
 
 DEFAULT_CONFIG = Path("configs") / "oxfordshire-2024-commissioning.yaml"
@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         # The reader (e.g. `| head`) closed stdout; the run folder is already complete.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except ConfigError as exc:
+    except (ConfigError, RunError) as exc:
         print(f"fsp-risk: error: {exc}", file=sys.stderr)
         return 2
     except ModelError as exc:

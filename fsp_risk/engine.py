@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, RunError
 
 ENGINES = ("threads", "dask")
 
@@ -91,7 +91,7 @@ def _distributed():
     try:
         import distributed
     except ImportError:
-        raise ConfigError("the dask engine needs dask.distributed; install it with "
+        raise RunError("the dask engine needs dask.distributed; install it with "
                           "python -m pip install 'fsp-risk[dask]'", path="engine") from None
     return distributed
 
@@ -106,7 +106,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
         try:
             client = distributed.Client(scheduler, timeout="20s")
         except (OSError, TimeoutError, ValueError) as exc:
-            raise ConfigError(f"cannot reach a dask scheduler at {scheduler!r} ({exc}); expected the address "
+            raise RunError(f"cannot reach a dask scheduler at {scheduler!r} ({exc}); expected the address "
                               "of a running scheduler, e.g. tcp://10.0.0.5:8786", path="--scheduler") from None
         with client:
             yield client

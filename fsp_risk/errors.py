@@ -26,8 +26,16 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class ConfigError(ValueError):
-    """A config (or other input) is invalid.
+class FspRiskError(Exception):
+    """Every error fsp-risk raises on purpose; the command line turns each kind into its exit code.
+
+    ==========================  ==========  =============================================================
+    error                       exit code   meaning
+    ==========================  ==========  =============================================================
+    :class:`ConfigError`        2           bad input: a config, a CSV, an option, a run folder
+    :class:`RunError`           2           the run cannot go on here: disk, a held lock, the dask engine
+    :class:`ModelError`         3           the model produced an impossible value: a bug
+    ==========================  ==========  =============================================================
 
     The message has a fixed shape: ``FILE: FIELD.PATH: what was expected; got what instead``, followed by
     ``(line N)`` where the field's line in the file is known.
@@ -47,6 +55,15 @@ class ConfigError(ValueError):
         super().__init__(f"{text} (line {line})" if line else text)
 
 
+class ConfigError(FspRiskError, ValueError):
+    """A config (or other input) is invalid."""
+
+
+class RunError(FspRiskError, RuntimeError):
+    """The input is fine but the run cannot go on here: too little disk, another run holding the same
+    folder, or a dask engine that is missing or out of reach."""
+
+
 def did_you_mean(name: str, options) -> str:
     """A ' (did you mean 'x'?)' hint for a misspelt name, or '' when nothing is close."""
     if len(str(name)) > 100:  # nothing is close to a long text, and comparing it would be slow
@@ -55,12 +72,12 @@ def did_you_mean(name: str, options) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-class ModelError(RuntimeError):
+class ModelError(FspRiskError, RuntimeError):
     """The model produced an impossible value (see :mod:`fsp_risk.invariants`): a bug, not bad input.
 
     Carries the ``variable``, ``year`` and an example ``iteration`` for tests and callers.
     """
 
     def __init__(self, message: str, *, file: str | None = None, variable: str, year, iteration: int):
-        self.file, self.variable, self.year, self.iteration = file, variable, year, iteration
-        super().__init__(f"{file}: {message}" if file else message)
+        self.variable, self.year, self.iteration = variable, year, iteration
+        super().__init__(message, file=file)

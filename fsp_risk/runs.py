@@ -16,7 +16,7 @@ import netCDF4
 import numpy as np
 import xarray as xr
 
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, ModelError, RunError
 from .files import check_inside, fsync_dir, is_regular, pid_alive, remove_unless_regular, user_key
 from .report import write_outputs
 from .store import RESULTS_FORMAT
@@ -84,7 +84,7 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
 @contextmanager
 def file_lock(path: Path, busy: str):
     """Hold an exclusive kernel lock (``flock``) on ``path`` while the block runs; refused at once with a
-    ConfigError saying ``busy`` (and the holder's process id) while another process holds it.
+    RunError saying ``busy`` (and the holder's process id) while another process holds it.
 
     The kernel releases the lock when its holder dies however it dies, so a killed run never blocks
     the next; the file is removed on release, and a lock file found free is reused.
@@ -104,7 +104,7 @@ def file_lock(path: Path, busy: str):
         except BlockingIOError:
             holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
-            raise ConfigError(f"{busy} (process {holder}); expected it to finish first, or a different --seed or "
+            raise RunError(f"{busy} (process {holder}); expected it to finish first, or a different --seed or "
                               "--out", path=str(path)) from None
         try:  # the previous holder may have removed the file between our open and flock: lock the one there now
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
@@ -287,7 +287,7 @@ def check_disk_space(out_root: str | Path, needed_bytes: int, what: str) -> None
     free = shutil.disk_usage(where).free
     margin = 64 * 2**20 + needed_bytes // 50  # room for the tables, charts and workbook
     if needed_bytes + margin > free:
-        raise ConfigError(f"{what} need about {_gb(needed_bytes + margin)} of disk under {out_root}, and "
+        raise RunError(f"{what} need about {_gb(needed_bytes + margin)} of disk under {out_root}, and "
                           f"{_gb(free)} is free; expected fewer iterations, or an --out on a disk with room",
                           path="--iterations")
 

@@ -39,3 +39,15 @@ def test_a_results_file_from_another_format_is_refused_by_report(tmp_path, capsy
     assert (f"{run / 'results.nc'}: results.nc is in results format 1 (written by fsp-risk 0.0.9), and this "
             f"fsp-risk") in err
     assert f"reads format {runs.RESULTS_FORMAT}; expected a run written by this version" in err
+
+
+def test_error_kinds_share_one_base():
+    from fsp_risk import ConfigError, FspRiskError, ModelError, RunError
+
+    # A program catches every deliberate fsp-risk error with one except; each kind is still told apart (the
+    # exit codes: bad input and a run that cannot go on 2, a broken invariant 3; tested with each error).
+    assert all(issubclass(kind, FspRiskError) for kind in (ConfigError, RunError, ModelError))
+    assert not issubclass(RunError, ConfigError) and not issubclass(ConfigError, RunError)
+    err = ModelError("net change is not finite", file="x.yaml", variable="net_change_to_mtfp", year="2024/25",
+                     iteration=7)
+    assert str(err) == "x.yaml: net change is not finite" and err.iteration == 7

@@ -12,7 +12,7 @@ import xarray as xr
 
 import fsp_risk
 from fsp_risk import cli, model
-from fsp_risk.errors import ConfigError
+from fsp_risk.errors import RunError
 from fsp_risk.runs import PartialRun
 from fsp_risk.sampling import BLOCK
 from fsp_risk.scenarios import simulate_scenarios
@@ -106,7 +106,7 @@ def test_another_seed_has_its_own_record(tmp_path):
 def test_a_second_run_of_the_same_config_is_refused_while_the_first_works(tmp_path):
     p = _partial(tmp_path)
     with p.lock():
-        with pytest.raises(ConfigError, match=rf"another fsp-risk run of this config, seed and iterations is working "
+        with pytest.raises(RunError, match=rf"another fsp-risk run of this config, seed and iterations is working "
                                               rf"\(process {os.getpid()}\)"):
             with _partial(tmp_path).lock():
                 pass
