@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import __version__
 from .config import MAX_ITERATIONS, MAX_SEED, SAMPLERS, load_config
 from .engine import ENGINES
 from .errors import ConfigError, ModelError, RunError, excerpt
@@ -67,6 +68,7 @@ class ProgressBar:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fsp-risk", description=__doc__.split(":", 1)[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a scenario config and write a run folder under outputs/")
     run.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG),

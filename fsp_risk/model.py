@@ -550,6 +550,7 @@ def central_net_savings(config: Config, overrides: dict[str, float] | None = Non
 
 def simulate(
     config: Config,
+    *,
     iterations: int | None = None,
     seed: int | None = None,
     sampler: str | None = None,

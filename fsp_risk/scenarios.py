@@ -124,7 +124,7 @@ _LONG_NAMES = {
 
 
 def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
-                       stresses: list[dict[str, float]] = (), counterfactual: bool = True,
+                       stresses: list[dict[str, float]] = (), *, counterfactual: bool = True,
                        progress: Callable[[int, int], None] | None = None, workers: int | None = None,
                        path: str | os.PathLike | None = None, engine: str = "threads",
                        scheduler: str | None = None, done_blocks: Collection[int] = (),

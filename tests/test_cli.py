@@ -103,3 +103,22 @@ def test_progress_bar_on_a_terminal_for_long_runs():
     short = FakeTerminal()
     cli.ProgressBar(stream=short)(1_000, 1_000)  # one block: nothing to show
     assert short.text == ""
+
+
+def test_version_and_python_dash_m():
+    import subprocess
+    import sys
+
+    import fsp_risk
+
+    out = subprocess.run([sys.executable, "-m", "fsp_risk", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"fsp-risk {fsp_risk.__version__}"
+    bad = subprocess.run([sys.executable, "-m", "fsp_risk", "run", "--seed", "x"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--seed" in bad.stderr
+
+
+def test_simulate_takes_its_options_by_name(config_2024):
+    import fsp_risk
+
+    with pytest.raises(TypeError):
+        fsp_risk.simulate(config_2024, 1000)  # which of iterations, seed...? Refused, not guessed
