@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from fsp_risk import cli
-from fsp_risk.errors import ConfigError
+from fsp_risk.errors import ConfigError, RunError
 
 CONFIG = "configs/oxfordshire-2024-commissioning.yaml"
 CONFIG_2019 = "configs/oxfordshire-2019-business-case.yaml"
@@ -157,7 +157,7 @@ def test_the_run_lock_is_held_across_processes(tmp_path):
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(ConfigError, match=rf"another fsp-risk run of this config, seed and iterations is working "
+        with pytest.raises(RunError, match=rf"another fsp-risk run of this config, seed and iterations is working "
                                               rf"\(process {holder.pid}\)"):
             with PartialRun(tmp_path, "demo", key).lock():
                 pass
