@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from fsp_risk import cli
-from fsp_risk.errors import ConfigError, RunError
+from fsp_risk.errors import RunError
 
 CONFIG = "configs/oxfordshire-2024-commissioning.yaml"
 CONFIG_2019 = "configs/oxfordshire-2019-business-case.yaml"
