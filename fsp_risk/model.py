@@ -205,7 +205,8 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
     n_years = len(config.years)
     n = d["effect_fraction"].shape[0]
     base = config.years.index(config.price_base.base_year)
-    lines: list[np.ndarray] = []
+    # Each line under its name: the order of insertion is the order of line_names, checked below.
+    lines: dict[str, np.ndarray] = {}
     out: Arrays = {}
 
     total_costs = np.zeros((n, n_years))
@@ -220,11 +221,11 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
             actual = actual * mtfp.inflation_surprise(x[idx.planned], x[idx.actual], base, n_years)
         total_costs = total_costs + actual
         programme_costs = programme_costs + actual
-        lines.append(mtfp.cost_pressure(actual, budget, c.budgeted))
+        lines[f"cost:{c.name}"] = mtfp.cost_pressure(actual, budget, c.budgeted)
     out["workforce_cost_pressure"] = d["staff_cost"] - d["staff_budget"]
     if config.workforce:
         total_costs = total_costs + out["workforce_cost_pressure"]
-        lines.append(out["workforce_cost_pressure"])
+        lines["workforce"] = out["workforce_cost_pressure"]
     p = config.placements
     if p is not None and p.budget_variance:
         # The budget was set once on the plan (the central case's children in care at its unit costs):
@@ -232,7 +233,7 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
         out["placement_budget_variance"] = np.broadcast_to(d["placement_spend"] - central["placement_spend"],
                                                            (n, n_years))
         total_costs = total_costs + out["placement_budget_variance"]
-        lines.append(out["placement_budget_variance"])
+        lines["placements"] = out["placement_budget_variance"]
     # What a saving cut from a demand-led budget saves per case-year: its budget's variance and, in the
     # value-for-money view, what the cases avoided are worth.
     rates = {s.name: _saving_rate(s, central) for s in config.savings if s.from_budget and s.driver in config.demand}
@@ -243,13 +244,13 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
             key = f"child_years_fsp:{s.driver}"
             variance = np.broadcast_to(rates[s.name] * (d[key] - central[key]), (n, n_years))
             total_costs = total_costs + variance
-            lines.append(variance)
+            lines[f"budget:{s.name}"] = variance
     out["total_costs"] = total_costs
 
     loss = np.zeros((n, n_years))
     for f in config.funding:
         loss = loss + d[f"grant_loss:{f.name}"]
-        lines.append(d[f"grant_loss:{f.name}"])
+        lines[f"funding:{f.name}"] = d[f"grant_loss:{f.name}"]
     out["grant_loss"] = loss
 
     total_savings = np.zeros((n, n_years))
@@ -275,24 +276,29 @@ def rollup(config: Config, x: Arrays, d: Arrays, central: Arrays, risk_lines: li
         total_savings = total_savings + saving
         if s.cashable:
             cashable = cashable + saving
-            lines.append(saving)
+            lines[f"saving:{s.name}"] = saving
     out["total_savings"] = total_savings
     out["cashable_savings"] = cashable
 
-    lines += list(risk_lines)
+    if config.risk_register is not None:
+        reg = config.risk_register
+        names = [f"risk:{r.id}" for r in reg.risks if not r.link] + [f"mitigation:{m.id}" for m in reg.mitigations]
+        lines.update(zip(names, risk_lines, strict=True))
     target = np.asarray(config.mtfp.target.values)
-    lines.append(np.broadcast_to(-target, (n, n_years)))
+    lines["mtfp_target"] = np.broadcast_to(-target, (n, n_years))
     if config.mtfp.delivered_outside is not None:
-        lines.append(np.broadcast_to(-np.asarray(config.mtfp.delivered_outside.values), (n, n_years)))
+        lines["delivered_outside"] = np.broadcast_to(-np.asarray(config.mtfp.delivered_outside.values), (n, n_years))
 
+    if list(lines) != [name for name, _, _ in line_names(config)]:  # a line stored under another's label
+        raise RuntimeError(f"the model's lines {list(lines)} are not those line_names describes")
     # Added line by line in a fixed order, so every re-run of the model sums its lines the same way.
     net = np.zeros((n, n_years))
-    for line in lines:
+    for line in lines.values():
         net += line
     if net_only:
         return {"net_change_to_mtfp": net}
     by_line = np.empty((n, n_years, len(lines)))
-    for j, line in enumerate(lines):
+    for j, line in enumerate(lines.values()):
         by_line[:, :, j] = line
     out["net_change_by_line"] = by_line
     out["net_change_to_mtfp"] = net
