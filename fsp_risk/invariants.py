@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ModelError
+from .variables import SHARES
 
 # Tolerance of the line sum: the lines are added in one order and summed in another, so they may
 # differ in the last bits; a penny is far above that and far below any real error.
@@ -23,7 +24,6 @@ LINE_SUM_ATOL_GBP = 0.01
 #: ... and, for sums in the billions, a relative tolerance near float64's precision over a few lines.
 LINE_SUM_RTOL = 1e-12
 
-_SHARES = ("effect_fraction", "risk_occurred", "risk_occurred_residual")
 
 
 def count_names(config) -> list[str]:
@@ -48,7 +48,7 @@ def check_block(config, out: dict[str, np.ndarray], first_iteration: int, scenar
             bad = arr < 0
             if bad.any():
                 _fail(config, name, bad, arr, first_iteration, scenario, "is a negative count of children")
-    for name in _SHARES:
+    for name in SHARES:
         if name in out:
             arr = out[name]
             bad = (arr < 0) | (arr > 1)

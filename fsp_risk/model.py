@@ -17,6 +17,7 @@ import xarray as xr
 from scipy.special import ndtri
 
 from . import demand, funding, invariants, mtfp, placements, risk_register, store, workforce
+from .variables import RISK_KEYS, describe
 from .config import Config, MAX_ITERATIONS, SAMPLERS, check_pins
 from .engine import lazy_blocks, map_blocks
 from .errors import ConfigError
@@ -419,40 +420,7 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
 
 
 # --------------------------------------------------------------------------- output description
-_COUNT_UNITS = "children at 31 March"
-_VARIABLES = {
-    "net_change_to_mtfp": ("Net change to the MTFP (positive = pressure)", "GBP"),
-    "net_savings": ("Net savings against the MTFP (= minus net change)", "GBP"),
-    "net_savings_real": ("Net savings in real terms at price-base-year prices", "GBP"),
-    "net_savings_pv": ("Present value of net savings: real terms discounted to the price base year", "GBP"),
-    "shortfall": ("Shortfall against the MTFP target (positive part of the net change)", "GBP"),
-    "total_costs": ("Gross programme costs, including workforce variance", "GBP"),
-    "total_savings": ("Savings realised, cashable and cost avoidance (negative = saving)", "GBP"),
-    "cashable_savings": ("Cashable savings realised (negative = saving)", "GBP"),
-    "grant_loss": ("Funding lost and not replaced by partners", "GBP"),
-    "workforce_cost": ("Cost of the staff groups modelled (employed, agency and recruitment)", "GBP"),
-    "workforce_cost_pressure": ("Workforce cost above the budget set on the plan: pay, vacancy, agency and turnover", "GBP"),
-    "placement_cost_avoidance": ("Placement costs avoided as FSP keeps children out of care", "GBP"),
-    "placement_budget_variance": ("Placement spend above the budget set on the plan (more children, dearer placements "
-                                  "or faster inflation than planned)", "GBP"),
-    "service_cost_avoidance": ("Social work team costs avoided as open cases fall", "GBP"),
-    "effect_fraction": ("Share of FSP's full effect in force (ramp and workforce weakening)", "1"),
-    "net_change_by_line": ("Contribution of each line to the net change to the MTFP", "GBP"),
-    "programme_costs": ("The programme's own costs, whoever pays: project, posts, contracts, workforce above "
-                        "plan, the register's risks and mitigations", "GBP"),
-    "programme_benefits": ("Costs the programme avoids (placements, teams, demand-led budgets), after the "
-                           "optimism-bias adjustment", "GBP"),
-    "programme_costs_pv": ("Present value of the programme's own costs: real terms discounted to the price base "
-                           "year", "GBP"),
-    "programme_benefits_pv": ("Present value of the costs the programme avoids, after optimism bias: real terms "
-                              "discounted to the price base year", "GBP"),
-    "net_change_inherent": ("Net change to the MTFP before any mitigation (positive = pressure)", "GBP"),
-    "risk_occurred": ("Risk occurred in the year, before mitigation (1 = yes)", "1"),
-    "risk_occurred_residual": ("Risk occurred in the year, after mitigation (1 = yes)", "1"),
-    "risk_impact": ("Impact of the risk on the MTFP before mitigation (threats positive)", "GBP"),
-    "risk_impact_residual": ("Impact of the risk on the MTFP after mitigation, excluding its cost", "GBP"),
-}
-RISK_KEYS = ("risk_occurred", "risk_occurred_residual", "risk_impact", "risk_impact_residual")
+# Each variable's name, units and dimensions: fsp_risk.variables.
 
 
 def _output_keys(config: Config) -> list[str]:
@@ -730,20 +698,10 @@ def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> 
     years = list(config.years)
     data_vars = {}
     for k, arr in results.items():
-        if k in RISK_KEYS:
-            dims = ("iteration", "year", "risk")
-            if k.startswith("risk_occurred"):
-                arr = arr.astype(np.int8)
-        else:
-            dims = ("iteration", "year", "line") if arr.ndim == 3 else ("iteration", "year")
-        case = next((c for c in ("_as_is", "_fsp") if k.endswith(c)), None)
-        if case is not None:
-            title = config.demand[k[: -len(case)]].title
-            attrs = {"long_name": f"{title}, {'as is' if case == '_as_is' else 'with FSP'}", "units": _COUNT_UNITS}
-        else:
-            long_name, units = _VARIABLES[k]
-            attrs = {"long_name": long_name, "units": units}
-        data_vars[k] = (dims, arr, attrs)
+        v = describe(config, k)
+        if v.kind == "flag":
+            arr = arr.astype(np.int8)
+        data_vars[k] = (v.dims, arr, {"long_name": v.long_name, "units": v.units})
     target = np.asarray(config.mtfp.target.values)
     data_vars["target"] = ("year", target, {"long_name": "MTFP savings target (negative = saving)", "units": "GBP"})
     coords = {

@@ -24,6 +24,7 @@ from .engine import lazy_blocks, map_blocks
 from .errors import ConfigError, excerpt
 from .model import _versions, block_inputs, central_case, simulate_block
 from .sampling import BLOCK, SobolDesign, block_sizes, stream_layout
+from .variables import describe
 
 #: Kinds of case, in the order they are reported.
 KINDS = ("as written", "scenario", "stress test", "counterfactual")
@@ -115,12 +116,6 @@ def _case_keys(config: Config) -> list[str]:
     return keys + [f"{m}_{case}" for m in config.demand for case in ("as_is", "fsp")]
 
 
-_LONG_NAMES = {
-    "net_change_to_mtfp": ("Net change to the MTFP (positive = pressure)", "GBP"),
-    "total_costs": ("Gross programme costs, including workforce variance", "GBP"),
-    "total_savings": ("Savings realised, cashable and cost avoidance (negative = saving)", "GBP"),
-    "grant_loss": ("Funding lost and not replaced by partners", "GBP"),
-}
 
 
 def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
@@ -207,12 +202,8 @@ def _scenario_dataset(config: Config, all_cases: list[Case], data: dict, iterati
                       sampler: str) -> xr.Dataset:
     data_vars = {}
     for k, arr in data.items():
-        if k in _LONG_NAMES:
-            long_name, units = _LONG_NAMES[k]
-        else:
-            m, case = (k[: -len("_as_is")], "as is") if k.endswith("_as_is") else (k[: -len("_fsp")], "with FSP")
-            long_name, units = f"{config.demand[m].title}, {case}", "children at 31 March"
-        data_vars[k] = (("scenario", "iteration", "year"), arr, {"long_name": long_name, "units": units})
+        v = describe(config, k)
+        data_vars[k] = (("scenario", *v.dims), arr, {"long_name": v.long_name, "units": v.units})
     data_vars["target"] = ("year", np.asarray(config.mtfp.target.values),
                            {"long_name": "MTFP savings target (negative = saving)", "units": "GBP"})
     coords = {
