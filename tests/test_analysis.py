@@ -1,7 +1,6 @@
 """Summary statistics agree with numpy on the same arrays, and their standard errors are honest."""
 import numpy as np
 import pytest
-import xarray as xr
 
 import fsp_risk
 from fsp_risk.analysis import cumulative_table, percentiles_with_se, summary_table

@@ -1,5 +1,4 @@
 """The command line: run folders, clear errors, nothing half-written, nothing overwritten."""
-import os
 import subprocess
 import sys
 

@@ -125,8 +125,6 @@ def test_overrides_pin_inputs_and_are_validated(config_2024):
 def test_no_switching_value_where_net_savings_are_flat():
     from pathlib import Path
 
-    import numpy as np
-
     import fsp_risk
     from fsp_risk.sensitivity import switching_values
 

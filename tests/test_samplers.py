@@ -1,6 +1,5 @@
 """Samplers: Latin hypercube and scrambled Sobol' estimate means more precisely than plain Monte Carlo."""
 import numpy as np
-import pytest
 import xarray as xr
 
 import fsp_risk

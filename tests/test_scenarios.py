@@ -4,7 +4,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import xarray as xr
 import yaml
 
 import fsp_risk
