@@ -7,8 +7,6 @@ import signal
 import sys
 import threading
 import time
-import uuid
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +15,6 @@ from . import __version__
 from .config import MAX_ITERATIONS, MAX_SEED, SAMPLERS, load_config
 from .engine import ENGINES
 from .errors import ConfigError, ModelError, RunError, excerpt
-from .model import simulate
 
 DEFAULT_CONFIG = Path("configs") / "oxfordshire-2024-commissioning.yaml"
 
@@ -161,145 +158,32 @@ def _engine(args) -> str:
     return args.engine or ("dask" if args.scheduler else "threads")
 
 
-def _cluster(engine: str, scheduler: str | None, workers: int | None):
-    """The dask client for the whole run, or nothing for threads."""
-    if engine != "dask":
-        return nullcontext()
-    from .engine import dask_client
-
-    return dask_client(scheduler, workers)
-
-
 def run_command(args) -> int:
-    from .model import _versions, result_bytes_per_iteration
-    from .runs import PartialRun, check_disk_space
-    from .sampling import BLOCK
-    from .scenarios import parse_stress, scenario_bytes_per_iteration
+    from .runs import run
+    from .scenarios import parse_stress
 
     config = load_config(args.config)
-    actuals_text = None
-    if args.actuals:
-        from .actuals import parse_actuals, read_actuals
-
-        actuals_text = read_actuals(args.actuals)
-        parse_actuals(actuals_text, config, file=args.actuals)  # refuse a bad file before simulating
     stresses = [parse_stress(config, text) for text in args.stress]  # refused before any work
-    seed = config.run.seed if args.seed is None else args.seed
-    sampler = args.sampler or config.run.sampler
-    # Blocks run on the dask client _cluster opens (when asked for), so no scheduler is passed down.
-    engine = dict(engine=_engine(args), workers=args.workers)
-    iterations, stop_reason = args.iterations, None
-    if args.precision is not None:
-        from .convergence import DEFAULT_PRECISION_CAP, iterations_for_precision, parse_precision
-
-        if args.deterministic:
-            raise ConfigError("a deterministic run has one iteration; --precision needs a simulation",
-                              path="--precision")
-        precision = parse_precision(args.precision)
-        iterations, stop_reason, _ = iterations_for_precision(
-            config, seed, sampler, precision, args.iterations or DEFAULT_PRECISION_CAP, ProgressBar())
-        print(stop_reason[0].upper() + stop_reason[1:] + ".")
-    # One id in results.nc, scenarios.nc and run.json: 'report' and 'compare' refuse files of two runs.
-    extra_attrs = {"run_id": uuid.uuid4().hex}
-    if stop_reason is not None:
-        extra_attrs.update(precision_target=args.precision, stop_reason=stop_reason)
-    if actuals_text is not None:
-        # Kept with the results, so that 'fsp-risk report' rebuilds the backtest too.
-        extra_attrs.update(actuals_csv=actuals_text, actuals_file=str(args.actuals))
-    # Results are written to disk block by block, so memory stays bounded whatever the iterations; the
-    # run folder is renamed into place only when everything is complete. One dask cluster (when asked
-    # for) serves the main run and the scenarios.
-    iterations = 1 if args.deterministic else (iterations or config.run.iterations)
-    # Simulated blocks are kept in a hidden partial folder as they are written, so an interrupted run can
-    # be resumed (--resume); they move into the run folder only once everything else is written.
-    partial = PartialRun(args.out, config.name, {
-        "config_sha256": config.sha256, "seed": seed, "sampler": sampler, "iterations": iterations,
-        "deterministic": args.deterministic, "stresses": stresses, "precision": args.precision,
-        "version": _versions()["fsp-risk"], "block": BLOCK})
-    per_iteration = result_bytes_per_iteration(config)
-    if not args.deterministic:
-        per_iteration += scenario_bytes_per_iteration(config, stresses)
-    kept = sum(f.stat().st_size for f in partial.folder.glob("*.nc")) if args.resume else 0
-    check_disk_space(args.out, max(iterations * per_iteration - kept, 0),
-                     f"{iterations:,} iterations ({per_iteration:,} bytes each in results.nc and scenarios.nc)")
-    with partial.lock():
-        try:
-            return _simulate_and_write(args, config, partial, iterations, seed, sampler, stresses, engine, extra_attrs)
-        except BaseException as exc:
-            # Blocks are kept for --resume after Ctrl-C or a crash (a full disk...), not after bad input or
-            # a broken invariant, which the same run would meet again, nor for a one-iteration run.
-            if partial.done() and not args.deterministic and not isinstance(exc, (ConfigError, ModelError)):
-                print(f"fsp-risk: {partial.done()} simulated block(s) are kept in {partial.folder}; run the same "
-                      "command with --resume to continue from them", file=sys.stderr)
-            else:
-                partial.remove()
-            raise
-
-
-def _simulate_and_write(args, config, partial, iterations, seed, sampler, stresses, engine, extra_attrs) -> int:
-    import xarray as xr
-
-    from .runs import StagedFolder, add_attrs, finish_run, run_folder_name
-    from .scenarios import simulate_scenarios
-
-    if args.resume and partial.exists():
-        # Nothing on disk is trusted: each kept block must match its checksum and the model's invariants,
-        # or it is named here and simulated again.
-        from .invariants import check_block
-        from .scenarios import check_stored_block
-
-        problems = partial.load()
-        problems += partial.verify("results", lambda values, pos: check_block(config, values, pos))
-        problems += partial.verify("scenarios", lambda values, pos: check_stored_block(config, stresses, values, pos))
-        for problem in problems:
-            print(f"fsp-risk: {problem[0].upper()}{problem[1:]}.", file=sys.stderr)
-        print(f"Resuming: {len(partial.blocks['results'])} block(s) of results and {len(partial.blocks['scenarios'])} "
-              f"of scenarios already simulated are kept from {partial.folder}.")
-    else:
-        if args.resume:
-            print("Nothing to resume for this config, seed and iterations: starting afresh.")
-        elif partial.exists():
-            print(f"An interrupted run of this config left its blocks in {partial.folder}; starting afresh "
-                  "(--resume would have continued from them).")
-        partial.start_afresh()
-    with _cluster(engine["engine"], args.scheduler, args.workers), \
-            StagedFolder(args.out, run_folder_name(config.name, seed)) as staged:
-        results = partial.folder / "results.nc"
-        simulate(config, iterations=iterations, seed=seed, sampler=sampler, deterministic=args.deterministic,
-                 progress=ProgressBar(), path=results, done_blocks=partial.blocks["results"],
-                 on_block=lambda b, digest: partial.record("results", b, digest), **engine).close()
-        add_attrs(results, extra_attrs)
-        scenarios_file = partial.folder / "scenarios.nc"
-        scenarios = None
-        with xr.open_dataset(results, engine="netcdf4", cache=False) as ds:  # read variable by variable
-            if not args.deterministic:
-                # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
-                scenarios = simulate_scenarios(config, iterations, seed, sampler, stresses, path=scenarios_file,
-                                               done_blocks=partial.blocks["scenarios"],
-                                               on_block=lambda b, digest: partial.record("scenarios", b, digest),
-                                               **engine)
-            finish_run(ds, config, staged.tmp, scenarios)
-            lines = _headline(ds)
-            if scenarios is not None:
-                lines += _scenario_lines(scenarios)
-                scenarios.close()
-                add_attrs(scenarios_file, {"run_id": extra_attrs["run_id"]})
-            if config.risk_register is not None:
-                from .risk_register import reserve_statement
-
-                lines.append(reserve_statement(ds, config))
-        for f in (results, scenarios_file):
-            if f.exists():
-                os.replace(f, staged.tmp / f.name)
-    partial.remove()
-    folder = staged.final
-    from .report import late_evidence_lines
-
-    for line in late_evidence_lines(config):
-        print(f"fsp-risk: warning: {line}", file=sys.stderr)
+    folder, lines = run(
+        config, out=args.out, iterations=args.iterations, seed=args.seed, sampler=args.sampler,
+        deterministic=args.deterministic, stresses=stresses, actuals=args.actuals, precision=args.precision,
+        workers=args.workers, engine=_engine(args), scheduler=args.scheduler, resume=args.resume,
+        progress=ProgressBar, say=print, warn=lambda line: print(line, file=sys.stderr), summarise=_summary)
     print("\n".join(lines))
     print(f"Outputs written to {folder}")
     return 0
+
+
+def _summary(ds, scenarios, config) -> list[str]:
+    """What the terminal shows of a finished run: the headline, each scenario, the register's reserve."""
+    lines = _headline(ds)
+    if scenarios is not None:
+        lines += _scenario_lines(scenarios)
+    if config.risk_register is not None:
+        from .risk_register import reserve_statement
+
+        lines.append(reserve_statement(ds, config))
+    return lines
 
 
 def report_command(args) -> int:

@@ -17,7 +17,7 @@ import ctypes
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
@@ -94,6 +94,11 @@ def _distributed():
         raise RunError("the dask engine needs dask.distributed; install it with "
                           "python -m pip install 'fsp-risk[dask]'", path="engine") from None
     return distributed
+
+
+def cluster(engine: str, scheduler: str | None, workers: int | None):
+    """The dask client for a whole run (main results and scenarios), or nothing for threads."""
+    return dask_client(scheduler, workers) if engine == "dask" else nullcontext()
 
 
 @contextmanager

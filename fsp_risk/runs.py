@@ -11,6 +11,7 @@ import shutil
 import uuid
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Callable
 
 import netCDF4
 import numpy as np
@@ -339,6 +340,153 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None, scen
             scenarios.to_netcdf(staged.tmp / "scenarios.nc", engine="netcdf4")
         finish_run(ds, config, staged.tmp, scenarios)
     return staged.final
+
+
+def _stderr(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr)
+
+
+def run(config, *, out: str | Path = "outputs", iterations: int | None = None, seed: int | None = None,
+        sampler: str | None = None, deterministic: bool = False, stresses: list[dict[str, float]] = (),
+        actuals: str | Path | None = None, precision: str | None = None, workers: int | None = None,
+        engine: str = "threads", scheduler: str | None = None, resume: bool = False,
+        progress: Callable[[], Callable[[int, int], None]] | None = None,
+        say: Callable[[str], None] = print, warn: Callable[[str], None] = _stderr,
+        summarise: Callable | None = None) -> tuple[Path, list[str]]:
+    """A whole run, as ``fsp-risk run`` makes it: simulate, the scenarios and counterfactual, every table,
+    chart and report, in a new folder under ``out``; returns the folder and ``summarise(ds, scenarios,
+    config)``'s lines (none without it), computed while the results are open.
+
+    Bad input is refused before any work. Simulated blocks are kept in ``out/.partial`` as they are
+    written, so an interrupted run continues with ``resume=True``; the run folder appears only complete.
+    ``stresses`` are pinned inputs (:func:`fsp_risk.scenarios.parse_stress`), ``actuals`` a CSV of outturns,
+    ``precision`` a target such as "£50k" that sets the iterations. ``progress`` makes a progress
+    callback for each simulation; ``say`` and ``warn`` take the lines a terminal shows on stdout and stderr.
+    """
+    from .model import _versions, result_bytes_per_iteration
+    from .sampling import BLOCK
+    from .scenarios import scenario_bytes_per_iteration
+
+    actuals_text = None
+    if actuals is not None:
+        from .actuals import parse_actuals, read_actuals
+
+        actuals_text = read_actuals(actuals)
+        parse_actuals(actuals_text, config, file=str(actuals))  # refuse a bad file before simulating
+    seed = config.run.seed if seed is None else seed
+    sampler = sampler or config.run.sampler
+    stop_reason = None
+    if precision is not None:
+        from .convergence import DEFAULT_PRECISION_CAP, iterations_for_precision, parse_precision
+
+        if deterministic:
+            raise ConfigError("a deterministic run has one iteration; --precision needs a simulation",
+                              path="--precision")
+        target = parse_precision(precision)
+        iterations, stop_reason, _ = iterations_for_precision(
+            config, seed, sampler, target, iterations or DEFAULT_PRECISION_CAP, progress() if progress else None)
+        say(stop_reason[0].upper() + stop_reason[1:] + ".")
+    # One id in results.nc, scenarios.nc and run.json: 'report' and 'compare' refuse files of two runs.
+    extra_attrs = {"run_id": uuid.uuid4().hex}
+    if stop_reason is not None:
+        extra_attrs.update(precision_target=precision, stop_reason=stop_reason)
+    if actuals_text is not None:
+        # Kept with the results, so that 'fsp-risk report' rebuilds the backtest too.
+        extra_attrs.update(actuals_csv=actuals_text, actuals_file=str(actuals))
+    iterations = 1 if deterministic else (iterations or config.run.iterations)
+    # Simulated blocks are kept in a hidden partial folder as they are written, so an interrupted run can
+    # be resumed; they move into the run folder only once everything else is written.
+    partial = PartialRun(out, config.name, {
+        "config_sha256": config.sha256, "seed": seed, "sampler": sampler, "iterations": iterations,
+        "deterministic": deterministic, "stresses": stresses, "precision": precision,
+        "version": _versions()["fsp-risk"], "block": BLOCK})
+    per_iteration = result_bytes_per_iteration(config)
+    if not deterministic:
+        per_iteration += scenario_bytes_per_iteration(config, stresses)
+    kept = sum(f.stat().st_size for f in partial.folder.glob("*.nc")) if resume else 0
+    check_disk_space(out, max(iterations * per_iteration - kept, 0),
+                     f"{iterations:,} iterations ({per_iteration:,} bytes each in results.nc and scenarios.nc)")
+    case = dict(config=config, iterations=iterations, seed=seed, sampler=sampler, deterministic=deterministic,
+                stresses=stresses, out=out, workers=workers, engine=engine, scheduler=scheduler,
+                extra_attrs=extra_attrs, progress=progress, summarise=summarise)
+    with partial.lock():
+        try:
+            folder, lines = _simulate_and_write(partial, resume, say, warn, **case)
+        except BaseException as exc:
+            # Blocks are kept for --resume after Ctrl-C or a crash (a full disk...), not after bad input or
+            # a broken invariant, which the same run would meet again, nor for a one-iteration run.
+            if partial.done() and not deterministic and not isinstance(exc, (ConfigError, ModelError)):
+                warn(f"fsp-risk: {partial.done()} simulated block(s) are kept in {partial.folder}; run the same "
+                     "command with --resume to continue from them")
+            else:
+                partial.remove()
+            raise
+    from .report import late_evidence_lines
+
+    for line in late_evidence_lines(config):
+        warn(f"fsp-risk: warning: {line}")
+    return folder, lines
+
+
+def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed, sampler, deterministic, stresses,
+                        out, workers, engine, scheduler, extra_attrs, progress, summarise) -> tuple[Path, list[str]]:
+    from .engine import cluster
+    from .model import simulate
+    from .scenarios import simulate_scenarios
+
+    if resume and partial.exists():
+        # Nothing on disk is trusted: each kept block must match its checksum and the model's invariants,
+        # or it is named here and simulated again.
+        from .invariants import check_block
+        from .scenarios import check_stored_block
+
+        problems = partial.load()
+        problems += partial.verify("results", lambda values, pos: check_block(config, values, pos))
+        problems += partial.verify("scenarios", lambda values, pos: check_stored_block(config, stresses, values, pos))
+        for problem in problems:
+            warn(f"fsp-risk: {problem[0].upper()}{problem[1:]}.")
+        say(f"Resuming: {len(partial.blocks['results'])} block(s) of results and {len(partial.blocks['scenarios'])} "
+            f"of scenarios already simulated are kept from {partial.folder}.")
+    else:
+        if resume:
+            say("Nothing to resume for this config, seed and iterations: starting afresh.")
+        elif partial.exists():
+            say(f"An interrupted run of this config left its blocks in {partial.folder}; starting afresh "
+                "(--resume would have continued from them).")
+        partial.start_afresh()
+    # Blocks run on the dask client the cluster opens (when asked for), so no scheduler is passed down; one
+    # cluster serves the main run and the scenarios. Results are written to disk block by block, so memory
+    # stays bounded whatever the iterations.
+    blocks = dict(engine=engine, workers=workers)
+    lines: list[str] = []
+    with cluster(engine, scheduler, workers), StagedFolder(out, run_folder_name(config.name, seed)) as staged:
+        results = partial.folder / "results.nc"
+        simulate(config, iterations=iterations, seed=seed, sampler=sampler, deterministic=deterministic,
+                 progress=progress() if progress else None, path=results, done_blocks=partial.blocks["results"],
+                 on_block=lambda b, digest: partial.record("results", b, digest), **blocks).close()
+        add_attrs(results, extra_attrs)
+        scenarios_file = partial.folder / "scenarios.nc"
+        scenarios = None
+        with xr.open_dataset(results, engine="netcdf4", cache=False) as ds:  # read variable by variable
+            if not deterministic:
+                # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
+                scenarios = simulate_scenarios(config, iterations, seed, sampler, stresses, path=scenarios_file,
+                                               done_blocks=partial.blocks["scenarios"],
+                                               on_block=lambda b, digest: partial.record("scenarios", b, digest),
+                                               **blocks)
+            finish_run(ds, config, staged.tmp, scenarios)
+            if summarise is not None:
+                lines = summarise(ds, scenarios, config)
+            if scenarios is not None:
+                scenarios.close()
+                add_attrs(scenarios_file, {"run_id": extra_attrs["run_id"]})
+        for f in (results, scenarios_file):
+            if f.exists():
+                os.replace(f, staged.tmp / f.name)
+    partial.remove()
+    return staged.final, lines
 
 
 #: Files a run folder holds besides results.nc and run.json; all are derived from results.nc.

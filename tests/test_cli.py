@@ -121,3 +121,19 @@ def test_simulate_takes_its_options_by_name(config_2024):
 
     with pytest.raises(TypeError):
         fsp_risk.simulate(config_2024, 1000)  # which of iterations, seed...? Refused, not guessed
+
+
+def test_a_run_folder_from_python_as_from_the_command_line(tmp_path, config_2024):
+    import xarray as xr
+
+    import fsp_risk
+    from fsp_risk.runs import run
+
+    said = []
+    folder, lines = run(config_2024, out=tmp_path, iterations=2_000, say=said.append)
+    assert lines == [] and said == []  # nothing to say without a summary, nothing kept from before
+    assert {"results.nc", "scenarios.nc", "findings.md", "summary.xlsx", "value_for_money.csv"} <= {
+        p.name for p in folder.iterdir()}
+    with xr.open_dataset(folder / "results.nc") as ds:
+        expected = fsp_risk.simulate(config_2024, iterations=2_000, seed=config_2024.run.seed)
+        np.testing.assert_array_equal(ds["net_change_to_mtfp"].values, expected["net_change_to_mtfp"].values)
