@@ -124,7 +124,7 @@ def test_simulate_takes_its_options_by_name(config_2024):
 
 
 def test_a_run_folder_from_python_as_from_the_command_line(tmp_path, config_2024):
-    import xarray as xr
+    import numpy as np
 
     import fsp_risk
     from fsp_risk.runs import run
