@@ -2,8 +2,8 @@
 names the file, the field path (and line, where the parser knows it) and what was expected; no traceback,
 no folder made.
 
-Config cases edit the shipped 2024 config (it has every section: correlation, register, scenarios);
-the bad actuals files are catalogued in test_actuals.py and the impossible model states in
+Config cases edit the shipped 2024 config (it has every section: correlation, register, scenarios), and
+a second set the 2019 business case (its own sections and years); the bad actuals files are catalogued in test_actuals.py and the impossible model states in
 test_invariants.py.
 """
 import copy
@@ -16,6 +16,8 @@ from fsp_risk import cli
 
 CONFIG = "configs/oxfordshire-2024-commissioning.yaml"
 BASE = yaml.safe_load(open(CONFIG, encoding="utf-8"))
+CONFIG_2019 = "configs/oxfordshire-2019-business-case.yaml"
+BASE_2019 = yaml.safe_load(open(CONFIG_2019, encoding="utf-8"))
 
 
 def _input(d, name):
@@ -270,6 +272,7 @@ FILE_CASES = [
     ("a device as the config", lambda t: ("/dev/zero", []),
      "/dev/zero: expected the config file to be a regular file, got a device or pipe"),
     ("a folder as the config", lambda t: (str(t), []), "{tmp}: expected the config file to be a regular file, got a folder"),
+    ("no such config", lambda t: (str(t / "nope.yaml"), []), "{tmp}/nope.yaml: config file not found"),
     ("a register CSV over the size limit", lambda t: _register_config(t, HEADER + "x" * (4 * 2**20 + 10)),
      "{tmp}/register.csv: the register CSV is 4,194,347 bytes, over the limit of 4,194,304 bytes (4.0 MiB); expected "
      "a smaller file"),
@@ -292,6 +295,49 @@ FILE_CASES = [
 ]
 
 
+# Cases on the 2019 business case, whose sections and years differ (project costs, planned savings,
+# partner funding, 2019/20 to 2025/26).
+CONFIG_2019_CASES = [
+    ("discount rate as a percentage", lambda d: d["price_base"]["discount_rate"].update(value=3.5),
+     "price_base.discount_rate.value: expected a real discount rate as a fraction a year, like 0.035 for 3.5%, got 3.5"),
+    ("discount rate without source", lambda d: d["price_base"]["discount_rate"].pop("source"),
+     "price_base.discount_rate.source: required field is missing"),
+    ("missing input field", lambda d: d["inputs"]["ramp_months"].pop("source"), "inputs.ramp_months.source: required field is missing"),
+    ("unknown field with hint", lambda d: d.__setitem__("savngs", {}), "savngs: unknown field (expected one of"),
+    ("wrong type", lambda d: d["costs"]["training"]["amounts"]["values"].__setitem__("2019/20", "lots"),
+     "costs.training.amounts.values.2019/20: expected a number, got 'lots' (a text)"),
+    ("negative cost", lambda d: d["costs"]["training"]["amounts"]["values"].__setitem__("2019/20", -5),
+     "costs.training.amounts.values.2019/20: expected an amount >= 0 (no negative cost here), got -5"),
+    ("min above max", lambda d: d["inputs"]["ramp_months"].update(low=30),
+     "inputs.ramp_months: low, mode, high: expected low <= mode <= high, got 30, 12, 24"),
+    ("probability above one", lambda d: d["inputs"]["partners_do_not_fund"].update(p=1.5),
+     "inputs.partners_do_not_fund: p: expected a probability in [0, 1], got 1.5"),
+    ("unknown distribution", lambda d: d["inputs"]["ramp_months"].update(dist="weibull"),
+     "inputs.ramp_months: dist: expected one of fixed, uniform, triangular, pert"),
+    ("unknown year label", lambda d: d["costs"]["training"]["amounts"]["values"].__setitem__("2030/31", 5),
+     "costs.training.amounts.values.2030/31: year '2030/31' is outside the config's years (2019/20 to 2025/26)"),
+    ("malformed year label", lambda d: d["years"].__setitem__(2, "2021-22"),
+     "years[2]: expected a financial year like '2025/26', got '2021-22'"),
+    ("years out of order", lambda d: d["years"].reverse(), "years: expected consecutive financial years in order"),
+    ("unknown input reference", lambda d: d["programme"].update(ramp_months="ramp_month"),
+     "programme.ramp_months: unknown input 'ramp_month' (did you mean 'ramp_months'?)"),
+    ("share out of range", lambda d: d["inputs"]["share_residential"].update(low=-0.1),
+     "placements.types.residential.share: input 'share_residential' can take values in [-0.1, 0.16]"),
+    ("bad evidence rating", lambda d: d["inputs"]["ramp_months"].update(evidence="purple"),
+     "inputs.ramp_months.evidence: expected one of green, amber, red, got 'purple'"),
+    ("positive saving", lambda d: d["savings"]["placement_savings"]["planned"]["values"].__setitem__("2021/22", 500000),
+     "savings.placement_savings.planned: expected savings as negative amounts"),
+    ("end year outside horizon", lambda d: d["inputs"]["partners_stop_year"].update(values=["2021/22", "2030/31"]),
+     "inputs.partners_stop_year.values: expected year labels within the horizon (2019/20 to 2025/26), got '2030/31'"),
+    ("missing review date", lambda d: d["inputs"]["ramp_months"].pop("review"),
+     "inputs.ramp_months.review: required field is missing"),
+    ("review before date", lambda d: d["inputs"]["ramp_months"].update(review="2018-01-01"),
+     "inputs.ramp_months.review: expected a review date on or after the input's date"),
+    ("unused input", lambda d: d["inputs"].__setitem__("spare", dict(d["inputs"]["ramp_months"])),
+     "inputs.spare: input is not used by any part of the model"),
+]
+
+
 def _refused(capsys, code, out):
     err = capsys.readouterr().err
     assert code == 2, err
@@ -300,9 +346,11 @@ def _refused(capsys, code, out):
     return err.strip()
 
 
-@pytest.mark.parametrize("case, edit, message", CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])
-def test_bad_config_is_refused_with_its_field(tmp_path, capsys, case, edit, message):
-    data = copy.deepcopy(BASE)
+@pytest.mark.parametrize("base, case, edit, message",
+                         [(BASE, *c) for c in CONFIG_CASES] + [(BASE_2019, *c) for c in CONFIG_2019_CASES],
+                         ids=[c[0] for c in CONFIG_CASES] + [f"2019: {c[0]}" for c in CONFIG_2019_CASES])
+def test_bad_config_is_refused_with_its_field(tmp_path, capsys, base, case, edit, message):
+    data = copy.deepcopy(base)
     edit(data)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -310,10 +358,12 @@ def test_bad_config_is_refused_with_its_field(tmp_path, capsys, case, edit, mess
     err = _refused(capsys, cli.main(["run", str(path), "--iterations", "100", "--out", str(out)]), out)
     assert err.startswith(f"fsp-risk: error: {path}: {message}"), err
     assert set(tmp_path.rglob("*")) == {path}  # nothing written anywhere, inside --out or out of it
-    # Each names the line of the field too (or of its section, for a missing field).
-    if case != "missing section":
+    # Each names the line of the field too, or for a missing field the line of its section (none at the top).
+    field = message.split(": ")[0]
+    if "required field is missing" in message:
+        field = field.rpartition(".")[0]
+    if field:
         line = int(re.search(r"\(line (\d+)\)$", err).group(1))
-        field = message.split(": ")[0]
         written = path.read_text(encoding="utf-8").splitlines()[line - 1]
         last = re.split(r"[.\[\]]", field.rstrip("]"))[-1]
         assert last in written or written.lstrip().startswith("- "), (field, line, written)
@@ -364,4 +414,21 @@ def test_bad_command_line_is_refused(tmp_path, capsys, case, args, message):
 
 
 def test_the_catalogue_has_at_least_eighty_cases():
-    assert len(CONFIG_CASES) + len(TEXT_CASES) + len(ARG_CASES) + len(FILE_CASES) >= 84
+    assert len(CONFIG_CASES) + len(CONFIG_2019_CASES) + len(TEXT_CASES) + len(ARG_CASES) + len(FILE_CASES) >= 104
+
+
+def test_planned_saving_before_go_live_is_refused_before_simulating(tmp_path):
+    # A placement saving in 2019/20, before the June 2020 go-live, has nothing to scale from when FSP's effect
+    # starts at go-live (the paper's own line has children avoided before it): refused when the plan is built.
+    import fsp_risk
+    from fsp_risk.errors import ConfigError
+
+    data = copy.deepcopy(BASE_2019)
+    data["savings"]["placement_savings"]["planned"]["values"]["2019/20"] = -1000
+    data["demand"]["measures"]["lac"]["fsp"] = {"method": "year_on_year", "reduction": "fsm_annual_reduction"}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    config = fsp_risk.load_config(path)
+    with pytest.raises(ConfigError, match=re.escape("savings.placement_savings.planned.values.2019/20: a saving is "
+                                                    "planned in 2019/20")):
+        fsp_risk.simulate(config, iterations=10)
