@@ -92,7 +92,7 @@ def _distributed():
         import distributed
     except ImportError:
         raise RunError("the dask engine needs dask.distributed; install it with "
-                          "python -m pip install 'fsp-risk[dask]'", path="engine") from None
+                       "python -m pip install 'fsp-risk[dask]'", path="engine") from None
     return distributed
 
 
@@ -112,7 +112,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
             client = distributed.Client(scheduler, timeout="20s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise RunError(f"cannot reach a dask scheduler at {scheduler!r} ({exc}); expected the address "
-                              "of a running scheduler, e.g. tcp://10.0.0.5:8786", path="--scheduler") from None
+                           "of a running scheduler, e.g. tcp://10.0.0.5:8786", path="--scheduler") from None
         with client:
             yield client
         return

@@ -36,8 +36,8 @@ RENDERING = Rendering()
 
 
 def save_figure(fig, folder: Path, name: str) -> list[Path]:
-    """Write ``name``.png (at :data:`RENDERING`'s dpi, 300 by default) and ``name``.svg into ``folder``;
-    returns the paths."""
+    """Write ``name`` into ``folder`` in each of :data:`RENDERING`'s formats (PNG at 300 dpi and SVG by
+    default); returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     # Titles, labels and ticks carry text from configs: drawn as typed, never parsed as TeX-like math
     # (a '$' in a scenario title would otherwise fail the drawing after the whole simulation ran).

@@ -8,6 +8,7 @@ import hmac
 import json
 import os
 import shutil
+import sys
 import uuid
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -343,8 +344,6 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None, scen
 
 
 def _stderr(line: str) -> None:
-    import sys
-
     print(line, file=sys.stderr)
 
 
