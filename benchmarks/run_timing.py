@@ -35,7 +35,7 @@ def main() -> None:
     print(f"{'iterations':>12} {'wall s':>8} {'iter/s':>12} {'peak RSS MiB':>13}")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as out:
-            cmd = [sys.executable, "-m", "fsp_risk.cli", "run", args.config, "--iterations", str(n), "--out", out]
+            cmd = [sys.executable, "-m", "fsp_risk.app.cli", "run", args.config, "--iterations", str(n), "--out", out]
             res = json.loads(subprocess.run([sys.executable, "-c", WRAPPER, *cmd], check=True, capture_output=True,
                                             text=True).stdout)
         print(f"{n:>12,} {res['wall_s']:>8.1f} {n / res['wall_s']:>12,.0f} {res['peak_rss_mib']:>13,.0f}")

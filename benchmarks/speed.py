@@ -19,7 +19,7 @@ iterations per second and peak RSS, then two references on the same machine:
 Two more lines say where the time above the floor goes: **inputs by inverse CDF** times drawing every
 block's inputs as the run does (uniforms, inverse CDFs, the correlation re-pairing) without the model;
 **write floor** times filling arrays the size of the run's results once (memory bandwidth alone).
-**Invariant checks** times :func:`fsp_risk.invariants.check_block` on each block of the run's results
+**Invariant checks** times :func:`fsp_risk.engine.invariants.check_block` on each block of the run's results
 (read back from its file, reading not timed) and gives it as a share of the run's CPU time (wall time
 times the cores the run used), the checks' cost inside the run.
 With ``--engine dask`` the run is timed on a local dask cluster of ``--workers`` processes, started
@@ -42,7 +42,7 @@ CONFIG = "configs/oxfordshire-2024-commissioning.yaml"
 
 
 def variates_per_iteration(config) -> int:
-    from fsp_risk.sampling import stream_layout
+    from fsp_risk.engine.sampling import stream_layout
 
     return sum(n for _, n in stream_layout(config).values())
 
@@ -51,7 +51,7 @@ def rng_floor(config, iterations: int, seed: int) -> tuple[float, float]:
     """Seconds to draw the run's uniforms: from one generator, and stream by stream as the run does."""
     import numpy as np
 
-    from fsp_risk.sampling import BLOCK, block_rng, block_sizes, stream_layout
+    from fsp_risk.engine.sampling import BLOCK, block_rng, block_sizes, stream_layout
 
     dims = variates_per_iteration(config)
     rng = np.random.default_rng(seed)
@@ -71,8 +71,8 @@ def rng_floor(config, iterations: int, seed: int) -> tuple[float, float]:
 
 def inputs_seconds(config, iterations: int, seed: int) -> float:
     """Seconds to draw every block's inputs as the run does, without evaluating the model."""
-    from fsp_risk.model import block_inputs
-    from fsp_risk.sampling import block_sizes
+    from fsp_risk.engine.simulate import block_inputs
+    from fsp_risk.engine.sampling import block_sizes
 
     t = time.perf_counter()
     for b, size in enumerate(block_sizes(iterations)):
@@ -85,7 +85,7 @@ def write_floor_seconds(config, iterations: int) -> tuple[float, float]:
     import numpy as np
 
     import fsp_risk
-    from fsp_risk.sampling import block_sizes
+    from fsp_risk.engine.sampling import block_sizes
 
     ds = fsp_risk.simulate(config, iterations=1)
     per_iter = sum(v.values.nbytes for v in ds.data_vars.values() if "iteration" in v.dims)
@@ -100,8 +100,8 @@ def check_seconds(config, path) -> float:
     """Seconds the invariant checks take over every block of a run written to ``path``."""
     import xarray as xr
 
-    from fsp_risk.invariants import check_block
-    from fsp_risk.sampling import BLOCK
+    from fsp_risk.engine.invariants import check_block
+    from fsp_risk.engine.sampling import BLOCK
 
     total = 0.0
     with xr.open_dataset(path, engine="netcdf4", cache=False) as ds:
@@ -116,7 +116,7 @@ def check_seconds(config, path) -> float:
 
 def per_iteration_seconds(config, k: int, seed: int) -> float:
     """Seconds per iteration of the model called one iteration at a time."""
-    from fsp_risk.model import block_inputs, central_case, simulate_block
+    from fsp_risk.engine.simulate import block_inputs, central_case, simulate_block
 
     _, central = central_case(config)
     x, u, z = block_inputs(config, seed, 0, k, "mc")
@@ -139,8 +139,8 @@ def monaco_seconds(config, k: int, seed: int) -> float | None:
     from scipy.special import ndtri
     from scipy.stats import uniform
 
-    from fsp_risk.model import central_case, simulate_block
-    from fsp_risk.sampling import stream_layout
+    from fsp_risk.engine.simulate import central_case, simulate_block
+    from fsp_risk.engine.sampling import stream_layout
 
     _, central = central_case(config)
     layout = stream_layout(config)
@@ -177,7 +177,7 @@ def worker(config_path: str, n: int, reference: int, monaco_cases: int, engine: 
     from contextlib import nullcontext
     from pathlib import Path
 
-    from fsp_risk.engine import dask_client, default_workers
+    from fsp_risk.engine.executors import dask_client, default_workers
 
     config = fsp_risk.load_config(config_path)
     fsp_risk.simulate(config, iterations=100)  # imports and caches warm

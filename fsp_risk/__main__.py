@@ -1,4 +1,4 @@
 """``python -m fsp_risk``: the same command line as ``fsp-risk``."""
-from .cli import main
+from fsp_risk.app.cli import main
 
 raise SystemExit(main())

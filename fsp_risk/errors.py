@@ -73,7 +73,7 @@ def did_you_mean(name: str, options) -> str:
 
 
 class ModelError(FspRiskError, RuntimeError):
-    """The model produced an impossible value (see :mod:`fsp_risk.invariants`): a bug, not bad input.
+    """The model produced an impossible value (see :mod:`fsp_risk.engine.invariants`): a bug, not bad input.
 
     Carries the ``variable``, ``year`` and an example ``iteration`` for tests and callers.
     """

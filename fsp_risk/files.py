@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import ConfigError
+from fsp_risk.errors import ConfigError
 
 #: Limits on what is read before any parsing (a config is a few tens of KB; a register or actuals CSV
 #: of a few hundred rows is well under 100 KB). They stop a mistaken path (``/dev/zero``, a database

@@ -43,6 +43,6 @@ def _draft_charts(request, monkeypatch):
     """Charts as small PNGs unless a test looks at the files: drawing at 300 dpi and in SVG is most of a
     small run's time, and the tests of the pictures themselves are marked ``print_charts``."""
     if request.node.get_closest_marker("print_charts") is None:
-        from fsp_risk import plots
+        from fsp_risk.outputs import plots
 
         monkeypatch.setattr(plots, "RENDERING", plots.Rendering(dpi=30, formats=("png",)))

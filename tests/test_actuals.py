@@ -4,8 +4,9 @@ import pytest
 from scipy import stats
 
 import fsp_risk
-from fsp_risk import ConfigError, cli
-from fsp_risk.actuals import backtest_table, parse_actuals, percentile_of
+from fsp_risk import ConfigError
+from fsp_risk.app import cli
+from fsp_risk.config.actuals import backtest_table, parse_actuals, percentile_of
 
 ACTUALS = "configs/actuals/oxfordshire-children-in-care.csv"
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import fsp_risk
-from fsp_risk.analysis import cumulative_table, percentiles_with_se, summary_table
+from fsp_risk.analysis.summary import cumulative_table, percentiles_with_se, summary_table
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_cost_avoidance_is_the_savings_that_are_not_cashable(config_2024):
 def test_reading_a_large_run_by_slices_matches_whole_arrays(config_2024, tmp_path, monkeypatch):
     import pandas as pd
 
-    from fsp_risk import analysis
+    from fsp_risk.analysis import summary as analysis
 
     monkeypatch.setattr(analysis, "READ_ROWS", 1_000)  # several slices, the last one partial
     with fsp_risk.simulate(config_2024, iterations=3_500, seed=2, path=tmp_path / "r.nc") as ds:

@@ -12,7 +12,7 @@ import re
 import pytest
 import yaml
 
-from fsp_risk import cli
+from fsp_risk.app import cli
 
 CONFIG = "configs/oxfordshire-2024-commissioning.yaml"
 BASE = yaml.safe_load(open(CONFIG, encoding="utf-8"))

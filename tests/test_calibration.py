@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fsp_risk import calibrate
+from fsp_risk.analysis import calibrate
 from fsp_risk.errors import ConfigError
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from fsp_risk import cli, runs
+from fsp_risk.app import cli, runs
 
 from pathlib import Path
 
@@ -57,7 +57,7 @@ def test_failure_leaves_no_partial_folder(tmp_path, monkeypatch):
 def test_config_error_exits_2_without_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("schema_version: 1\nname: x\n")
-    proc = subprocess.run([sys.executable, "-m", "fsp_risk.cli", "run", str(bad), "--out", str(tmp_path / "o")],
+    proc = subprocess.run([sys.executable, "-m", "fsp_risk.app.cli", "run", str(bad), "--out", str(tmp_path / "o")],
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"fsp-risk: error: {bad}: title: required field is missing")
@@ -127,7 +127,7 @@ def test_a_run_folder_from_python_as_from_the_command_line(tmp_path, config_2024
     import numpy as np
 
     import fsp_risk
-    from fsp_risk.runs import run
+    from fsp_risk.app.runs import run
 
     said = []
     folder, lines = run(config_2024, out=tmp_path, iterations=2_000, say=said.append)

@@ -4,9 +4,9 @@ import pytest
 import yaml
 
 import fsp_risk
-from fsp_risk import cli
-from fsp_risk.compare import bridge, changes, load_run
-from fsp_risk.runs import write_run
+from fsp_risk.app import cli
+from fsp_risk.app.compare import bridge, changes, load_run
+from fsp_risk.app.runs import write_run
 
 BASE = "configs/oxfordshire-2024-commissioning.yaml"
 

@@ -4,9 +4,9 @@ import pytest
 
 import fsp_risk
 from fsp_risk import ConfigError
-from fsp_risk.convergence import (Precision, checkpoints, convergence_table, half_width, iterations_for_precision,
+from fsp_risk.analysis.convergence import (Precision, checkpoints, convergence_table, half_width, iterations_for_precision,
                                   parse_precision)
-from fsp_risk.sampling import BLOCK
+from fsp_risk.engine.sampling import BLOCK
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -65,7 +65,7 @@ def test_convergence_table_intervals_narrow():
 
 
 def test_cli_precision(tmp_path):
-    from fsp_risk import cli
+    from fsp_risk.app import cli
 
     config = "configs/oxfordshire-2019-business-case.yaml"
     assert cli.main(["run", config, "--precision", "£1.5m", "--out", str(tmp_path)]) == 0

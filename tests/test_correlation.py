@@ -9,7 +9,7 @@ from scipy.stats import spearmanr
 
 import fsp_risk
 from fsp_risk import ConfigError
-from fsp_risk.sampling import (block_input_uniforms, iman_conover, input_uniforms, resolve_sampler,
+from fsp_risk.engine.sampling import (block_input_uniforms, iman_conover, input_uniforms, resolve_sampler,
                                year_to_year_uniforms)
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"

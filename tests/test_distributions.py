@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fsp_risk.distributions import DistributionError, make_distribution
+from fsp_risk.config.distributions import DistributionError, make_distribution
 
 SPECS = [
     {"dist": "fixed", "value": 3.5},

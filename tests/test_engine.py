@@ -3,10 +3,10 @@ import pytest
 import xarray as xr
 
 import fsp_risk
-from fsp_risk import cli
+from fsp_risk.app import cli
 from fsp_risk.errors import ConfigError
-from fsp_risk.sampling import BLOCK
-from fsp_risk.scenarios import simulate_scenarios
+from fsp_risk.engine.sampling import BLOCK
+from fsp_risk.engine.scenarios import simulate_scenarios
 
 distributed = pytest.importorskip("distributed")
 
@@ -72,7 +72,7 @@ def test_unknown_engine_and_unreachable_scheduler_are_refused(config_2024, tmp_p
 
 
 def test_an_error_inside_the_client_in_use_comes_out_as_itself(client):
-    from fsp_risk.engine import dask_client
+    from fsp_risk.engine.executors import dask_client
 
     # A ValueError in the caller's work is not mistaken for "no client in use" (which would start a cluster).
     with pytest.raises(ValueError, match="the caller's own error"):

@@ -2,8 +2,8 @@
 import shutil
 from collections import namedtuple
 
-from fsp_risk import cli, runs
-from fsp_risk.runs import add_attrs
+from fsp_risk.app import cli, runs
+from fsp_risk.app.runs import add_attrs
 
 CONFIG_2019 = "configs/oxfordshire-2019-business-case.yaml"
 

@@ -4,10 +4,12 @@ import pytest
 import yaml
 
 import fsp_risk
-from fsp_risk import cli, invariants, placements
+from fsp_risk.app import cli
+from fsp_risk.engine import invariants
+from fsp_risk.model import placements
 from fsp_risk.errors import ConfigError, ModelError
-from fsp_risk.sampling import BLOCK
-from fsp_risk.scenarios import simulate_scenarios
+from fsp_risk.engine.sampling import BLOCK
+from fsp_risk.engine.scenarios import simulate_scenarios
 
 CONFIG_2024 = "configs/oxfordshire-2024-commissioning.yaml"
 
@@ -99,7 +101,7 @@ def test_an_effect_scale_above_one_is_refused_at_load(tmp_path):
 
 def test_a_line_under_another_label_is_refused(config_2024, monkeypatch):
     # The sum of lines would still equal the net change; only the labels catch a line listed out of order.
-    from fsp_risk import model
+    from fsp_risk.engine import simulate as model
 
     names = model.line_names(config_2024)
     swapped = [names[1], names[0], *names[2:]]

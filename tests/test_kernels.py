@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from fsp_risk import demand, funding, mtfp, placements, workforce
+from fsp_risk.model import demand, funding, mtfp, placements, workforce
 
 
 # ----------------------------------------------------------------- demand
@@ -143,7 +143,7 @@ def test_realised_saving_scales_with_driver():
 
 
 def test_delivery_ratio_against_the_plan():
-    from fsp_risk.demand import delivery_ratio
+    from fsp_risk.model.demand import delivery_ratio
 
     planned = np.array([[0.0, 0.5, 1.0]])
     effect = np.array([[0.0, 0.25, 1.0], [0.0, 0.5, 1.0], [0.0, 0.0, 0.0]])
@@ -153,7 +153,7 @@ def test_delivery_ratio_against_the_plan():
 
 
 def test_planned_path_reproduces_the_paper_and_scales_with_delivery():
-    from fsp_risk.demand import planned_path
+    from fsp_risk.model.demand import planned_path
 
     as_is_plan = np.array([780.0, 810, 846, 882])
     fsp_plan = np.array([780.0, 756, 736, 716])

@@ -60,7 +60,7 @@ def configs(draw):
 @given(configs())
 def test_generated_configs_run_with_their_invariants_holding(case):
     config, seed = case
-    # Every block is checked as it is computed (fsp_risk.invariants): a broken invariant raises.
+    # Every block is checked as it is computed (fsp_risk.engine.invariants): a broken invariant raises.
     ds = fsp_risk.simulate(config, iterations=ITERATIONS, seed=seed)
     central = fsp_risk.simulate(config, deterministic=True)
     for d in (ds, central):

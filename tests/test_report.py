@@ -5,7 +5,7 @@ import pytest
 
 from PIL import Image
 
-from fsp_risk import cli
+from fsp_risk.app import cli
 
 
 @pytest.mark.print_charts
@@ -32,7 +32,7 @@ def test_findings_cover_every_chart(tmp_path):
 
 def test_sensitivity_regenerates_the_runs_own_draws(config_2024):
     import fsp_risk
-    from fsp_risk.sensitivity import rank_correlations
+    from fsp_risk.analysis.sensitivity import rank_correlations
 
     ds = fsp_risk.simulate(config_2024, iterations=3_000, seed=8, sampler="lhs")
     # The in-house mental health line moves with its cost outturn (and, a little, the pay award) only.
@@ -48,7 +48,7 @@ def test_switching_value_put_back_gives_zero_net_savings(config_2024):
     import numpy as np
 
     import fsp_risk
-    from fsp_risk.sensitivity import switching_values
+    from fsp_risk.analysis.sensitivity import switching_values
 
     table = switching_values(config_2024, ["entry_reduction", "sw_agency_premium", "pay_award"]).set_index("input")
     value = table.loc["entry_reduction", "switching_value"]
@@ -63,7 +63,7 @@ def test_p50_switching_value_put_back_puts_the_median_on_the_target(config_2024)
     import numpy as np
 
     import fsp_risk
-    from fsp_risk.sensitivity import p50_switching_values
+    from fsp_risk.analysis.sensitivity import p50_switching_values
 
     found = p50_switching_values(config_2024, ["entry_reduction", "pay_award"], seed=5, sampler="mc", iterations=8_192)
     value = found["entry_reduction"]
@@ -82,8 +82,8 @@ def test_grouped_tornado_holds_each_group_on_common_random_numbers(config_2024):
     import numpy as np
 
     import fsp_risk
-    from fsp_risk.model import net_change_totals
-    from fsp_risk.sensitivity import grouped_tornado
+    from fsp_risk.engine.simulate import net_change_totals
+    from fsp_risk.analysis.sensitivity import grouped_tornado
 
     ds = fsp_risk.simulate(config_2024, iterations=5_000, seed=9)
     total = ds["net_change_to_mtfp"].sum("year").values
@@ -126,7 +126,7 @@ def test_no_switching_value_where_net_savings_are_flat():
     from pathlib import Path
 
     import fsp_risk
-    from fsp_risk.sensitivity import switching_values
+    from fsp_risk.analysis.sensitivity import switching_values
 
     config = fsp_risk.load_config(Path(__file__).resolve().parents[1] / "configs" / "west-sussex-2022.yaml")
     table = switching_values(config, ["ramp_months", "contract_cost_outturn"]).set_index("input")
@@ -143,7 +143,7 @@ def test_workbook_sheets_formats_and_frozen_headers(tmp_path):
     import openpyxl
 
     import fsp_risk
-    from fsp_risk.workbook import MONEY_FORMAT, PERCENT_FORMAT, assumption_book
+    from fsp_risk.outputs.workbook import MONEY_FORMAT, PERCENT_FORMAT, assumption_book
 
     assert cli.main(["run", "--iterations", "3000", "--out", str(tmp_path)]) == 0
     wb = openpyxl.load_workbook(next(tmp_path.iterdir()) / "summary.xlsx")
@@ -184,7 +184,7 @@ def test_html_report_is_self_contained_and_accessible(tmp_path):
 
 
 def test_report_command_rebuilds_from_results_without_simulating(tmp_path, monkeypatch):
-    import fsp_risk.model
+    import fsp_risk.engine.simulate
 
     assert cli.main(["run", "--iterations", "2000", "--out", str(tmp_path)]) == 0
     folder = next(tmp_path.iterdir())
@@ -195,7 +195,7 @@ def test_report_command_rebuilds_from_results_without_simulating(tmp_path, monke
     def no_simulation(*args, **kwargs):
         raise AssertionError("report must not simulate")
 
-    monkeypatch.setattr(fsp_risk.model, "simulate", no_simulation)
+    monkeypatch.setattr(fsp_risk.engine.simulate, "simulate", no_simulation)
     assert cli.main(["report", str(folder)]) == 0
     for name, data in before.items():
         assert (folder / name).read_bytes() == data, name

@@ -4,7 +4,7 @@ import pytest
 import xarray as xr
 
 import fsp_risk
-from fsp_risk.sampling import BLOCK
+from fsp_risk.engine.sampling import BLOCK
 
 
 @pytest.mark.parametrize("sampler", ["mc", "lhs"])
@@ -66,8 +66,8 @@ def test_outputs_finite_and_counts_nonnegative(config_2019):
 
 @pytest.mark.parametrize("sampler", ["mc", "lhs", "sobol"])
 def test_any_number_of_workers_gives_identical_results(config_2024, sampler):
-    from fsp_risk.model import net_change_totals
-    from fsp_risk.scenarios import simulate_scenarios
+    from fsp_risk.engine.simulate import net_change_totals
+    from fsp_risk.engine.scenarios import simulate_scenarios
 
     n = 2 * BLOCK + 1_000  # three blocks, the last one partial
     one = fsp_risk.simulate(config_2024, iterations=n, seed=4, sampler=sampler, workers=1)
@@ -85,7 +85,7 @@ def test_any_number_of_workers_gives_identical_results(config_2024, sampler):
 
 
 def test_results_written_block_by_block_to_a_file_equal_the_in_memory_run(config_2024, tmp_path):
-    from fsp_risk.scenarios import simulate_scenarios
+    from fsp_risk.engine.scenarios import simulate_scenarios
 
     n = BLOCK + 2_000
     memory = fsp_risk.simulate(config_2024, iterations=n, seed=6)

@@ -11,11 +11,12 @@ import pytest
 import xarray as xr
 
 import fsp_risk
-from fsp_risk import cli, model
+from fsp_risk.app import cli
+from fsp_risk.engine import simulate as model
 from fsp_risk.errors import RunError
-from fsp_risk.runs import PartialRun
-from fsp_risk.sampling import BLOCK
-from fsp_risk.scenarios import simulate_scenarios
+from fsp_risk.app.runs import PartialRun
+from fsp_risk.engine.sampling import BLOCK
+from fsp_risk.engine.scenarios import simulate_scenarios
 
 CONFIG_2019 = "configs/oxfordshire-2019-business-case.yaml"
 N = 4 * BLOCK
@@ -40,7 +41,7 @@ def _wait_for_blocks(out, count, proc, timeout=300):
 def test_ctrl_c_keeps_no_run_folder_and_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch, capsys):
     out = tmp_path / "outputs"
     args = ["run", CONFIG_2019, "--iterations", str(N), "--seed", "3", "--workers", "1", "--out", str(out)]
-    proc = subprocess.Popen([sys.executable, "-m", "fsp_risk.cli", *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "fsp_risk.app.cli", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     _wait_for_blocks(out, 2, proc)
     proc.send_signal(signal.SIGINT)
@@ -122,7 +123,7 @@ def test_a_second_run_of_the_same_config_is_refused_while_the_first_works(tmp_pa
 # ----------------------------------------------------------------------- what a resume trusts
 def _interrupted(tmp_path, monkeypatch, n=2 * BLOCK):
     """A run stopped (as by Ctrl-C) after all its results blocks and before its scenarios."""
-    import fsp_risk.scenarios
+    import fsp_risk.engine.scenarios
 
     out = tmp_path / "outputs"
     args = ["run", CONFIG_2019, "--iterations", str(n), "--seed", "3", "--out", str(out)]
@@ -131,14 +132,14 @@ def _interrupted(tmp_path, monkeypatch, n=2 * BLOCK):
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
-        m.setattr(fsp_risk.scenarios, "simulate_scenarios", stop)
+        m.setattr(fsp_risk.engine.scenarios, "simulate_scenarios", stop)
         assert cli.main(args) == 130
     (folder,) = (out / ".partial").iterdir()
     return out, args, folder
 
 
 def _resumed_equals_whole(tmp_path, out, args, capsys, n=2 * BLOCK):
-    from fsp_risk import runs
+    from fsp_risk.app import runs
 
     with pytest.MonkeyPatch.context() as m:  # what is checked here is results.nc: skip the tables and charts
         m.setattr(runs, "finish_run", lambda *a, **k: None)
@@ -176,7 +177,7 @@ def test_a_damaged_kept_block_is_named_and_simulated_again(tmp_path, monkeypatch
     elif damage == "a forged checksum":
         # A consistent edit (the net change and its first line both £5m lower: every invariant holds) and the
         # block's checksum recomputed by the published algorithm, without the user's secret key.
-        from fsp_risk.store import block_digest, read_block
+        from fsp_risk.engine.store import block_digest, read_block
 
         with netCDF4.Dataset(results, "a") as nc:
             nc["net_change_to_mtfp"][BLOCK:] = nc["net_change_to_mtfp"][BLOCK:] - 5e6
@@ -187,7 +188,7 @@ def test_a_damaged_kept_block_is_named_and_simulated_again(tmp_path, monkeypatch
         record["results"]["1"] = hashlib.sha256(f"{key_digest}/results/1/{block_digest(values)}".encode()).hexdigest()
         (folder / "progress.json").write_text(json.dumps(record))
     else:  # a value edited and its checksum sealed as fsp-risk would (the user's own key): the invariants catch it
-        from fsp_risk.store import block_digest, read_block
+        from fsp_risk.engine.store import block_digest, read_block
 
         with netCDF4.Dataset(results, "a") as nc:
             nc["net_change_to_mtfp"][BLOCK + 7, 2] = float("nan")

@@ -9,7 +9,7 @@ import yaml
 
 import fsp_risk
 from fsp_risk import ConfigError
-from fsp_risk.risk_register import impact_score, probability_band, risk_table
+from fsp_risk.model.risks import impact_score, probability_band, risk_table
 
 BASE = yaml.safe_load((Path(__file__).resolve().parents[1] / "configs" / "oxfordshire-2024-commissioning.yaml").read_text())
 COMMON = {"units": "x", "source": "test", "owner": "test", "evidence": "red", "date": "2024-04-10", "review": "2025-04-10"}
@@ -186,7 +186,7 @@ def test_register_errors_name_the_risk_and_field(tmp_path, change, message):
 def test_run_folder_has_the_risk_table(tmp_path):
     import pandas as pd
 
-    from fsp_risk import cli
+    from fsp_risk.app import cli
 
     data = with_register([risk("R1", "p", "x")], inputs={"p": fixed(0.2), "x": fixed(1_000)})
     _, path = load(tmp_path, data)
@@ -256,7 +256,7 @@ def test_portfolio_p80_contribution_and_reserve(tmp_path):
     data["risk_register"]["reserve_confidence"] = 0.8
     config, _ = load(tmp_path, data)
     ds = fsp_risk.simulate(config, iterations=40_000, seed=7)
-    from fsp_risk.risk_register import portfolio_table, reserve_statement
+    from fsp_risk.model.risks import portfolio_table, reserve_statement
 
     table = portfolio_table(ds, config).set_index("risk")
     assert table.loc["A", "emv"] == pytest.approx(50_000, rel=0.03)
@@ -285,7 +285,7 @@ def test_shipped_2024_register_runs_with_its_table():
 def test_default_run_writes_risk_table_heat_map_and_reserve(tmp_path):
     from PIL import Image
 
-    from fsp_risk import cli
+    from fsp_risk.app import cli
 
     assert cli.main(["run", "--iterations", "3000", "--out", str(tmp_path)]) == 0
     folder = next(tmp_path.iterdir())
@@ -360,7 +360,7 @@ def test_inputs_and_risks_share_a_common_driver(tmp_path):
     # Spearman correlation is (6 / pi) arcsin(-0.3); each input keeps its uniform marginal.
     from scipy import stats
 
-    from fsp_risk.sampling import input_uniforms
+    from fsp_risk.engine.sampling import input_uniforms
 
     data = with_register([risk("R1", "p", "x", basis="horizon", driver={"name": "climate", "loading": 0.8})],
                          drivers={"climate": "Partners' appetite to co-fund"},

@@ -3,8 +3,8 @@ import numpy as np
 import xarray as xr
 
 import fsp_risk
-from fsp_risk.model import net_change_totals
-from fsp_risk.sampling import BLOCK, block_uniforms, resolve_sampler, sample_input, stream_layout
+from fsp_risk.engine.simulate import net_change_totals
+from fsp_risk.engine.sampling import BLOCK, block_uniforms, resolve_sampler, sample_input, stream_layout
 
 
 def exact_mean(dist) -> float:
@@ -71,7 +71,7 @@ def test_sobol_same_seed_identical_and_prefix_stable(config_2019):
 
 
 def test_cli_accepts_sobol(tmp_path):
-    from fsp_risk import cli
+    from fsp_risk.app import cli
 
     assert cli.main(["run", "--iterations", "2000", "--sampler", "sobol", "--out", str(tmp_path)]) == 0
     folder = next(tmp_path.iterdir())

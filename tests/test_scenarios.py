@@ -8,7 +8,7 @@ import yaml
 
 import fsp_risk
 from fsp_risk import ConfigError
-from fsp_risk.scenarios import parse_stress, mtfp_improvement, scenario_table, simulate_scenarios
+from fsp_risk.engine.scenarios import parse_stress, mtfp_improvement, scenario_table, simulate_scenarios
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 N = 4_000
@@ -178,8 +178,8 @@ def test_bad_scenarios_are_refused_with_their_message(tmp_path, label, scenarios
 
 @pytest.mark.print_charts
 def test_cli_stress_and_scenarios_in_the_run_folder(tmp_path):
-    from fsp_risk import cli
-    from fsp_risk.runs import rebuild_outputs
+    from fsp_risk.app import cli
+    from fsp_risk.app.runs import rebuild_outputs
 
     assert cli.main(["run", "--iterations", "2000", "--stress", "sw_turnover=0.3", "--out", str(tmp_path)]) == 0
     folder = next(tmp_path.iterdir())

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 import yaml
 
-from fsp_risk import cli
+from fsp_risk.app import cli
 from fsp_risk.errors import RunError
 
 CONFIG = "configs/oxfordshire-2024-commissioning.yaml"
@@ -109,7 +109,7 @@ def test_tex_like_titles_are_drawn_as_typed(hostile_run, tmp_path):
     assert (hostile_run / "charts" / "scenarios.png").is_file()
     import matplotlib.pyplot as plt
 
-    from fsp_risk.plots import save_figure
+    from fsp_risk.outputs.plots import save_figure
 
     fig, ax = plt.subplots()
     ax.set_title(r"Costs $\notacommand{x}$ and more")
@@ -147,11 +147,11 @@ def _dead_pid() -> int:
 
 
 def test_the_run_lock_is_held_across_processes(tmp_path):
-    from fsp_risk.runs import PartialRun
+    from fsp_risk.app.runs import PartialRun
 
     key = {"config_sha256": "abc", "seed": 1, "iterations": 10}
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from fsp_risk.runs import PartialRun\n"
+        [sys.executable, "-c", "import sys, time; from fsp_risk.app.runs import PartialRun\n"
          f"p = PartialRun({str(tmp_path)!r}, 'demo', {key!r})\n"
          "with p.lock():\n    print('held', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True)
@@ -172,7 +172,7 @@ def test_the_run_lock_is_held_across_processes(tmp_path):
 def test_sigterm_is_handled_as_ctrl_c(tmp_path):
     out = tmp_path / "outputs"
     args = ["run", CONFIG_2019, "--iterations", str(4 * 65_536), "--seed", "3", "--workers", "1", "--out", str(out)]
-    proc = subprocess.Popen([sys.executable, "-m", "fsp_risk.cli", *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "fsp_risk.app.cli", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while not list(out.glob(".partial/*/results.nc")) or not _kept(out):
@@ -259,7 +259,7 @@ def test_a_disk_full_mid_run_says_so_in_one_line(tmp_path):
     def small_disk():  # files may not grow past 20 MB: one block of results is larger than that
         resource.setrlimit(resource.RLIMIT_FSIZE, (20_000_000, 20_000_000))
 
-    proc = subprocess.run([sys.executable, "-m", "fsp_risk.cli", *args], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "fsp_risk.app.cli", *args], capture_output=True, text=True,
                           preexec_fn=small_disk, timeout=600)
     assert proc.returncode == 1, proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
@@ -306,7 +306,7 @@ def test_report_never_writes_through_a_charts_link(two_runs, tmp_path):
     ("results_format", "3", "results.nc is in results format 3"),
 ])
 def test_report_refuses_results_with_edited_attributes(two_runs, tmp_path, capsys, attr, value, message):
-    from fsp_risk.runs import add_attrs
+    from fsp_risk.app.runs import add_attrs
 
     run = tmp_path / "run"
     shutil.copytree(two_runs[0], run)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fsp_risk
-from fsp_risk.analysis import horizon_total
+from fsp_risk.analysis.summary import horizon_total
 
 CONFIGS = ("oxfordshire-2019-business-case", "oxfordshire-2024-commissioning", "west-sussex-2022")
 ITERATIONS = 512

@@ -6,10 +6,10 @@ import pytest
 import yaml
 
 import fsp_risk
-from fsp_risk.analysis import value_for_money
+from fsp_risk.analysis.summary import value_for_money
 from fsp_risk.config import parse_config
 from fsp_risk.errors import ConfigError
-from fsp_risk.model import central_case
+from fsp_risk.engine.simulate import central_case
 
 from conftest import CONFIGS
 
@@ -103,8 +103,8 @@ def test_the_2019_business_case_uses_only_evidence_from_before_july_2019(config_
 
 
 def test_evidence_after_the_decision_is_warned_about(tmp_path):
-    from fsp_risk.report import evidence_dating
-    from fsp_risk.workbook import assumption_book
+    from fsp_risk.outputs.report import evidence_dating
+    from fsp_risk.outputs.workbook import assumption_book
 
     def edit(data):
         data["inputs"]["placement_inflation"].update(date="2025-09-01", review="2026-02-28")

@@ -58,7 +58,7 @@ def stochastic_level(shocks, persistence, drift=0.0):
     ``X_0 = 0`` (the count at the start is known) and ``X_k = persistence * X_(k-1) + shock_k``; the
     log level at the end of year k is ``X_k + k * drift``. Persistence 1 is a random walk (a shock to the
     number of children in care stays); below 1 the count drifts back towards the projection. Fitted to
-    published history by :mod:`fsp_risk.calibrate`.
+    published history by :mod:`fsp_risk.analysis.calibrate`.
 
     Parameters
     ----------

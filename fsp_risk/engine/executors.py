@@ -1,6 +1,6 @@
 """Running blocks of iterations: on this machine's cores, or as dask tasks on a cluster.
 
-Every block's random numbers come from the seed and the block's position (see :mod:`fsp_risk.sampling`),
+Every block's random numbers come from the seed and the block's position (see :mod:`fsp_risk.engine.sampling`),
 so blocks can be computed in any order, on any number of workers, by either engine, and give bitwise
 the same results.
 
@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 
-from .errors import ConfigError, RunError
+from fsp_risk.errors import ConfigError, RunError
 
 ENGINES = ("threads", "dask")
 

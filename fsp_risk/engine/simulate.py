@@ -1,6 +1,6 @@
 """The simulation: validated config in, :class:`xarray.Dataset` out.
 
-Inputs are sampled per block of iterations (see :mod:`fsp_risk.sampling`); each block runs the whole
+Inputs are sampled per block of iterations (see :mod:`fsp_risk.engine.sampling`); each block runs the whole
 model as array code and its results are written into preallocated arrays. The loop is over blocks of
 65,536 iterations and over years, never over iterations.
 """
@@ -16,14 +16,17 @@ import numpy as np
 import xarray as xr
 from scipy.special import ndtri
 
-from . import demand, funding, invariants, mtfp, placements, risk_register, store, workforce
-from .variables import RISK_KEYS, describe
-from .config import Config, MAX_ITERATIONS, SAMPLERS, check_pins
-from .engine import lazy_blocks, map_blocks
-from .errors import ConfigError
-from .sampling import (BLOCK, block_input_uniforms, block_sizes, block_uniforms, central_inputs, correlated_uniforms,
-                       resolve_sampler)
-from .years import months_from_fy_start
+from fsp_risk.config import MAX_ITERATIONS, SAMPLERS, Config, check_pins
+from fsp_risk.config.years import months_from_fy_start
+from fsp_risk.engine import invariants, store
+from fsp_risk.engine.executors import lazy_blocks, map_blocks
+from fsp_risk.engine.sampling import (BLOCK, block_input_uniforms, block_sizes, block_uniforms, central_inputs,
+                                      correlated_uniforms, resolve_sampler)
+from fsp_risk.engine.variables import RISK_KEYS, describe
+from fsp_risk.errors import ConfigError
+from fsp_risk.model import demand, funding, mtfp, placements
+from fsp_risk.model import risks as risk_register
+from fsp_risk.model import workforce
 
 Arrays = dict[str, np.ndarray]
 
@@ -420,7 +423,7 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
 
 
 # --------------------------------------------------------------------------- output description
-# Each variable's name, units and dimensions: fsp_risk.variables.
+# Each variable's name, units and dimensions: fsp_risk.engine.variables.
 
 
 def _output_keys(config: Config) -> list[str]:
@@ -567,21 +570,21 @@ def simulate(
         should be closed by the caller.
     engine : {'threads', 'dask'}
         Where blocks run: threads in this process, or ``dask.distributed`` tasks (see
-        :mod:`fsp_risk.engine`). Bitwise the same results. With ``dask`` and no ``path`` nothing runs
+        :mod:`fsp_risk.engine.executors`). Bitwise the same results. With ``dask`` and no ``path`` nothing runs
         yet: the Dataset returned is dask-backed, one task per block, computed by whichever scheduler
         computes it (``.compute()``, ``.to_zarr()``...).
     scheduler : str, optional
         With ``dask`` and a ``path``: the address of the scheduler to run on; default the client in
         use, else a local cluster started for the call.
     check_invariants : bool
-        Check every block's outputs as it is computed (:mod:`fsp_risk.invariants`) and raise
+        Check every block's outputs as it is computed (:mod:`fsp_risk.engine.invariants`) and raise
         :class:`fsp_risk.errors.ModelError` on an impossible value; off only to time the checks.
     done_blocks : collection of int, optional
         With ``path``: blocks already in that file (an interrupted run of the same config, seed,
         sampler and iterations), which are not computed again; the file is reopened, not replaced.
     on_block : callable, optional
         With ``path``: called as ``on_block(block, digest)`` once a block is written and flushed to the
-        file, with the SHA-256 of its values (:func:`fsp_risk.store.block_digest`).
+        file, with the SHA-256 of its values (:func:`fsp_risk.engine.store.block_digest`).
 
     Returns
     -------
@@ -713,7 +716,7 @@ def _to_dataset(config, results, lines, total, seed, sampler, deterministic) -> 
     }
     reg = config.risk_register
     if reg is not None:
-        from .risk_register import mitigation_cost_by_risk
+        from fsp_risk.model.risks import mitigation_cost_by_risk
 
         risks = reg.risks
         coords.update({

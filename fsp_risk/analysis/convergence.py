@@ -1,7 +1,7 @@
 """Has the run converged? Running percentiles with confidence intervals, and runs that stop at a precision.
 
 The precision of a percentile is the half-width of its distribution-free 95% confidence interval
-(between two order statistics, as in :func:`fsp_risk.analysis.percentiles_with_se`). That interval
+(between two order statistics, as in :func:`fsp_risk.analysis.summary.percentiles_with_se`). That interval
 assumes independent draws; for Latin hypercube and Sobol' runs it is conservative (their error is
 smaller), so a precision target met under it is met.
 """
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .analysis import _Z95, percentiles_with_se, proportion_se
-from .config import Config, MAX_ITERATIONS
-from .errors import ConfigError, excerpt
-from .model import block_net_change_totals, central_case, check_central_case
-from .sampling import BLOCK, resolve_sampler
+from fsp_risk.analysis.summary import _Z95, percentiles_with_se, proportion_se
+from fsp_risk.config import MAX_ITERATIONS, Config
+from fsp_risk.engine.sampling import BLOCK, resolve_sampler
+from fsp_risk.engine.simulate import block_net_change_totals, central_case, check_central_case
+from fsp_risk.errors import ConfigError, excerpt
 
 #: The percentile whose precision ``--precision`` controls: the P80 of the total net change.
 PRECISION_PERCENTILE = 80

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .config import MAX_COUNT, MAX_MONEY, Config
-from .errors import ConfigError, did_you_mean, excerpt
-from .files import MAX_CSV_BYTES, csv_records, read_text
+from fsp_risk.config import MAX_COUNT, MAX_MONEY, Config
+from fsp_risk.errors import ConfigError, did_you_mean, excerpt
+from fsp_risk.files import MAX_CSV_BYTES, csv_records, read_text
 
 COLUMNS = ("year", "measure", "value")
 OPTIONAL_COLUMNS = ("source", "note")

@@ -1,7 +1,7 @@
 """Which inputs move the result most: rank correlation and share of variance (a tornado).
 
 Inputs are not stored per iteration: each input's draws are regenerated from the run's seed, sampler
-and block layout (:mod:`fsp_risk.sampling`), which reproduces them exactly. A per-year input is
+and block layout (:mod:`fsp_risk.engine.sampling`), which reproduces them exactly. A per-year input is
 summarised by its mean over the years. The share of variance is each input's squared rank correlation
 over the sum of them all — the usual first-order reading of a tornado, exact only for an additive model
 of independent inputs.
@@ -13,8 +13,8 @@ import pandas as pd
 import xarray as xr
 from scipy.stats import rankdata
 
-from .config import Config
-from .sampling import block_input_uniforms, block_sizes, resolve_sampler
+from fsp_risk.config import Config
+from fsp_risk.engine.sampling import block_input_uniforms, block_sizes, resolve_sampler
 
 
 def regenerate_inputs(config: Config, names, iterations: int, seed: int, sampler: str) -> dict[str, np.ndarray]:
@@ -107,7 +107,7 @@ def switching_values(config: Config, names=None, target: float = 0.0) -> pd.Data
     it, there is no switching value and ``switching_value`` is empty. Reports, too, net savings at each
     end of the range [GBP].
     """
-    from .model import central_case, central_net_savings
+    from fsp_risk.engine.simulate import central_case, central_net_savings
 
     case = central_case(config)  # evaluated once, then reused for every trial value
     base = float(central_net_savings(config, case=case).sum())
@@ -160,7 +160,7 @@ def grouped_tornado(ds: xr.Dataset, config: Config, max_iterations: int = WHAT_I
     to model inputs has those inputs held at their central values, so it shares them with their group.
     Groups are not additive: their effects interact and a P80 is not a sum.
     """
-    from .model import net_change_totals
+    from fsp_risk.engine.simulate import net_change_totals
 
     n = min(ds.sizes["iteration"], max_iterations)
     seed, sampler = int(ds.attrs["seed"]), ds.attrs["sampler"]
@@ -211,7 +211,7 @@ def p50_switching_values(config: Config, names, seed: int, sampler: str, iterati
     serve every trial value (the first ``iterations`` of a run with this seed), so the P50 moves only
     with the input. Inputs whose range holds no crossing map to NaN.
     """
-    from .model import net_change_totals
+    from fsp_risk.engine.simulate import net_change_totals
 
     out = {}
     for name in names:

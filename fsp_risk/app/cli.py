@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .config import MAX_ITERATIONS, MAX_SEED, SAMPLERS, load_config
-from .engine import ENGINES
-from .errors import ConfigError, ModelError, RunError, excerpt
+from fsp_risk import __version__
+from fsp_risk.config import MAX_ITERATIONS, MAX_SEED, SAMPLERS, load_config
+from fsp_risk.engine.executors import ENGINES
+from fsp_risk.errors import ConfigError, ModelError, RunError, excerpt
 
 DEFAULT_CONFIG = Path("configs") / "oxfordshire-2024-commissioning.yaml"
 
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("old_run", help="the last report's run folder")
     compare.add_argument("new_run", help="this report's run folder")
     compare.add_argument("--out", default="outputs", help="folder for the comparison folder (default: outputs)")
-    from .calibrate import DEFAULT_HISTORY
+    from fsp_risk.analysis.calibrate import DEFAULT_HISTORY
 
     calibrate = sub.add_parser("calibrate", help="fit the demand model's level process to published history and "
                                                  "hindcast it")
@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _headline(ds) -> list[str]:
-    from .analysis import horizon_total, year_columns
+    from fsp_risk.analysis.summary import horizon_total, year_columns
 
     net = ds["net_change_to_mtfp"]
     total = horizon_total(net)
@@ -139,7 +139,7 @@ def _pounds(value: float) -> str:
 
 
 def _scenario_lines(scenarios) -> list[str]:
-    from .scenarios import scenario_table
+    from fsp_risk.engine.scenarios import scenario_table
 
     lines = ["Scenarios (total net change, on the same random numbers; difference from the config as written):"]
     for _, r in scenario_table(scenarios).iloc[1:].iterrows():
@@ -159,8 +159,8 @@ def _engine(args) -> str:
 
 
 def run_command(args) -> int:
-    from .runs import run
-    from .scenarios import parse_stress
+    from fsp_risk.app.runs import run
+    from fsp_risk.engine.scenarios import parse_stress
 
     config = load_config(args.config)
     stresses = [parse_stress(config, text) for text in args.stress]  # refused before any work
@@ -180,14 +180,14 @@ def _summary(ds, scenarios, config) -> list[str]:
     if scenarios is not None:
         lines += _scenario_lines(scenarios)
     if config.risk_register is not None:
-        from .risk_register import reserve_statement
+        from fsp_risk.model.risks import reserve_statement
 
         lines.append(reserve_statement(ds, config))
     return lines
 
 
 def report_command(args) -> int:
-    from .runs import rebuild_outputs
+    from fsp_risk.app.runs import rebuild_outputs
 
     folder = rebuild_outputs(args.run_dir)
     print(f"Tables, charts, workbook and report rebuilt in {folder} from its results.nc (no new simulation)")
@@ -195,7 +195,7 @@ def report_command(args) -> int:
 
 
 def compare_command(args) -> int:
-    from .compare import write_comparison
+    from fsp_risk.app.compare import write_comparison
 
     folder = write_comparison(args.old_run, args.new_run, args.out)
     print((folder / "compare.md").read_text(encoding="utf-8").split("\n## Steps")[0].strip())
@@ -204,7 +204,7 @@ def compare_command(args) -> int:
 
 
 def calibrate_command(args) -> int:
-    from .calibrate import write_calibration
+    from fsp_risk.analysis.calibrate import write_calibration
 
     folder, _, _ = write_calibration(args.history, tuple(args.measures), args.until, args.out)
     print((folder / "calibration.md").read_text(encoding="utf-8").split("\n- `charts")[0].strip())

@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .analysis import horizon_total, percentiles_with_se, proportion_se
-from . import invariants, store
-from .config import Config, check_pins
-from .engine import lazy_blocks, map_blocks
-from .errors import ConfigError, excerpt
-from .model import _versions, block_inputs, central_case, simulate_block
-from .sampling import BLOCK, SobolDesign, block_sizes, stream_layout
-from .variables import describe
+from fsp_risk.analysis.summary import horizon_total, percentiles_with_se, proportion_se
+from fsp_risk.config import Config, check_pins
+from fsp_risk.engine import invariants, store
+from fsp_risk.engine.executors import lazy_blocks, map_blocks
+from fsp_risk.engine.sampling import BLOCK, SobolDesign, block_sizes, stream_layout
+from fsp_risk.engine.simulate import _versions, block_inputs, central_case, simulate_block
+from fsp_risk.engine.variables import describe
+from fsp_risk.errors import ConfigError, excerpt
 
 #: Kinds of case, in the order they are reported.
 KINDS = ("as written", "scenario", "stress test", "counterfactual")
@@ -268,7 +268,7 @@ def scenario_table(ds: xr.Dataset) -> pd.DataFrame:
 def mtfp_improvement(ds: xr.Dataset) -> np.ndarray | None:
     """How much FSP improves the MTFP position over the horizon per iteration [GBP]: net change without FSP
     minus with it (positive = better with FSP). Budgeted costs are in the MTFP either way, so this is not
-    value for money (see :func:`fsp_risk.analysis.value_for_money`). None when the run has no counterfactual."""
+    value for money (see :func:`fsp_risk.analysis.summary.value_for_money`). None when the run has no counterfactual."""
     if "without_fsp" not in ds.scenario.values:
         return None
     net = ds["net_change_to_mtfp"]

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .config import Config, parse_config
-from .escape import markdown, write_csv
-from .errors import ConfigError
+from fsp_risk.config import Config, parse_config
+from fsp_risk.errors import ConfigError
+from fsp_risk.outputs.escape import markdown, write_csv
 
 #: Fields that document a number but do not change it: edits to them are not changes to the result.
 METADATA = frozenset({"title", "short", "units", "source", "owner", "evidence", "date", "review", "go_live_source",
@@ -47,7 +47,7 @@ class Run:
 
 def load_run(folder: str | Path) -> Run:
     """A run folder's config (from its results.nc) and its total net change per iteration."""
-    from .runs import open_results
+    from fsp_risk.app.runs import open_results
 
     folder = Path(folder)
     with open_results(folder, needs=("net_change_to_mtfp",)) as (ds, config):
@@ -132,7 +132,7 @@ def _apply(data: dict, path: tuple[str, ...], new: dict) -> None:
 
 
 def _totals(config: Config, iterations: int, seed: int, sampler: str) -> np.ndarray:
-    from .model import central_net_savings, net_change_totals
+    from fsp_risk.engine.simulate import central_net_savings, net_change_totals
 
     if sampler == "central":  # a deterministic run: the central case
         return np.array([-float(central_net_savings(config).sum())])
@@ -188,9 +188,9 @@ def _lower_first(text: str) -> str:
 
 def write_comparison(old_dir: str | Path, new_dir: str | Path, out_root: str | Path = "outputs") -> Path:
     """Write ``compare.csv``, ``compare.md`` and waterfall charts of P50 and P80 to a new folder under ``out_root``."""
-    from . import plots
-    from .plots import format_money
-    from .runs import StagedFolder, utc_stamp
+    from fsp_risk.app.runs import StagedFolder, utc_stamp
+    from fsp_risk.outputs import plots
+    from fsp_risk.outputs.plots import format_money
 
     old, new = load_run(old_dir), load_run(new_dir)
     table = bridge(old, new)

@@ -8,17 +8,17 @@ from __future__ import annotations
 import base64
 import html
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
-from . import plots
-from .analysis import column_percentiles, cumulative_table, horizon_total, summary_table, year_columns
-from .config import Config
-from .escape import markdown, write_csv
-from .plots import format_money
+from fsp_risk.analysis.summary import column_percentiles, cumulative_table, horizon_total, summary_table, year_columns
+from fsp_risk.config import Config
+from fsp_risk.outputs import plots
+from fsp_risk.outputs.escape import markdown, write_csv
+from fsp_risk.outputs.plots import format_money
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,7 +54,7 @@ def _backtest_alt(backtest: "pd.DataFrame | None", measures: tuple[str, ...]) ->
     rows = backtest[backtest["measure"].isin(measures)]
     if rows.empty:
         return ""
-    from .actuals import ordinal
+    from fsp_risk.config.actuals import ordinal
 
     parts = [f"{r.year} actual {r.actual:,.0f} at the {ordinal(int(round(r.percentile)))} percentile"
              for r in rows.itertuples()]
@@ -118,7 +118,7 @@ def demand_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: "pd.Da
 
     With a ``backtest`` table, the measure's actual counts appear as diamonds.
     """
-    from .model import central_case
+    from fsp_risk.engine.simulate import central_case
 
     central = central_case(config)[1]
     years = [str(y) for y in ds.year.values]
@@ -148,7 +148,7 @@ def demand_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: "pd.Da
 
 def sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame"]:
     """``sensitivity.csv`` and the tornado chart, for a Monte Carlo run; returns the chart and the table."""
-    from .sensitivity import rank_correlations
+    from fsp_risk.analysis.sensitivity import rank_correlations
 
     table = rank_correlations(ds, config)
     write_csv(table, folder / "sensitivity.csv")
@@ -157,7 +157,7 @@ def sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[l
     title = f"Net savings depend most on {first}"
     if len(title.split()) > 10:
         title = f"{table.iloc[0]['input'].replace('_', ' ').capitalize()} moves net savings most"
-    from .sensitivity import RANK_ITERATIONS
+    from fsp_risk.analysis.sensitivity import RANK_ITERATIONS
 
     first_n = (f" (from the first {RANK_ITERATIONS:,} iterations)" if ds.sizes["iteration"] > RANK_ITERATIONS else "")
     caption = (f"Spearman rank correlation of each uncertain input with net savings against the MTFP over "
@@ -171,7 +171,7 @@ def sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[l
 
 def grouped_sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame"]:
     """``grouped_sensitivity.csv`` and the grouped tornado in £ (each driver group and risk held central)."""
-    from .sensitivity import grouped_tornado
+    from fsp_risk.analysis.sensitivity import grouped_tornado
 
     table = grouped_tornado(ds, config)
     write_csv(table, folder / "grouped_sensitivity.csv")
@@ -197,7 +197,7 @@ def grouped_sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) ->
 
 def risk_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], str, dict]:
     """Risk table, portfolio, reserve sentence and heat map; returns the chart, the sentence and the tables."""
-    from .risk_register import portfolio_table, reserve_statement, risk_table
+    from fsp_risk.model.risks import portfolio_table, reserve_statement, risk_table
 
     table = risk_table(ds, config)
     write_csv(table, folder / "risk_register.csv")
@@ -232,7 +232,7 @@ def _share(p: float) -> str:
 
 def scenario_outputs(scen: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame", list[str]]:
     """The scenarios, stress tests and counterfactual of a run: ``scenarios.csv``, two charts, sentences."""
-    from .scenarios import mtfp_improvement, scenario_table
+    from fsp_risk.engine.scenarios import mtfp_improvement, scenario_table
 
     table = scenario_table(scen)
     write_csv(table, folder / "scenarios.csv")
@@ -278,7 +278,7 @@ def scenario_outputs(scen: xr.Dataset, config: Config, folder: Path) -> tuple[li
 def value_for_money_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame", str]:
     """``value_for_money.csv``, the net present value chart and its sentence: the programme's own costs,
     whoever pays, against the costs it avoids, at the Green Book rate."""
-    from .analysis import value_for_money
+    from fsp_risk.analysis.summary import value_for_money
 
     table, npv = value_for_money(ds)
     write_csv(table, folder / "value_for_money.csv")
@@ -309,7 +309,7 @@ def value_for_money_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tup
 
 def convergence_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame", str]:
     """``convergence.csv``, the convergence chart and a sentence on how well the run pins down its P80."""
-    from .convergence import convergence_table, half_width
+    from fsp_risk.analysis.convergence import convergence_table, half_width
 
     total = horizon_total(ds["net_change_to_mtfp"])
     table = convergence_table(total)
@@ -562,7 +562,7 @@ def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart
                   _table_html(tables["risk_register"][list(rcols)].rename(columns=rcols),
                               money={"Expected £ before", "Expected £ after"},
                               percent={"Chance before mitigation", "Chance after mitigation"})]
-    from .workbook import assumption_book
+    from fsp_risk.outputs.workbook import assumption_book
 
     bcols = {"title": "Input", "central": "Central value", "units": "Units", "source": "Source",
              "correlation": "Correlated with", "owner": "Owner", "evidence": "Evidence", "review": "Review by", "review_overdue": "Review overdue"}
@@ -587,7 +587,7 @@ def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart
 def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios: xr.Dataset | None = None) -> None:
     """Write every table, chart, the workbook and the findings of a run into ``folder`` (which must exist).
 
-    ``scenarios`` is the run's :func:`fsp_risk.scenarios.simulate_scenarios` Dataset, if any.
+    ``scenarios`` is the run's :func:`fsp_risk.engine.scenarios.simulate_scenarios` Dataset, if any.
     """
     tables = {"summary": summary_table(ds), "cumulative": cumulative_table(ds)}
     for name in ("summary", "cumulative"):
@@ -597,7 +597,7 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios
     extra = [money_over_time_sentence(ds, tables)]
     backtest = None
     if "actuals_csv" in ds.attrs:
-        from .actuals import backtest_sentence, backtest_table, parse_actuals
+        from fsp_risk.config.actuals import backtest_sentence, backtest_table, parse_actuals
 
         actuals = parse_actuals(ds.attrs["actuals_csv"], config, file=ds.attrs.get("actuals_file", "<actuals>"))
         backtest = tables["backtest"] = backtest_table(ds, config, actuals)
@@ -605,7 +605,7 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios
         extra.append(backtest_sentence(backtest))
     charts = (net_savings_charts(ds, config, folder / "charts", backtest)
               + demand_charts(ds, config, folder / "charts", backtest))
-    from .sensitivity import p50_switching_values, switching_values
+    from fsp_risk.analysis.sensitivity import p50_switching_values, switching_values
 
     switching = switching_values(config)
     if ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central":
@@ -635,7 +635,7 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios
         risk_charts, reserve, risk_tables = risk_outputs(ds, config, folder)
         charts += risk_charts
         tables.update(risk_tables)
-    from .workbook import write_workbook
+    from fsp_risk.outputs.workbook import write_workbook
 
     write_workbook(folder / "summary.xlsx", ds, config, tables)
     headline = Headline.of(ds)

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .errors import ConfigError, excerpt
-from .files import MAX_CSV_BYTES, csv_records, read_text
+from fsp_risk.errors import ConfigError, excerpt
+from fsp_risk.files import MAX_CSV_BYTES, csv_records, read_text
 
 #: What each measure of the history counts, for tables and charts.
 MEASURE_NAMES = {"lac": "Children looked after", "cp": "Child protection plans", "cin": "Children in need",
@@ -265,9 +265,9 @@ def write_calibration(history_path: str | Path, measures: tuple[str, ...], until
     """Fit each measure on the history up to 31 March ``until`` (what a forecast made then could use),
     hindcast it, and write ``level_parameters.csv``, ``hindcasts.csv``, ``coverage.csv``,
     ``calibration.md`` and ``charts/pit`` to a new folder under ``out_root``."""
-    from . import plots
-    from .escape import write_csv
-    from .runs import StagedFolder, utc_stamp
+    from fsp_risk.app.runs import StagedFolder, utc_stamp
+    from fsp_risk.outputs import plots
+    from fsp_risk.outputs.escape import write_csv
 
     history = read_history(history_path)
     if until is not None:

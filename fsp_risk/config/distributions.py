@@ -11,7 +11,7 @@ from typing import Any, Callable
 import numpy as np
 from scipy import optimize, stats
 
-from .errors import did_you_mean, excerpt
+from fsp_risk.errors import did_you_mean, excerpt
 
 #: PERT's usual weight on the mode (Vose, "Risk Analysis", 3rd ed., 2008, ch. 9).
 PERT_LAMBDA = 4.0

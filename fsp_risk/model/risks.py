@@ -3,7 +3,7 @@
 A risk occurs in a year when its (possibly correlated) uniform is above one minus its probability, as
 a Bernoulli input fires, so a positive loading on a common driver makes both likelier together. Risks
 and inputs that share a common driver are correlated through a one-factor Gaussian copula (see
-:func:`fsp_risk.sampling.correlated_uniforms`), the driver being one draw per iteration (a climate that
+:func:`fsp_risk.engine.sampling.correlated_uniforms`), the driver being one draw per iteration (a climate that
 persists over the horizon). Mitigations scale the probability and the impact; the residual
 case uses the same uniforms as the inherent one, so a mitigated risk occurs only where the inherent risk
 does (common random numbers).
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .analysis import horizon_total
-from .config import Config, Mitigation, Risk, RiskRegister, Scoring
+from fsp_risk.analysis.summary import horizon_total
+from fsp_risk.config import Config, Mitigation, Risk, RiskRegister, Scoring
 
 
 def occurrences(u_year, u_once, u_pick, probability, eligible, basis: str):

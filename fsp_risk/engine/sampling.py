@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 from scipy.stats import qmc
 
-from .config import Config, Correlation, Input
+from fsp_risk.config import Config, Correlation, Input
 
 #: Iterations per random-number block. Fixed: changing it changes every draw.
 BLOCK = 65_536

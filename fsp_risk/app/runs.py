@@ -18,10 +18,10 @@ import netCDF4
 import numpy as np
 import xarray as xr
 
-from .errors import ConfigError, ModelError, RunError
-from .files import check_inside, fsync_dir, is_regular, pid_alive, remove_unless_regular, user_key
-from .report import write_outputs
-from .store import RESULTS_FORMAT
+from fsp_risk.engine.store import RESULTS_FORMAT
+from fsp_risk.errors import ConfigError, ModelError, RunError
+from fsp_risk.files import check_inside, fsync_dir, is_regular, pid_alive, remove_unless_regular, user_key
+from fsp_risk.outputs.report import write_outputs
 
 
 def utc_stamp() -> str:
@@ -205,8 +205,8 @@ class PartialRun:
         """Check every kept block of ``phase`` against its checksum, and with ``check(values, pos)`` (the
         model's invariants) against what the model can produce; discard those that fail, and the whole
         file when it cannot be read. Returns what was discarded, in words."""
-        from .sampling import BLOCK, block_sizes
-        from .store import block_digest, read_block
+        from fsp_risk.engine.sampling import BLOCK, block_sizes
+        from fsp_risk.engine.store import block_digest, read_block
 
         done, path = self.blocks[phase], self.folder / f"{phase}.nc"
         if not done:
@@ -326,7 +326,7 @@ def write_run(ds: xr.Dataset, out_root: str | Path, name: str, config=None, scen
     """Write ``results.nc``, ``summary.csv`` and ``run.json`` to a new folder under ``out_root``.
 
     With a ``config``, the charts and ``findings.md`` too, and the risk outputs when it has a register
-    (see :func:`fsp_risk.report.write_outputs`).
+    (see :func:`fsp_risk.outputs.report.write_outputs`).
 
     The files are written into a hidden temporary folder first and the folder is renamed into place
     only when all of them are complete; on any error (or Ctrl-C) the temporary folder is removed.
@@ -360,17 +360,17 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
 
     Bad input is refused before any work. Simulated blocks are kept in ``out/.partial`` as they are
     written, so an interrupted run continues with ``resume=True``; the run folder appears only complete.
-    ``stresses`` are pinned inputs (:func:`fsp_risk.scenarios.parse_stress`), ``actuals`` a CSV of outturns,
+    ``stresses`` are pinned inputs (:func:`fsp_risk.engine.scenarios.parse_stress`), ``actuals`` a CSV of outturns,
     ``precision`` a target such as "£50k" that sets the iterations. ``progress`` makes a progress
     callback for each simulation; ``say`` and ``warn`` take the lines a terminal shows on stdout and stderr.
     """
-    from .model import _versions, result_bytes_per_iteration
-    from .sampling import BLOCK
-    from .scenarios import scenario_bytes_per_iteration
+    from fsp_risk.engine.sampling import BLOCK
+    from fsp_risk.engine.scenarios import scenario_bytes_per_iteration
+    from fsp_risk.engine.simulate import _versions, result_bytes_per_iteration
 
     actuals_text = None
     if actuals is not None:
-        from .actuals import parse_actuals, read_actuals
+        from fsp_risk.config.actuals import parse_actuals, read_actuals
 
         actuals_text = read_actuals(actuals)
         parse_actuals(actuals_text, config, file=str(actuals))  # refuse a bad file before simulating
@@ -378,7 +378,7 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
     sampler = sampler or config.run.sampler
     stop_reason = None
     if precision is not None:
-        from .convergence import DEFAULT_PRECISION_CAP, iterations_for_precision, parse_precision
+        from fsp_risk.analysis.convergence import DEFAULT_PRECISION_CAP, iterations_for_precision, parse_precision
 
         if deterministic:
             raise ConfigError("a deterministic run has one iteration; --precision needs a simulation",
@@ -422,7 +422,7 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
             else:
                 partial.remove()
             raise
-    from .report import late_evidence_lines
+    from fsp_risk.outputs.report import late_evidence_lines
 
     for line in late_evidence_lines(config):
         warn(f"fsp-risk: warning: {line}")
@@ -431,15 +431,15 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
 
 def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed, sampler, deterministic, stresses,
                         out, workers, engine, scheduler, extra_attrs, progress, summarise) -> tuple[Path, list[str]]:
-    from .engine import cluster
-    from .model import simulate
-    from .scenarios import simulate_scenarios
+    from fsp_risk.engine.executors import cluster
+    from fsp_risk.engine.scenarios import simulate_scenarios
+    from fsp_risk.engine.simulate import simulate
 
     if resume and partial.exists():
         # Nothing on disk is trusted: each kept block must match its checksum and the model's invariants,
         # or it is named here and simulated again.
-        from .invariants import check_block
-        from .scenarios import check_stored_block
+        from fsp_risk.engine.invariants import check_block
+        from fsp_risk.engine.scenarios import check_stored_block
 
         problems = partial.load()
         problems += partial.verify("results", lambda values, pos: check_block(config, values, pos))
@@ -500,8 +500,8 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
     ``needs`` names variables the caller reads; a file without them, or without a config, is refused
     with the file named.
     """
-    from .config import parse_config
-    from .model import _versions
+    from fsp_risk.config import parse_config
+    from fsp_risk.engine.simulate import _versions
 
     results = Path(run_dir) / "results.nc"
     if not results.is_file():
@@ -547,7 +547,7 @@ def _check_provenance(ds: xr.Dataset, results: Path) -> dict[str, str]:
     Returns the texts of the files its config read (``config_attachments``)."""
     import numbers
 
-    from .config import MAX_ITERATIONS, MAX_SEED, SAMPLERS
+    from fsp_risk.config import MAX_ITERATIONS, MAX_SEED, SAMPLERS
 
     a = ds.attrs
     checks = {

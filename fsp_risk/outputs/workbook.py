@@ -12,8 +12,8 @@ import pandas as pd
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .config import Config
-from .escape import FORMULA_START
+from fsp_risk.config import Config
+from fsp_risk.outputs.escape import FORMULA_START
 
 MONEY_FORMAT = '£#,##0;[Red]-£#,##0'
 PERCENT_FORMAT = "0.0%"

@@ -16,9 +16,8 @@ import netCDF4
 import numpy as np
 import xarray as xr
 
-from .errors import ConfigError
-from .files import fsync_file
-
+from fsp_risk.errors import ConfigError
+from fsp_risk.files import fsync_file
 
 #: The layout of results.nc and scenarios.nc (variables, dimensions, attributes) that this version
 #: writes and reads; raised whenever a change would make an older file read wrongly.

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ModelError
-from .variables import SHARES
+from fsp_risk.engine.variables import SHARES
+from fsp_risk.errors import ModelError
 
 # Tolerance of the line sum: the lines are added in one order and summed in another, so they may
 # differ in the last bits; a penny is far above that and far below any real error.

@@ -3,7 +3,7 @@
 Titles, owners and sources are typed by people and travel to other people's machines: a cell that
 starts with ``=`` runs as a formula in Excel (OWASP, "CSV Injection"), and ``<script>`` in markdown
 runs in whatever renders it. Each function here keeps the text readable and takes away its power, for
-one format (charts draw text as typed: :func:`fsp_risk.plots.save_figure`).
+one format (charts draw text as typed: :func:`fsp_risk.outputs.plots.save_figure`).
 """
 from __future__ import annotations
 
