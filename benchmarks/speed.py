@@ -71,7 +71,7 @@ def rng_floor(config, iterations: int, seed: int) -> tuple[float, float]:
 
 def inputs_seconds(config, iterations: int, seed: int) -> float:
     """Seconds to draw every block's inputs as the run does, without evaluating the model."""
-    from fsp_risk.engine.simulate import block_inputs
+    from fsp_risk.engine.blocks import block_inputs
     from fsp_risk.engine.sampling import block_sizes
 
     t = time.perf_counter()
@@ -116,7 +116,7 @@ def check_seconds(config, path) -> float:
 
 def per_iteration_seconds(config, k: int, seed: int) -> float:
     """Seconds per iteration of the model called one iteration at a time."""
-    from fsp_risk.engine.simulate import block_inputs, central_case, simulate_block
+    from fsp_risk.engine.blocks import block_inputs, central_case, simulate_block
 
     _, central = central_case(config)
     x, u, z = block_inputs(config, seed, 0, k, "mc")
@@ -139,7 +139,7 @@ def monaco_seconds(config, k: int, seed: int) -> float | None:
     from scipy.special import ndtri
     from scipy.stats import uniform
 
-    from fsp_risk.engine.simulate import central_case, simulate_block
+    from fsp_risk.engine.blocks import central_case, simulate_block
     from fsp_risk.engine.sampling import stream_layout
 
     _, central = central_case(config)

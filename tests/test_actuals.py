@@ -5,8 +5,9 @@ from scipy import stats
 
 import fsp_risk
 from fsp_risk import ConfigError
+from fsp_risk.analysis.backtest import backtest_table, percentile_of
 from fsp_risk.app import cli
-from fsp_risk.config.actuals import backtest_table, parse_actuals, percentile_of
+from fsp_risk.config.actuals import parse_actuals
 
 ACTUALS = "configs/actuals/oxfordshire-children-in-care.csv"
 

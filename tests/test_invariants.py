@@ -101,10 +101,10 @@ def test_an_effect_scale_above_one_is_refused_at_load(tmp_path):
 
 def test_a_line_under_another_label_is_refused(config_2024, monkeypatch):
     # The sum of lines would still equal the net change; only the labels catch a line listed out of order.
-    from fsp_risk.engine import simulate as model
+    from fsp_risk.model import rollup
 
-    names = model.line_names(config_2024)
+    names = rollup.line_names(config_2024)
     swapped = [names[1], names[0], *names[2:]]
-    monkeypatch.setattr(model, "line_names", lambda config: swapped)
+    monkeypatch.setattr(rollup, "line_names", lambda config: swapped)
     with pytest.raises(RuntimeError, match="are not those line_names describes"):
         fsp_risk.simulate(config_2024, deterministic=True)

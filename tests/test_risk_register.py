@@ -9,7 +9,7 @@ import yaml
 
 import fsp_risk
 from fsp_risk import ConfigError
-from fsp_risk.model.risks import impact_score, probability_band, risk_table
+from fsp_risk.analysis.register import impact_score, probability_band, risk_table
 
 BASE = yaml.safe_load((Path(__file__).resolve().parents[1] / "configs" / "oxfordshire-2024-commissioning.yaml").read_text())
 COMMON = {"units": "x", "source": "test", "owner": "test", "evidence": "red", "date": "2024-04-10", "review": "2025-04-10"}
@@ -256,7 +256,7 @@ def test_portfolio_p80_contribution_and_reserve(tmp_path):
     data["risk_register"]["reserve_confidence"] = 0.8
     config, _ = load(tmp_path, data)
     ds = fsp_risk.simulate(config, iterations=40_000, seed=7)
-    from fsp_risk.model.risks import portfolio_table, reserve_statement
+    from fsp_risk.analysis.register import portfolio_table, reserve_statement
 
     table = portfolio_table(ds, config).set_index("risk")
     assert table.loc["A", "emv"] == pytest.approx(50_000, rel=0.03)

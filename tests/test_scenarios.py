@@ -8,7 +8,8 @@ import yaml
 
 import fsp_risk
 from fsp_risk import ConfigError
-from fsp_risk.engine.scenarios import parse_stress, mtfp_improvement, scenario_table, simulate_scenarios
+from fsp_risk.analysis.scenarios import mtfp_improvement, scenario_table
+from fsp_risk.engine.scenarios import parse_stress, simulate_scenarios
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 N = 4_000

@@ -9,7 +9,7 @@ import fsp_risk
 from fsp_risk.analysis.summary import value_for_money
 from fsp_risk.config import parse_config
 from fsp_risk.errors import ConfigError
-from fsp_risk.engine.simulate import central_case
+from fsp_risk.engine.blocks import central_case
 
 from conftest import CONFIGS
 

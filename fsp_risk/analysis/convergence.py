@@ -15,8 +15,8 @@ import pandas as pd
 
 from fsp_risk.analysis.summary import _Z95, percentiles_with_se, proportion_se
 from fsp_risk.config import MAX_ITERATIONS, Config
+from fsp_risk.engine.blocks import block_net_change_totals, central_case, check_central_case
 from fsp_risk.engine.sampling import BLOCK, resolve_sampler
-from fsp_risk.engine.simulate import block_net_change_totals, central_case, check_central_case
 from fsp_risk.errors import ConfigError, excerpt
 
 #: The percentile whose precision ``--precision`` controls: the P80 of the total net change.

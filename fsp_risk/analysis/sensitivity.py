@@ -107,7 +107,7 @@ def switching_values(config: Config, names=None, target: float = 0.0) -> pd.Data
     it, there is no switching value and ``switching_value`` is empty. Reports, too, net savings at each
     end of the range [GBP].
     """
-    from fsp_risk.engine.simulate import central_case, central_net_savings
+    from fsp_risk.engine.blocks import central_case, central_net_savings
 
     case = central_case(config)  # evaluated once, then reused for every trial value
     base = float(central_net_savings(config, case=case).sum())

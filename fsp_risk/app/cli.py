@@ -139,7 +139,7 @@ def _pounds(value: float) -> str:
 
 
 def _scenario_lines(scenarios) -> list[str]:
-    from fsp_risk.engine.scenarios import scenario_table
+    from fsp_risk.analysis.scenarios import scenario_table
 
     lines = ["Scenarios (total net change, on the same random numbers; difference from the config as written):"]
     for _, r in scenario_table(scenarios).iloc[1:].iterrows():
@@ -180,7 +180,7 @@ def _summary(ds, scenarios, config) -> list[str]:
     if scenarios is not None:
         lines += _scenario_lines(scenarios)
     if config.risk_register is not None:
-        from fsp_risk.model.risks import reserve_statement
+        from fsp_risk.analysis.register import reserve_statement
 
         lines.append(reserve_statement(ds, config))
     return lines

@@ -132,7 +132,8 @@ def _apply(data: dict, path: tuple[str, ...], new: dict) -> None:
 
 
 def _totals(config: Config, iterations: int, seed: int, sampler: str) -> np.ndarray:
-    from fsp_risk.engine.simulate import central_net_savings, net_change_totals
+    from fsp_risk.engine.blocks import central_net_savings
+    from fsp_risk.engine.simulate import net_change_totals
 
     if sampler == "central":  # a deterministic run: the central case
         return np.array([-float(central_net_savings(config).sum())])

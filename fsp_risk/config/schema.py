@@ -131,7 +131,7 @@ class SavingLine:
     share: str | None
     multiplier: str | None
     #: The planned saving is taken from a budget set on the plan: it is realised as planned, and the
-    #: driver above or below its planned level is a pressure or a relief (see :func:`fsp_risk.engine.simulate.rollup`).
+    #: driver above or below its planned level is a pressure or a relief (see :func:`fsp_risk.model.rollup.rollup`).
     from_budget: bool = False
 
 

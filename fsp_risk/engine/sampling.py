@@ -238,8 +238,3 @@ def block_input_uniforms(config: Config, seed: int, block: int, size: int, sampl
 def sample_input(item: Input, seed: int, blocks: list[tuple[int, int]], n_years: int, sampler: str) -> np.ndarray:
     """Values of one input for the given ``(block index, size)`` list (see :func:`input_uniforms`)."""
     return item.dist.ppf(input_uniforms(item, seed, blocks, n_years, sampler))
-
-
-def central_inputs(config: Config) -> dict[str, np.ndarray]:
-    """Every input at its central value, as one iteration: shape ``(1, 1)``."""
-    return {name: np.array([[item.dist.central]]) for name, item in config.inputs.items()}

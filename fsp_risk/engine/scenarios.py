@@ -14,15 +14,14 @@ from dataclasses import dataclass, replace
 from typing import Callable, Collection
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
-from fsp_risk.analysis.summary import horizon_total, percentiles_with_se, proportion_se
 from fsp_risk.config import Config, check_pins
 from fsp_risk.engine import invariants, store
-from fsp_risk.engine.executors import lazy_blocks, map_blocks
-from fsp_risk.engine.sampling import BLOCK, SobolDesign, block_sizes, stream_layout
-from fsp_risk.engine.simulate import _versions, block_inputs, central_case, simulate_block
+from fsp_risk.engine.blocks import block_inputs, central_case, simulate_block
+from fsp_risk.engine.loop import Chunk, chunks, run_blocks
+from fsp_risk.engine.sampling import BLOCK, SobolDesign, stream_layout
+from fsp_risk.engine.simulate import _versions
 from fsp_risk.engine.variables import describe
 from fsp_risk.errors import ConfigError, excerpt
 
@@ -140,54 +139,21 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     design = shared_design([c.config for c in all_cases], sampler)
     keys = _case_keys(config)
     n_years = len(config.years)
-    def run_block(block):
-        b, size = block
+    def run_block(chunk: Chunk) -> dict[str, np.ndarray]:
         outs = []
         for case in all_cases:  # every case on this block's random numbers
-            x, u, z = block_inputs(case.config, seed, b, size, design)
-            out = simulate_block(case.config, plan, x, u, z, seed, b, size, design, case.pins, main_only=True)
+            x, u, z = block_inputs(case.config, seed, chunk.block, chunk.size, design)
+            out = simulate_block(case.config, plan, x, u, z, seed, chunk.block, chunk.size, design, case.pins,
+                                 main_only=True)
             kept = {k: out[k] for k in keys}
-            invariants.check_block(case.config, kept, b * BLOCK, case.name)
+            invariants.check_block(case.config, kept, chunk.pos, case.name)
             outs.append(kept)
-        return outs
+        return {k: np.stack([out[k] for out in outs]) for k in keys}  # (cases, size, years)
 
-    blocks = list(enumerate(block_sizes(iterations)))
-    if engine == "dask" and path is None:
-        data = lazy_blocks(lambda block: {k: np.stack([out[k] for out in run_block(block)]) for k in keys},
-                           blocks, [size for _, size in blocks], {k: (len(all_cases), n_years) for k in keys}, axis=1)
-        return _scenario_dataset(config, all_cases, data, iterations, seed, sampler)
-    if path is None:
-        data = {k: np.empty((len(all_cases), iterations, n_years)) for k in keys}
-    else:
-        # Written block by block, like fsp_risk.simulate(path=...): memory bounded by the blocks in flight.
-        empty = {k: np.empty((len(all_cases), 0, n_years)) for k in keys}
-        skeleton = _scenario_dataset(config, all_cases, empty, iterations, seed, sampler)
-        with store.writing(path):
-            sink = store.open_for_blocks(path, skeleton, iterations, resume=bool(done_blocks))
-        data = {k: sink[k] for k in keys}
-        done_blocks = set(done_blocks)
-        blocks = [blk for blk in blocks if blk[0] not in done_blocks]
-
-    done = iterations - sum(size for _, size in blocks)
-    try:
-        for (b, size), outs in zip(blocks, map_blocks(run_block, blocks, workers, engine, scheduler)):
-            pos = b * BLOCK
-            written = {k: np.stack([out[k] for out in outs]) for k in keys}
-            with store.writing(path):
-                for k in keys:
-                    data[k][:, pos : pos + size] = written[k]
-                if path is not None:
-                    store.block_written(sink, pos, size, b, on_block, written)
-            done += size
-            if progress is not None:
-                progress(done, iterations)
-    finally:
-        if path is not None:
-            with store.writing(path):  # closing flushes: it can meet a full disk too
-                sink.close()
-    if path is not None:
-        return xr.open_dataset(path, engine="netcdf4", cache=False)
-    return _scenario_dataset(config, all_cases, data, iterations, seed, sampler)
+    return run_blocks(run_block, chunks(iterations), {k: (len(all_cases), n_years) for k in keys},
+                      lambda data: _scenario_dataset(config, all_cases, data, iterations, seed, sampler), axis=1,
+                      path=path, engine=engine, workers=workers, scheduler=scheduler, done_blocks=done_blocks,
+                      on_block=on_block, progress=progress)
 
 
 def check_stored_block(config: Config, stresses: list[dict[str, float]], values: dict[str, np.ndarray],
@@ -226,50 +192,3 @@ def _scenario_dataset(config: Config, all_cases: list[Case], data: dict, iterati
         **{f"version_{k.replace('-', '_')}": v for k, v in _versions().items()},
     }
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
-
-
-def scenario_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Each case's total net change over the horizon, and its difference from the base case.
-
-    ``diff_*`` columns are the case minus base per iteration (positive = more pressure than base);
-    ``diff_mean_se`` is the standard error of the mean difference on common random numbers, and
-    ``diff_mean_se_independent`` what it would be from two independent runs of the same size. For
-    ``without_fsp`` the difference is how much FSP changes the MTFP position (negative = better with FSP).
-    """
-    def total(i):  # one case at a time: a run's file may not fit in memory at once
-        return horizon_total(ds["net_change_to_mtfp"].isel(scenario=i))
-
-    base = total(0)
-    n = base.size
-    rows = []
-    for i, name in enumerate(ds.scenario.values):
-        t = total(i)
-        pct, pct_se = percentiles_with_se(t[:, None], (10, 50, 80, 90))
-        met = float((t <= 0).mean())
-        diff = t - base
-        dpct, _ = percentiles_with_se(diff[:, None], (10, 50, 90))
-        rows.append({
-            "scenario": str(name), "title": str(ds.scenario_title.values[i]), "kind": str(ds.scenario_kind.values[i]),
-            "pins": str(ds.scenario_pins.values[i]), "mean": t.mean(),
-            **{f"p{p}": pct[j, 0] for j, p in enumerate((10, 50, 80, 90))},
-            "p80_se": pct_se[2, 0],
-            "p_target_met": met, "p_target_met_se": float(proportion_se(met, n)),
-            "diff_mean": diff.mean(), "diff_mean_se": diff.std(ddof=1) / np.sqrt(n) if n > 1 else 0.0,
-            "diff_mean_se_independent": np.sqrt((t.var(ddof=1) + base.var(ddof=1)) / n) if n > 1 else 0.0,
-            "diff_p10": dpct[0, 0], "diff_p50": dpct[1, 0], "diff_p90": dpct[2, 0],
-            "p_worse_than_base": float((diff > 0.005).mean()),
-        })
-    table = pd.DataFrame(rows)
-    money = [c for c in table.columns if c not in ("scenario", "title", "kind", "pins") and not c.startswith("p_")]
-    table[money] = table[money].round(2)
-    return table
-
-
-def mtfp_improvement(ds: xr.Dataset) -> np.ndarray | None:
-    """How much FSP improves the MTFP position over the horizon per iteration [GBP]: net change without FSP
-    minus with it (positive = better with FSP). Budgeted costs are in the MTFP either way, so this is not
-    value for money (see :func:`fsp_risk.analysis.summary.value_for_money`). None when the run has no counterfactual."""
-    if "without_fsp" not in ds.scenario.values:
-        return None
-    net = ds["net_change_to_mtfp"]
-    return horizon_total(net.sel(scenario="without_fsp")) - horizon_total(net.sel(scenario="base"))

@@ -61,7 +61,7 @@ def _heat_title(table: pd.DataFrame) -> str:
 def risk_heat_map(table: pd.DataFrame, bands: tuple[str, ...], caption: str):
     """Probability band x impact score, each risk before (circle) and after (square) mitigation.
 
-    ``table`` is :func:`fsp_risk.model.risks.risk_table`'s output. Returns the figure.
+    ``table`` is :func:`fsp_risk.analysis.register.risk_table`'s output. Returns the figure.
     """
     n_bands = len(bands)
     scores = np.arange(1, 6)

@@ -54,7 +54,7 @@ def _backtest_alt(backtest: "pd.DataFrame | None", measures: tuple[str, ...]) ->
     rows = backtest[backtest["measure"].isin(measures)]
     if rows.empty:
         return ""
-    from fsp_risk.config.actuals import ordinal
+    from fsp_risk.analysis.backtest import ordinal
 
     parts = [f"{r.year} actual {r.actual:,.0f} at the {ordinal(int(round(r.percentile)))} percentile"
              for r in rows.itertuples()]
@@ -118,7 +118,7 @@ def demand_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: "pd.Da
 
     With a ``backtest`` table, the measure's actual counts appear as diamonds.
     """
-    from fsp_risk.engine.simulate import central_case
+    from fsp_risk.engine.blocks import central_case
 
     central = central_case(config)[1]
     years = [str(y) for y in ds.year.values]
@@ -197,7 +197,7 @@ def grouped_sensitivity_outputs(ds: xr.Dataset, config: Config, folder: Path) ->
 
 def risk_outputs(ds: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], str, dict]:
     """Risk table, portfolio, reserve sentence and heat map; returns the chart, the sentence and the tables."""
-    from fsp_risk.model.risks import portfolio_table, reserve_statement, risk_table
+    from fsp_risk.analysis.register import portfolio_table, reserve_statement, risk_table
 
     table = risk_table(ds, config)
     write_csv(table, folder / "risk_register.csv")
@@ -232,7 +232,7 @@ def _share(p: float) -> str:
 
 def scenario_outputs(scen: xr.Dataset, config: Config, folder: Path) -> tuple[list[Chart], "pd.DataFrame", list[str]]:
     """The scenarios, stress tests and counterfactual of a run: ``scenarios.csv``, two charts, sentences."""
-    from fsp_risk.engine.scenarios import mtfp_improvement, scenario_table
+    from fsp_risk.analysis.scenarios import mtfp_improvement, scenario_table
 
     table = scenario_table(scen)
     write_csv(table, folder / "scenarios.csv")
@@ -597,7 +597,8 @@ def write_outputs(ds: xr.Dataset, config: Config | None, folder: Path, scenarios
     extra = [money_over_time_sentence(ds, tables)]
     backtest = None
     if "actuals_csv" in ds.attrs:
-        from fsp_risk.config.actuals import backtest_sentence, backtest_table, parse_actuals
+        from fsp_risk.analysis.backtest import backtest_sentence, backtest_table
+        from fsp_risk.config.actuals import parse_actuals
 
         actuals = parse_actuals(ds.attrs["actuals_csv"], config, file=ds.attrs.get("actuals_file", "<actuals>"))
         backtest = tables["backtest"] = backtest_table(ds, config, actuals)

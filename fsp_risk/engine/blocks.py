@@ -1,0 +1,186 @@
+"""One block of iterations: its random inputs, the model evaluated on them (after mitigation, without it,
+and with each linked risk switched off), and the central case that plans are measured against."""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtri
+
+from fsp_risk.config import Config, check_pins
+from fsp_risk.engine.sampling import block_input_uniforms, block_uniforms, correlated_uniforms
+from fsp_risk.engine.variables import RISK_KEYS
+from fsp_risk.errors import ConfigError
+from fsp_risk.model import risks
+from fsp_risk.model.drivers import Arrays, _driver, central_inputs, evaluate_drivers
+from fsp_risk.model.rollup import rollup
+
+
+def placement_scores(config: Config, seed: int, block: int, size: int, sampler: str) -> list[np.ndarray] | None:
+    """Standard normal scores, one (size, years) array per placement type, from their own streams."""
+    if config.placements is None:
+        return None
+    n_years = len(config.years)
+    return [ndtri(block_uniforms(seed, f"placement_costs:{t.name}", block, size, n_years, sampler))
+            for t in config.placements.types]
+
+
+def _standalone_risks(config: Config, x: Arrays, x_res: Arrays, seed: int, block: int | None, size: int,
+                      sampler: str) -> dict[str, dict]:
+    """Occurrence and impact of each risk with a £ impact, for one block, keyed by risk id.
+
+    ``block`` None is the deterministic case: every uniform is 0.5, so a risk occurs only if it is
+    more likely than not (as a Bernoulli input's central value is its most likely outcome).
+    """
+    n_years = len(config.years)
+    reg = config.risk_register
+
+    def uniforms(name, ncols):
+        if block is None:
+            return np.full((size, ncols), 0.5)
+        return block_uniforms(seed, name, block, size, ncols, sampler)
+
+    drivers = {name: uniforms(f"driver:{name}", 1) for name in config.common_drivers}
+    out = {}
+    for r in reg.risks:
+        if r.link:
+            continue
+        common = drivers.get(r.driver)
+        u = {
+            "year": correlated_uniforms(uniforms(f"risk:{r.id}:year", n_years), common, r.loading),
+            "once": correlated_uniforms(uniforms(f"risk:{r.id}:once", 1), common, r.loading),
+            "pick": uniforms(f"risk:{r.id}:pick", 1),
+        }
+        out[r.id] = risks.evaluate(r, x, x_res, u, n_years)
+    return out
+
+
+def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None, z, seed: int, block: int | None,
+                   size: int, sampler: str, overrides: dict[str, float] | None = None,
+                   main_only: bool = False) -> Arrays:
+    """All outputs for one block of iterations.
+
+    ``x`` are the sampled inputs and ``u`` their uniforms (None in the deterministic case). With a risk
+    register, the main result is *after* mitigation: mitigations that replace an input redraw it from
+    the replacement's distribution on the same uniforms. A risk linked to model inputs is costed as the
+    net change with its inputs as sampled minus with them switched off, on the same random numbers.
+    ``overrides`` pin inputs in every iteration, after any mitigation has redrawn them. ``main_only``
+    skips the inherent (unmitigated) result and the per-risk impacts: one model evaluation, not
+    2 + 2 per linked risk, for what-if runs that need only the net change.
+    """
+    reg = config.risk_register
+    n_years = len(config.years)
+    overrides = overrides or {}
+    x = pin(x, overrides)
+    if reg is None:
+        d = evaluate_drivers(config, x, z)
+        return {**d, **rollup(config, x, d, central)}
+
+    x_res = dict(x)
+    for m in reg.mitigations:
+        for orig, repl in m.replace:
+            if u is None or repl in overrides:  # central case, or the replacement itself is pinned
+                x_res[orig] = np.broadcast_to(x[repl], np.shape(x[orig])).copy()
+            else:
+                x_res[orig] = config.inputs[repl].dist.ppf(u[orig])
+    x_res = pin(x_res, overrides)
+    standalone = _standalone_risks(config, x, x_res, seed, block, size, sampler)
+    mitigation_lines = [np.broadcast_to(risks.mitigation_cost(m, n_years), (size, n_years))
+                        for m in reg.mitigations]
+    no_mitigation = [np.zeros((size, n_years))] * len(reg.mitigations)
+    lines_res = [standalone[r.id]["risk_impact_residual"] for r in reg.risks if not r.link] + mitigation_lines
+    lines_inh = [standalone[r.id]["risk_impact"] for r in reg.risks if not r.link] + no_mitigation
+
+    def net(inputs, extra_lines):
+        return rollup(config, inputs, evaluate_drivers(config, inputs, z), central, extra_lines,
+                      net_only=True)["net_change_to_mtfp"]
+
+    d = evaluate_drivers(config, x_res, z)
+    out = {**d, **rollup(config, x_res, d, central, lines_res)}
+    if main_only:
+        return out
+    net_inh = net(x, lines_inh)
+    out["net_change_inherent"] = net_inh
+    per_risk = []
+    for r in reg.risks:
+        if not r.link:
+            per_risk.append(standalone[r.id])
+            continue
+        imp_inh = net_inh - net(risks.switched_off(x, r), lines_inh)
+        imp_res = out["net_change_to_mtfp"] - net(risks.switched_off(x_res, r), lines_res)
+        shape = imp_inh.shape
+        per_risk.append({
+            "risk_occurred": (risks.linked_event(x, r, shape) & (np.abs(imp_inh) > 0.005)).astype(float),
+            "risk_occurred_residual": (risks.linked_event(x_res, r, shape) & (np.abs(imp_res) > 0.005)).astype(float),
+            "risk_impact": imp_inh,
+            "risk_impact_residual": imp_res,
+        })
+    for k in RISK_KEYS:
+        out[k] = np.stack([pr[k] for pr in per_risk], axis=-1)
+    return out
+
+
+# --------------------------------------------------------------------------- simulate
+def block_inputs(config: Config, seed: int, block: int, size: int, sampler: str,
+                 placement_spread: bool = True) -> tuple[Arrays, Arrays, list[np.ndarray] | None]:
+    """Uniforms, input values and placement cost scores of one block: everything random in it.
+
+    ``placement_spread`` False takes each child-year at its expected cost (no spread between children).
+    """
+    u = block_input_uniforms(config, seed, block, size, sampler)
+    x = {name: config.inputs[name].dist.ppf(uu) for name, uu in u.items()}
+    z = placement_scores(config, seed, block, size, sampler) if placement_spread else None
+    return x, u, z
+
+
+def check_central_case(config: Config, central: Arrays) -> None:
+    """Refuse planned savings that the central case gives nothing to scale from."""
+    for s in config.savings:
+        if s.planned is None:
+            continue
+        drv = _driver(central, s.driver)[0]
+        for k, (planned, value) in enumerate(zip(s.planned.values, drv)):
+            if planned != 0 and value == 0:
+                raise ConfigError(
+                    f"a saving is planned in {config.years[k]} but the central case gives no {s.driver} "
+                    "to scale it by (is go-live after that year?); expected a driver above zero wherever a "
+                    "saving is planned",
+                    file=config.path, path=f"savings.{s.name}.planned.values.{config.years[k]}",
+                )
+
+
+def check_overrides(config: Config, overrides: dict[str, float], field: str = "overrides") -> dict[str, float]:
+    """Validate pinned inputs: known names, finite numbers within each input's range."""
+    return check_pins(config, overrides, field, config.path)
+
+
+def pin(x: Arrays, overrides: dict[str, float]) -> Arrays:
+    """Inputs with some pinned to a value in every iteration (same shapes)."""
+    if not overrides:
+        return x
+    return {**x, **{name: np.full(np.shape(x[name]), v) for name, v in overrides.items()}}
+
+
+def central_case(config: Config) -> tuple[Arrays, Arrays]:
+    """The central inputs and the drivers they give: the plan that savings and budgets are measured against."""
+    x_central = central_inputs(config)
+    return x_central, evaluate_drivers(config, x_central, None)
+
+
+def central_net_savings(config: Config, overrides: dict[str, float] | None = None,
+                        case: tuple[Arrays, Arrays] | None = None) -> np.ndarray:
+    """Net savings by year [GBP] in the central case, with some inputs pinned: a fast deterministic run.
+
+    ``case`` is :func:`central_case`'s result, for callers that evaluate many overrides.
+    """
+    x_central, central = case or central_case(config)
+    return simulate_block(config, central, x_central, None, None, 0, None, 1, "mc",
+                          check_overrides(config, overrides or {}))["net_savings"][0]
+
+
+
+def block_net_change_totals(config: Config, central: Arrays, seed: int, block: int, size: int, design,
+                            overrides: dict[str, float] | None = None, placement_spread: bool = True) -> np.ndarray:
+    """:func:`net_change_totals` for one block [GBP, shape (size,)]; ``design`` from :func:`resolve_sampler`."""
+    x, u, z = block_inputs(config, seed, block, size, design, placement_spread)
+    out = simulate_block(config, central, x, u, z, seed, block, size, design, overrides or {}, main_only=True)
+    return out["net_change_to_mtfp"].sum(axis=1)
+
