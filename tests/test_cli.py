@@ -46,7 +46,7 @@ def test_runs_never_overwrite(tmp_path):
 
 
 def test_failure_leaves_no_partial_folder(tmp_path, monkeypatch):
-    def broken(ds, config, folder, scenarios=None):
+    def broken(ds, config, folder, tables, scenarios=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(runs, "write_outputs", broken)

@@ -6,7 +6,6 @@ import yaml
 import fsp_risk
 from fsp_risk.app import cli
 from fsp_risk.app.compare import bridge, changes, load_run
-from fsp_risk.app.runs import write_run
 
 BASE = "configs/oxfordshire-2024-commissioning.yaml"
 
@@ -20,7 +19,11 @@ def run_folder(tmp_path, data, seed=11, iterations=3_000):
     path = tmp_path / f"cfg-{seed}-{len(list(tmp_path.glob('cfg-*')))}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     config = fsp_risk.load_config(path)
-    return write_run(fsp_risk.simulate(config, iterations=iterations, seed=seed), tmp_path / "out", config.name)
+    # compare reads a run folder's results.nc only: simulate writes it straight there.
+    folder = tmp_path / "out" / path.stem
+    folder.mkdir(parents=True)
+    fsp_risk.simulate(config, iterations=iterations, seed=seed, path=folder / "results.nc").close()
+    return folder
 
 
 def test_bridge_adds_up_and_each_step_is_its_own_change(tmp_path, base_data):

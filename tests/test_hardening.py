@@ -2,8 +2,9 @@
 import shutil
 from collections import namedtuple
 
-from fsp_risk.app import cli, runs
-from fsp_risk.app.runs import add_attrs
+from fsp_risk.app import cli
+from fsp_risk.engine.store import RESULTS_FORMAT
+from fsp_risk.app.folders import add_attrs
 
 CONFIG_2019 = "configs/oxfordshire-2019-business-case.yaml"
 
@@ -38,7 +39,7 @@ def test_a_results_file_from_another_format_is_refused_by_report(tmp_path, capsy
     err = capsys.readouterr().err
     assert (f"{run / 'results.nc'}: results.nc is in results format 1 (written by fsp-risk 0.0.9), and this "
             f"fsp-risk") in err
-    assert f"reads format {runs.RESULTS_FORMAT}; expected a run written by this version" in err
+    assert f"reads format {RESULTS_FORMAT}; expected a run written by this version" in err
 
 
 def test_error_kinds_share_one_base():

@@ -7,6 +7,8 @@ from PIL import Image
 
 from fsp_risk.app import cli
 
+CONFIG_2019 = "configs/oxfordshire-2019-business-case.yaml"
+
 
 @pytest.mark.print_charts
 def test_findings_cover_every_chart(tmp_path):
@@ -183,23 +185,39 @@ def test_html_report_is_self_contained_and_accessible(tmp_path):
     assert "Provenance" in page and "seed 20240410" in page and "Assumption book" in page
 
 
-def test_report_command_rebuilds_from_results_without_simulating(tmp_path, monkeypatch):
-    import fsp_risk.engine.simulate
+def test_report_command_renders_from_stored_data_without_running_the_model(tmp_path, monkeypatch):
+    # Every way into the model or the sampler fails: 'report' must render from results.nc, scenarios.nc
+    # and analysis.nc alone, and give back byte for byte what the run wrote.
+    from fsp_risk.engine import blocks, sampling
+    from fsp_risk.model import drivers, rollup
 
     assert cli.main(["run", "--iterations", "2000", "--out", str(tmp_path)]) == 0
     folder = next(tmp_path.iterdir())
-    before = {name: (folder / name).read_bytes() for name in ("summary.csv", "findings.md", "risk_register.csv")}
-    for name in before:
-        (folder / name).unlink()
+    derived = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".csv", ".md", ".txt", ".html"))
+    assert len(derived) >= 12
+    before = {p: p.read_bytes() for p in derived}
+    for p in derived:
+        p.unlink()
 
-    def no_simulation(*args, **kwargs):
-        raise AssertionError("report must not simulate")
+    def no_model(*args, **kwargs):
+        raise AssertionError("report must not run the model")
 
-    monkeypatch.setattr(fsp_risk.engine.simulate, "simulate", no_simulation)
+    for module, name in ((drivers, "evaluate_drivers"), (rollup, "rollup"), (blocks, "simulate_block"),
+                         (blocks, "evaluate_drivers"), (blocks, "central_case"), (sampling, "block_input_uniforms"),
+                         (sampling, "block_uniforms")):
+        monkeypatch.setattr(module, name, no_model)
     assert cli.main(["report", str(folder)]) == 0
-    for name, data in before.items():
-        assert (folder / name).read_bytes() == data, name
+    for p, data in before.items():
+        assert p.read_bytes() == data, p.name
     assert not list(folder.glob(".tmp-*"))
+
+
+def test_report_refuses_a_folder_without_its_analyses(tmp_path, capsys):
+    assert cli.main(["run", CONFIG_2019, "--deterministic", "--out", str(tmp_path)]) == 0
+    folder = next(tmp_path.iterdir())
+    (folder / "analysis.nc").unlink()
+    assert cli.main(["report", str(folder)]) == 2
+    assert "expected the run's analyses in analysis.nc beside results.nc" in capsys.readouterr().err
 
 
 def test_report_command_on_a_folder_without_results(tmp_path, capsys):

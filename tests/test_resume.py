@@ -14,7 +14,7 @@ import fsp_risk
 from fsp_risk.app import cli
 from fsp_risk.engine import simulate as model
 from fsp_risk.errors import RunError
-from fsp_risk.app.runs import PartialRun
+from fsp_risk.app.partial import PartialRun
 from fsp_risk.engine.sampling import BLOCK
 from fsp_risk.engine.scenarios import simulate_scenarios
 
@@ -142,7 +142,7 @@ def _resumed_equals_whole(tmp_path, out, args, capsys, n=2 * BLOCK):
     from fsp_risk.app import runs
 
     with pytest.MonkeyPatch.context() as m:  # what is checked here is results.nc: skip the tables and charts
-        m.setattr(runs, "finish_run", lambda *a, **k: None)
+        m.setattr(runs, "finish_run", lambda *a, **k: {})
         assert cli.main([*args, "--resume"]) == 0
     captured = capsys.readouterr()
     (run,) = [p for p in out.iterdir() if not p.name.startswith(".")]

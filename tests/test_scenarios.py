@@ -180,7 +180,7 @@ def test_bad_scenarios_are_refused_with_their_message(tmp_path, label, scenarios
 @pytest.mark.print_charts
 def test_cli_stress_and_scenarios_in_the_run_folder(tmp_path):
     from fsp_risk.app import cli
-    from fsp_risk.app.runs import rebuild_outputs
+    from fsp_risk.app.results import rebuild_outputs
 
     assert cli.main(["run", "--iterations", "2000", "--stress", "sw_turnover=0.3", "--out", str(tmp_path)]) == 0
     folder = next(tmp_path.iterdir())

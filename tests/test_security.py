@@ -147,11 +147,11 @@ def _dead_pid() -> int:
 
 
 def test_the_run_lock_is_held_across_processes(tmp_path):
-    from fsp_risk.app.runs import PartialRun
+    from fsp_risk.app.partial import PartialRun
 
     key = {"config_sha256": "abc", "seed": 1, "iterations": 10}
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from fsp_risk.app.runs import PartialRun\n"
+        [sys.executable, "-c", "import sys, time; from fsp_risk.app.partial import PartialRun\n"
          f"p = PartialRun({str(tmp_path)!r}, 'demo', {key!r})\n"
          "with p.lock():\n    print('held', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True)
@@ -306,7 +306,7 @@ def test_report_never_writes_through_a_charts_link(two_runs, tmp_path):
     ("results_format", "3", "results.nc is in results format 3"),
 ])
 def test_report_refuses_results_with_edited_attributes(two_runs, tmp_path, capsys, attr, value, message):
-    from fsp_risk.app.runs import add_attrs
+    from fsp_risk.app.folders import add_attrs
 
     run = tmp_path / "run"
     shutil.copytree(two_runs[0], run)

@@ -265,7 +265,7 @@ def write_calibration(history_path: str | Path, measures: tuple[str, ...], until
     """Fit each measure on the history up to 31 March ``until`` (what a forecast made then could use),
     hindcast it, and write ``level_parameters.csv``, ``hindcasts.csv``, ``coverage.csv``,
     ``calibration.md`` and ``charts/pit`` to a new folder under ``out_root``."""
-    from fsp_risk.app.runs import StagedFolder, utc_stamp
+    from fsp_risk.app.folders import StagedFolder, utc_stamp
     from fsp_risk.outputs import plots
     from fsp_risk.outputs.escape import write_csv
 

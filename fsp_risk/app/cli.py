@@ -15,6 +15,7 @@ from fsp_risk import __version__
 from fsp_risk.config import MAX_ITERATIONS, MAX_SEED, SAMPLERS, load_config
 from fsp_risk.engine.executors import ENGINES
 from fsp_risk.errors import ConfigError, ModelError, RunError, excerpt
+from fsp_risk.outputs.formatting import pounds
 
 DEFAULT_CONFIG = Path("configs") / "oxfordshire-2024-commissioning.yaml"
 
@@ -124,29 +125,23 @@ def _headline(ds) -> list[str]:
     after = " after mitigation" if "net_change_inherent" in ds else ""
     lines = [f"Net change to MTFP over {ds.year.values[0]} to {ds.year.values[-1]}{after} (positive = pressure):"]
     if ds.sizes["iteration"] == 1:
-        lines.append(f"  central case: {_pounds(float(total[0]))}")
+        lines.append(f"  central case: {pounds(float(total[0]))}")
     else:
         p50, p80 = np.percentile(total, [50, 80])
         met = float((total <= 0).mean())
-        lines.append(f"  P50 {_pounds(p50)}; P80 {_pounds(p80)}; chance the MTFP target is met over the horizon {met:.0%}")
+        lines.append(f"  P50 {pounds(p50)}; P80 {pounds(p80)}; chance the MTFP target is met over the horizon {met:.0%}")
         by_year = [(c <= 0).mean() for c in year_columns(net)]
         lines.append("  chance met by year: " + ", ".join(f"{y} {p:.0%}" for y, p in zip(ds.year.values, by_year)))
     return lines
 
 
-def _pounds(value: float) -> str:
-    return f"{'-' if value < 0 else ''}£{abs(value):,.0f}"
-
-
-def _scenario_lines(scenarios) -> list[str]:
-    from fsp_risk.analysis.scenarios import scenario_table
-
+def _scenario_lines(table) -> list[str]:
     lines = ["Scenarios (total net change, on the same random numbers; difference from the config as written):"]
-    for _, r in scenario_table(scenarios).iloc[1:].iterrows():
+    for _, r in table.iloc[1:].iterrows():
         what = "MTFP difference without FSP" if r["kind"] == "counterfactual" else "difference"
         label = f"{r['scenario']} ({r['pins']})" if r["kind"] == "stress test" else r["scenario"]
-        lines.append(f"  {label}: P50 {_pounds(r['p50'])}; P80 {_pounds(r['p80'])}; "
-                     f"mean {what} {_pounds(r['diff_mean'])} (s.e. {_pounds(r['diff_mean_se'])})")
+        lines.append(f"  {label}: P50 {pounds(r['p50'])}; P80 {pounds(r['p80'])}; "
+                     f"mean {what} {pounds(r['diff_mean'])} (s.e. {pounds(r['diff_mean_se'])})")
     return lines
 
 
@@ -174,11 +169,11 @@ def run_command(args) -> int:
     return 0
 
 
-def _summary(ds, scenarios, config) -> list[str]:
+def _summary(ds, tables, config) -> list[str]:
     """What the terminal shows of a finished run: the headline, each scenario, the register's reserve."""
     lines = _headline(ds)
-    if scenarios is not None:
-        lines += _scenario_lines(scenarios)
+    if "scenarios" in tables:
+        lines += _scenario_lines(tables["scenarios"])
     if config.risk_register is not None:
         from fsp_risk.analysis.register import reserve_statement
 
@@ -187,7 +182,7 @@ def _summary(ds, scenarios, config) -> list[str]:
 
 
 def report_command(args) -> int:
-    from fsp_risk.app.runs import rebuild_outputs
+    from fsp_risk.app.results import rebuild_outputs
 
     folder = rebuild_outputs(args.run_dir)
     print(f"Tables, charts, workbook and report rebuilt in {folder} from its results.nc (no new simulation)")

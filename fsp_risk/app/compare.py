@@ -47,7 +47,7 @@ class Run:
 
 def load_run(folder: str | Path) -> Run:
     """A run folder's config (from its results.nc) and its total net change per iteration."""
-    from fsp_risk.app.runs import open_results
+    from fsp_risk.app.results import open_results
 
     folder = Path(folder)
     with open_results(folder, needs=("net_change_to_mtfp",)) as (ds, config):
@@ -183,15 +183,11 @@ def bridge(old: Run, new: Run) -> pd.DataFrame:
     return table
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
 def write_comparison(old_dir: str | Path, new_dir: str | Path, out_root: str | Path = "outputs") -> Path:
     """Write ``compare.csv``, ``compare.md`` and waterfall charts of P50 and P80 to a new folder under ``out_root``."""
-    from fsp_risk.app.runs import StagedFolder, utc_stamp
+    from fsp_risk.app.folders import StagedFolder, utc_stamp
     from fsp_risk.outputs import plots
-    from fsp_risk.outputs.plots import format_money
+    from fsp_risk.outputs.formatting import format_money, lower_first
 
     old, new = load_run(old_dir), load_run(new_dir)
     table = bridge(old, new)
@@ -215,7 +211,7 @@ def write_comparison(old_dir: str | Path, new_dir: str | Path, out_root: str | P
         main = ""
         if biggest is not None and biggest[f"{p}_change"] != 0:
             main = (f" The largest single movement, {format_money(float(biggest[f'{p}_change']))}, comes from "
-                    f"{_lower_first(biggest['step'])}.")
+                    f"{lower_first(biggest['step'])}.")
         lines.append(markdown(f"The {label} of the total net change to the MTFP {direction} from "
                               f"{format_money(start)} to {format_money(end)}.{main}"))
         lines.append("")
@@ -228,7 +224,7 @@ def write_comparison(old_dir: str | Path, new_dir: str | Path, out_root: str | P
         for name, title, fig in charts:
             plots.save_figure(fig, staged.tmp / "charts", name)
             p = name.split("_")[1]
-            parts = [f"{_lower_first(r.step)} {format_money(getattr(r, f'{p}_change'))}" for r in steps.itertuples()
+            parts = [f"{lower_first(r.step)} {format_money(getattr(r, f'{p}_change'))}" for r in steps.itertuples()
                      if getattr(r, f"{p}_change") != 0]
             alt = (f"Waterfall chart of the {p.upper()} of the total net change to the MTFP from "
                    f"{format_money(float(table[p].iloc[0]))} to {format_money(float(table[p].iloc[-1]))}: "

@@ -19,9 +19,10 @@ import xarray as xr
 from fsp_risk.errors import ConfigError
 from fsp_risk.files import fsync_file
 
-#: The layout of results.nc and scenarios.nc (variables, dimensions, attributes) that this version
-#: writes and reads; raised whenever a change would make an older file read wrongly.
-RESULTS_FORMAT = 4
+#: The layout of results.nc, scenarios.nc and analysis.nc (variables, dimensions, attributes) that this
+#: version writes and reads; raised whenever a change would make an older file read wrongly. Format 5: a
+#: run's analyses are stored in analysis.nc, which 'fsp-risk report' renders from.
+RESULTS_FORMAT = 5
 
 
 def create(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> netCDF4.Dataset:
@@ -124,3 +125,50 @@ def writing(path: str | os.PathLike | None):
         if full:
             raise OSError(errno.ENOSPC, "No space left on device", str(path)) from None
         raise OSError(errno.EIO, f"the results file could not be written ({exc})", str(path)) from None
+
+
+#: A run's analyses (tables by name), stored beside its results: one netCDF group a table.
+ANALYSIS_FILE = "analysis.nc"
+
+
+def write_tables(path: str | os.PathLike, tables: dict, attrs: dict | None = None) -> None:
+    """Write tables (DataFrames by name) to a new netCDF file, one group each with a ``row`` dimension and
+    the columns in order; ``attrs`` go on the root (the run's id)."""
+    with writing(path):
+        with netCDF4.Dataset(path, "w") as nc:
+            nc.setncatts({"results_format": RESULTS_FORMAT, "tables": list(tables), **(attrs or {})})
+        for name, frame in tables.items():
+            data = {str(col): _column(frame[col].to_numpy()) for col in frame.columns}
+            xr.Dataset(data, attrs={"columns": [str(c) for c in frame.columns]}).to_netcdf(
+                path, mode="a", group=name, engine="netcdf4")
+
+
+def read_tables(path: str | os.PathLike) -> dict:
+    """The tables of :func:`write_tables`, as DataFrames by name, columns in their stored order."""
+    import pandas as pd
+
+    with netCDF4.Dataset(path) as nc:
+        names = [str(n) for n in np.atleast_1d(nc.getncattr("tables"))] if "tables" in nc.ncattrs() else []
+    out = {}
+    for name in names:
+        with xr.open_dataset(path, group=name, engine="netcdf4") as ds:
+            columns = [str(c) for c in np.atleast_1d(ds.attrs.get("columns", []))]
+            out[name] = pd.DataFrame({c: _values(ds[c]) for c in columns})
+    return out
+
+
+def _column(values: np.ndarray) -> tuple:
+    """A table column for netCDF: whole numbers with gaps (a register's optional score) as floats with NaN,
+    marked to come back as they were; other text as strings, a gap as ""."""
+    if values.dtype != object:
+        return ("row", values)
+    present = [v for v in values if v is not None]
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in present):  # (or all gaps)
+        return ("row", np.array([np.nan if v is None else float(v) for v in values]), {"optional": "int"})
+    return ("row", np.array(["" if v is None else str(v) for v in values], dtype=object))
+
+
+def _values(da: xr.DataArray) -> np.ndarray:
+    if da.attrs.get("optional") == "int":
+        return np.array([None if np.isnan(v) else int(v) for v in da.values], dtype=object)
+    return da.values

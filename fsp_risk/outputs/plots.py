@@ -17,6 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from fsp_risk.outputs.formatting import format_money  # noqa: E402
+
 DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE = "#12436D", "#28A197", "#801650", "#F46A25"
 SEQUENTIAL = ("#6BACE6", "#2073BC", "#12436D")  # light to dark
 GREY_TEXT = "#3D3D3D"
@@ -131,17 +133,6 @@ def money_scale(values) -> tuple[float, str]:
     """One scale for a whole chart: £m when any value reaches £1m, else £k."""
     peak = float(np.nanmax(np.abs(values))) if np.size(values) else 0.0
     return (1e6, "£m") if peak >= 1e6 else (1e3, "£k")
-
-
-def format_money(value: float, decimals: int = 1) -> str:
-    """£ with a sign and a scale a reader can quote: -£1.2m, £350k, £900."""
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if v >= 1e6:
-        return f"{sign}£{v / 1e6:,.{decimals}f}m"
-    if v >= 1e3:
-        return f"{sign}£{v / 1e3:,.0f}k"
-    return f"{sign}£{v:,.0f}"
 
 
 def _money_axis(ax, scale: float, unit: str, axis: str = "y") -> None:

@@ -1,0 +1,77 @@
+"""Every analysis of a run, computed once after it simulates and stored beside its results
+(``analysis.nc``), so that reports render from stored data and never run the model again.
+
+Analyses that must re-run the model (switching values, the grouped tornado, the central plan) take the
+config and the run's seed and sampler from the results, so they give the same numbers whenever and
+wherever they are computed.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import xarray as xr
+
+from fsp_risk.analysis.summary import cumulative_table, horizon_total, summary_table, value_for_money
+from fsp_risk.config import Config
+
+
+def is_monte_carlo(ds: xr.Dataset) -> bool:
+    """A run with a distribution to analyse: at least 3 iterations, not the deterministic central case."""
+    return ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central"
+
+
+def plan_table(config: Config) -> pd.DataFrame:
+    """The central case's planned trajectory of each demand measure with FSP: the plan the run is
+    measured against [count at 31 March at the end of each year]."""
+    from fsp_risk.engine.blocks import central_case
+
+    central = central_case(config)[1]
+    return pd.DataFrame([{"measure": m, "year": y, "planned": float(v)}
+                         for m in config.demand for y, v in zip(config.years, central[f"{m}_fsp"][0])])
+
+
+def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None) -> dict[str, pd.DataFrame]:
+    """Every table a run's outputs show, by name (the name of its CSV where it has one).
+
+    ``ds`` is the run's results and ``scenarios`` its scenarios Dataset, if any. Tables that need a
+    Monte Carlo run (sensitivity, grouped tornado, convergence, value for money) are left out of a
+    deterministic one, the risk tables out of a config without a register.
+    """
+    from fsp_risk.analysis.sensitivity import grouped_tornado, p50_switching_values, rank_correlations, switching_values
+
+    tables = {"summary": summary_table(ds), "cumulative": cumulative_table(ds), "plan": plan_table(config)}
+    if "actuals_csv" in ds.attrs:
+        from fsp_risk.analysis.backtest import backtest_table
+        from fsp_risk.config.actuals import parse_actuals
+
+        actuals = parse_actuals(ds.attrs["actuals_csv"], config, file=ds.attrs.get("actuals_file", "<actuals>"))
+        tables["backtest"] = backtest_table(ds, config, actuals)
+    switching = switching_values(config)
+    if is_monte_carlo(ds):
+        tables["sensitivity"] = rank_correlations(ds, config)
+        tables["grouped_sensitivity"] = grouped_tornado(ds, config)
+        # P50 switching values for the key inputs: the five that move net savings most.
+        key = [n for n in tables["sensitivity"]["input"] if n in set(switching["input"])][:5]
+        p50 = p50_switching_values(config, key, int(ds.attrs["seed"]), ds.attrs["sampler"])
+        switching["switching_value_p50"] = switching["input"].map(p50)
+    tables["switching_values"] = switching
+    if is_monte_carlo(ds):
+        from fsp_risk.analysis.convergence import convergence_table
+
+        tables["convergence"] = convergence_table(horizon_total(ds["net_change_to_mtfp"]))
+        if "programme_costs_pv" in ds:
+            table, npv = value_for_money(ds)
+            tables["value_for_money"] = table
+            tables["npv"] = pd.DataFrame({"npv": npv})
+    if scenarios is not None:
+        from fsp_risk.analysis.scenarios import mtfp_improvement, scenario_table
+
+        tables["scenarios"] = scenario_table(scenarios)
+        benefit = mtfp_improvement(scenarios)
+        if benefit is not None:
+            tables["mtfp_improvement"] = pd.DataFrame({"improvement": benefit})
+    if config.risk_register is not None:
+        from fsp_risk.analysis.register import portfolio_table, risk_table
+
+        tables["risk_register"] = risk_table(ds, config)
+        tables["risk_portfolio"] = portfolio_table(ds, config)
+    return tables

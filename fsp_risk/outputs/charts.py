@@ -1,0 +1,259 @@
+"""The run's charts, each rendered from stored results and analyses: an active title (the finding), a
+caption (measure, source, period) and one line of alt text stating its message and key numbers, as
+published council papers must be accessible. Nothing here computes an analysis or runs the model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from fsp_risk.analysis.summary import column_percentiles, horizon_total, year_columns
+from fsp_risk.config import Config
+from fsp_risk.outputs import plots
+from fsp_risk.outputs.formatting import format_money, lower_first, period, share
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart written to the run's ``charts`` folder: its file name (without extension), title and alt text."""
+
+    name: str
+    title: str
+    alt: str
+
+
+def _save(fig, folder: Path, name: str, title: str, alt: str) -> Chart:
+    """Write a drawn chart in every rendering format and return what the findings and HTML say of it."""
+    plots.save_figure(fig, folder, name)
+    return Chart(name, title, alt)
+
+
+def _source(ds: xr.Dataset, config: Config) -> str:
+    return (f"Source: fsp-risk simulation of {config.title}; {ds.attrs['iterations']:,} iterations, "
+            f"seed {ds.attrs['seed']}, sampler {ds.attrs['sampler']}.")
+
+
+def _actual_points(backtest: pd.DataFrame | None, measure: str, years: list[str], sign: float = 1.0) -> dict:
+    """{year position: actual} of one measure from a backtest table (empty without one)."""
+    if backtest is None:
+        return {}
+    rows = backtest[backtest["measure"] == measure]
+    return {years.index(y): sign * v for y, v in zip(rows["year"], rows["actual"])}
+
+
+def _backtest_alt(backtest: pd.DataFrame | None, measures: tuple[str, ...]) -> str:
+    if backtest is None:
+        return ""
+    rows = backtest[backtest["measure"].isin(measures)]
+    if rows.empty:
+        return ""
+    from fsp_risk.analysis.backtest import ordinal
+
+    parts = [f"{r.year} actual {r.actual:,.0f} at the {ordinal(int(round(r.percentile)))} percentile"
+             for r in rows.itertuples()]
+    return " Actuals: " + "; ".join(parts) + "."
+
+
+def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: pd.DataFrame | None = None) -> list[Chart]:
+    """Fan chart of net savings by year and S-curve of total net savings (PNG and SVG in ``folder``).
+
+    With a ``backtest`` table, actual net savings (or minus the actual net change) appear on the fan chart.
+    """
+    years = [str(y) for y in ds.year.values]
+    columns = year_columns(ds["net_savings"])
+    pct = dict(zip((10, 25, 50, 75, 90), np.column_stack([np.percentile(c, [10, 25, 50, 75, 90]) for c in columns])))
+    p_met_year = np.array([(c >= 0).mean() for c in columns])
+    del columns
+    total = horizon_total(ds["net_savings"])
+    p_met = float((total >= 0).mean())
+    horizon = period(ds)
+    after = " after mitigation" if "net_change_inherent" in ds else ""
+
+    fan_title = f"A {p_met:.0%} chance the {years[0]}–{years[-1]} MTFP target is met"
+    fan_caption = (f"Net savings against the MTFP{after} by financial year (minus the net change to the MTFP; "
+                   f"zero or more meets the target), cash terms. {_source(ds, config)}")
+    actual = {**_actual_points(backtest, "net_savings", years),
+              **_actual_points(backtest, "net_change_to_mtfp", years, sign=-1.0)}
+    if actual:
+        fan_caption = fan_caption.replace(" Source:", " Diamonds: actual outturn (a backtest). Source:", 1)
+    plots.save_figure(plots.fan_chart(years, pct, p_met_year, fan_title, fan_caption, actual), folder, "net_savings_fan")
+    lo, hi = int(np.argmin(p_met_year)), int(np.argmax(p_met_year))
+    fan_alt = (f"Fan chart of net savings against the MTFP by year, {horizon}: the median total is "
+               f"{format_money(float(np.median(total)))}; the chance a year's target is met ranges from "
+               f"{p_met_year[lo]:.0%} in {years[lo]} to {p_met_year[hi]:.0%} in {years[hi]}."
+               + _backtest_alt(backtest, ("net_savings", "net_change_to_mtfp")))
+
+    p50, p20 = np.percentile(total, [50, 20])
+    if p20 >= 0:
+        s_title = f"80% chance net savings exceed {format_money(p20)}"
+    else:
+        s_title = f"80% chance the net pressure stays under {format_money(-p20)}"
+    s_caption = (f"Cumulative distribution of net savings against the MTFP over {horizon}{after}, cash terms; "
+                 f"the 80%-confidence level is the P80 of the pressure. {_source(ds, config)}")
+    plots.save_figure(plots.s_curve(total, s_title, s_caption), folder, "net_savings_s_curve")
+    s_alt = (f"S-curve of total net savings over {horizon}: median {format_money(p50)}, 80% confident of at "
+             f"least {format_money(p20)}; a {p_met:.0%} chance of meeting the MTFP target.")
+    p10, p90 = np.percentile(total, [10, 90])
+    h_title = f"Net savings range {format_money(p10)} to {format_money(p90)} in 80% of outcomes"
+    if len(h_title.split()) > 10:
+        h_title = f"Net savings span {format_money(p10)} to {format_money(p90)}"
+    h_caption = (f"Distribution of total net savings against the MTFP over {horizon}{after}, cash terms; the middle "
+                 f"80% of outcomes lie between the 10th and 90th percentiles. {_source(ds, config)}")
+    plots.save_figure(plots.histogram(total, h_title, h_caption), folder, "net_savings_histogram")
+    h_alt = (f"Histogram of total net savings over {horizon}: median {format_money(p50)}, 10th percentile "
+             f"{format_money(p10)}, 90th percentile {format_money(p90)}; {p_met:.0%} of outcomes meet the MTFP target.")
+    return [Chart("net_savings_fan", fan_title, fan_alt), Chart("net_savings_s_curve", s_title, s_alt),
+            Chart("net_savings_histogram", h_title, h_alt)]
+
+
+def demand_charts(ds: xr.Dataset, config: Config, folder: Path, plan: pd.DataFrame,
+                  backtest: pd.DataFrame | None = None) -> list[Chart]:
+    """A fan chart per demand measure: as is and with FSP, against the planned (central) trajectory
+    (``plan``, :func:`fsp_risk.analysis.run.plan_table`).
+
+    With a ``backtest`` table, the measure's actual counts appear as diamonds.
+    """
+    years = [str(y) for y in ds.year.values]
+    charts = []
+    for m in config.demand.values():
+        as_is = dict(zip((10, 50, 90), column_percentiles(ds[f"{m.name}_as_is"], [10, 50, 90])))
+        fsp = dict(zip((10, 50, 90), column_percentiles(ds[f"{m.name}_fsp"], [10, 50, 90])))
+        planned = plan.loc[plan["measure"] == m.name, "planned"].to_numpy()
+        gap = as_is[50][-1] - fsp[50][-1]
+        measure = lower_first(m.title)
+        march = int(years[-1][:4]) + 1
+        title = (f"{gap:,.0f} fewer {m.short} with FSP by March {march}" if gap > 0
+                 else f"FSP does not lower {m.short} by March {march}")
+        caption = (f"{m.title} at 31 March at the end of each financial year, as is and with FSP (median and 10th to "
+                   f"90th percentiles), and the planned trajectory of the central case. {_source(ds, config)}")
+        name = f"demand_{m.name}"
+        actual = _actual_points(backtest, m.name, years)
+        if actual:
+            caption = caption.replace(" Source:", " Diamonds: actual counts (a backtest). Source:", 1)
+        plots.save_figure(plots.demand_fan(years, as_is, fsp, planned, m.title, title, caption, actual), folder, name)
+        alt = (f"Fan chart of {measure}, {period(ds)}: by 31 March {march} the median is "
+               f"{as_is[50][-1]:,.0f} as is and {fsp[50][-1]:,.0f} with FSP ({fsp[10][-1]:,.0f} to {fsp[90][-1]:,.0f}), "
+               f"against a planned {planned[-1]:,.0f}." + _backtest_alt(backtest, (m.name,)))
+        charts.append(Chart(name, title, alt))
+    return charts
+
+
+
+def tornado_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame) -> Chart:
+    """The tornado of rank correlations (``table``: :func:`fsp_risk.analysis.sensitivity.rank_correlations`)."""
+    from fsp_risk.analysis.sensitivity import RANK_ITERATIONS
+
+    top = table.iloc[0]
+    title = f"Net savings depend most on {lower_first(top['title'])}"
+    if len(title.split()) > 10:
+        title = f"{top['input'].replace('_', ' ').capitalize()} moves net savings most"
+    first_n = (f" (from the first {RANK_ITERATIONS:,} iterations)" if ds.sizes["iteration"] > RANK_ITERATIONS else "")
+    caption = (f"Spearman rank correlation of each uncertain input with net savings against the MTFP over "
+               f"{period(ds)}{first_n}; the ten strongest of {len(table)}. {_source(ds, config)}")
+    alt = (f"Tornado chart of the inputs that move net savings most over {period(ds)}: {top['title']} "
+           f"(rank correlation {top['rank_correlation']:+.2f}, about {top['share_of_variance']:.0%} of the "
+           f"variance), then {table.iloc[1]['title']} ({table.iloc[1]['rank_correlation']:+.2f}).")
+    return _save(plots.tornado(table, title, caption), folder, "tornado", title, alt)
+
+
+def grouped_tornado_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame) -> Chart:
+    """What each driver group and risk adds to the P80, in £ (``table``:
+    :func:`fsp_risk.analysis.sensitivity.grouped_tornado`)."""
+    top = table.iloc[0]
+    name = top["group"].split(":")[0] if top["kind"] == "risk" else top["group"]
+    if top["adds_to_p80"] >= 0:
+        title = f"{name} uncertainty adds {format_money(top['adds_to_p80'])} to the P80 pressure"
+    else:
+        title = f"Holding {name.lower()} central raises the P80 by {format_money(-top['adds_to_p80'])}"
+    n = int(top["iterations"])
+    caption = (f"Change in the P80 (80%-confidence level) of the total net change to the MTFP over {period(ds)} when "
+               "each group of inputs, or each risk, is held at its central value (a risk with a £ impact at its "
+               f"expected value), on the same {n:,} random draws. Orange hatched bars: the central value is itself a bad "
+               "case (such as a grant most likely to end), so holding it there raises the P80. Groups interact, so the "
+               "bars do not add up. "
+               f"{_source(ds, config)}")
+    parts = [f"{row.group} {format_money(row.adds_to_p80)}" for row in table.head(3).itertuples()]
+    alt = (f"Bar chart of what each driver group and risk adds to the P80 of the total net change to the MTFP "
+           f"({format_money(float(top['p80_run']))}) over {period(ds)}: " + "; ".join(parts) + ".")
+    return _save(plots.grouped_tornado(table, title, caption), folder, "grouped_tornado", title, alt)
+
+
+def risk_heat_map_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame) -> Chart:
+    """The register's heat map, before and after mitigation (``table``:
+    :func:`fsp_risk.analysis.register.risk_table`)."""
+    bands = list(config.risk_register.scoring.probability_bands)
+    caption = (f"Each risk's chance of occurring over {period(ds)} and its impact score from the £ thresholds of "
+               f"the register's scoring scheme, before (circle) and after (square) mitigation. {_source(ds, config)}")
+    fig = plots.risk_heat_map(table, tuple(bands), caption)
+    title = fig.axes[0].get_title(loc="left")
+    rating = (table["residual_probability_band"].map(bands.index) + 1) * table["residual_impact_score"]
+    worst = table.loc[rating.idxmax()]  # as the heat map ranks cells: band x score
+    moved = int(((table["residual_impact_score"] < table["simulated_impact_score"])
+                 | (table["p_occurs_residual"] < table["p_occurs"] - 1e-9)).sum())
+    alt = (f"Risk heat map of {len(table)} risks by probability band and impact score: {moved} become less likely "
+           f"or smaller after mitigation; the highest after mitigation is {worst['risk']} "
+           f"({worst['residual_probability_band']} probability, impact score {worst['residual_impact_score']}).")
+    return _save(fig, folder, "risk_heat_map", title, alt)
+
+
+def scenario_chart(scen: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame) -> Chart:
+    """The range of the total net change in each scenario, stress test and the counterfactual (``table``:
+    :func:`fsp_risk.analysis.scenarios.scenario_table`)."""
+    horizon = period(scen)
+    source = (f"Source: fsp-risk simulation, {scen.attrs['iterations']:,} iterations on common random numbers, "
+              f"config {config.name}.")
+    cases = table[table["kind"] != "counterfactual"]
+    worst = cases.loc[cases["p80"].idxmax()]
+    title = (f"P80 pressure ranges from {format_money(cases['p80'].min())} to {format_money(cases['p80'].max())} "
+             "across scenarios") if len(cases) > 1 else f"P80 pressure of {format_money(table.iloc[0]['p80'])}"
+    caption = (f"Total net change to the MTFP over {horizon} by scenario (positive = pressure): bar P10 to P90, circle "
+               f"P50, diamond P80. Every scenario uses the same random numbers and the same plan. {source}")
+    alt = ("Ranges of total net change to the MTFP by scenario: " + "; ".join(
+        f"{r['title']} P50 {format_money(r['p50'])}, P80 {format_money(r['p80'])}" for _, r in table.iterrows())
+        + f". Highest P80: {worst['title']}.")
+    return _save(plots.scenario_ranges(table, title, caption), folder, "scenarios", title, alt)
+
+
+def value_for_money_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame,
+                          npv: np.ndarray) -> Chart:
+    """The distribution of FSP's net present value (``table`` and ``npv``:
+    :func:`fsp_risk.analysis.summary.value_for_money`)."""
+    rows = table.set_index("measure")
+    rate = float(ds.attrs.get("discount_rate", config.price_base.discount_rate))
+    base_year = ds.attrs.get("price_base_year", config.price_base.base_year)
+    npv_row = rows.loc["net_present_value"]
+    p_gain = float(npv_row["p_npv_positive"])
+    adjusted = _optimism_bias(config)
+    title = (f"FSP's benefits exceed its costs in {share(p_gain)} of outcomes" if p_gain >= 0.5 else
+             f"FSP's costs exceed its benefits in {share(1 - p_gain)} of outcomes")
+    caption = (f"Net present value of FSP over {period(ds)}: the costs it avoids{adjusted}, less all its own costs "
+               f"whoever pays, in {base_year} prices discounted at {rate:.1%} a year. Source: fsp-risk simulation, "
+               f"{ds.attrs['iterations']:,} iterations, config {config.name}.")
+    alt = (f"Histogram of FSP's net present value over {period(ds)}: median {format_money(npv_row['p50'])}, P10 "
+           f"{format_money(npv_row['p10'])}, P90 {format_money(npv_row['p90'])}; positive in {share(p_gain)} of outcomes.")
+    fig = plots.histogram(npv, title, caption, "Net present value of FSP over the horizon", "Break-even")
+    return _save(fig, folder, "value_for_money", title, alt)
+
+
+def _optimism_bias(config: Config) -> str:
+    bias = config.inputs[config.optimism_bias].dist.central if config.optimism_bias else 0.0
+    return f", with the benefits cut by {bias:.0%} for optimism bias" if bias else ""
+
+
+def convergence_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame, half_width: float) -> Chart:
+    """The running P50 and P80 against the iterations (``table``:
+    :func:`fsp_risk.analysis.convergence.convergence_table`; ``half_width`` of the final P80's 95% interval)."""
+    n = int(ds.sizes["iteration"])
+    title = f"The P80 is known to ±{format_money(half_width)} after {n:,} iterations"
+    caption = (f"Running P50 and P80 of the total net change to the MTFP over {period(ds)} (positive = pressure) "
+               f"against the number of iterations, with distribution-free 95% confidence intervals. "
+               f"{_source(ds, config)}")
+    first, last = table.iloc[0], table.iloc[-1]
+    alt = (f"Convergence chart: the P80 of the total net change moves from {format_money(first['p80'])} after "
+           f"{int(first['iterations']):,} iterations to {format_money(last['p80'])} after {n:,}, its 95% interval "
+           f"narrowing to ±{format_money(half_width)}; the P50 settles at {format_money(last['p50'])}.")
+    return _save(plots.convergence(table, title, caption), folder, "convergence", title, alt)
