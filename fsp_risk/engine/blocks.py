@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from fsp_risk.config import Config, check_pins
-from fsp_risk.engine.sampling import block_input_uniforms, block_uniforms, correlated_uniforms
+from fsp_risk.engine.sampling import Sampler, block_input_uniforms, block_uniforms, correlated_uniforms
 from fsp_risk.engine.variables import RISK_KEYS
 from fsp_risk.errors import ConfigError
 from fsp_risk.model import risks
@@ -14,7 +14,7 @@ from fsp_risk.model.drivers import Arrays, _driver, central_inputs, evaluate_dri
 from fsp_risk.model.rollup import rollup
 
 
-def placement_scores(config: Config, seed: int, block: int, size: int, sampler: str) -> list[np.ndarray] | None:
+def placement_scores(config: Config, seed: int, block: int, size: int, sampler: Sampler) -> list[np.ndarray] | None:
     """Standard normal scores, one (size, years) array per placement type, from their own streams."""
     if config.placements is None:
         return None
@@ -24,7 +24,7 @@ def placement_scores(config: Config, seed: int, block: int, size: int, sampler: 
 
 
 def _standalone_risks(config: Config, x: Arrays, x_res: Arrays, seed: int, block: int | None, size: int,
-                      sampler: str) -> dict[str, dict]:
+                      sampler: Sampler) -> dict[str, dict]:
     """Occurrence and impact of each risk with a £ impact, for one block, keyed by risk id.
 
     ``block`` None is the deterministic case: every uniform is 0.5, so a risk occurs only if it is
@@ -119,7 +119,7 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
 
 
 # --------------------------------------------------------------------------- simulate
-def block_inputs(config: Config, seed: int, block: int, size: int, sampler: str,
+def block_inputs(config: Config, seed: int, block: int, size: int, sampler: Sampler,
                  placement_spread: bool = True) -> tuple[Arrays, Arrays, list[np.ndarray] | None]:
     """Uniforms, input values and placement cost scores of one block: everything random in it.
 

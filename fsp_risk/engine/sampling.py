@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import zlib
+from typing import Protocol
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -35,6 +36,34 @@ def block_sizes(iterations: int) -> list[int]:
     """Sizes of the blocks that make up a run: full blocks, then the remainder."""
     full, rest = divmod(iterations, BLOCK)
     return [BLOCK] * full + ([rest] if rest else [])
+
+
+class Sampler(Protocol):
+    """How a block of one named stream's uniforms is drawn: plain Monte Carlo, a Latin hypercube, or the
+    stream's columns of a joint scrambled Sobol' design. ``name`` is what the run records."""
+
+    name: str
+
+    def uniforms(self, seed: int, name: str, block: int, size: int, ncols: int) -> np.ndarray:
+        """Uniforms in [0, 1) for one block of one stream, shape ``(size, ncols)``."""
+
+
+class MonteCarlo:
+    """Independent uniforms from each stream's own generator for the block."""
+
+    name = "mc"
+
+    def uniforms(self, seed: int, name: str, block: int, size: int, ncols: int) -> np.ndarray:
+        return block_rng(seed, name, block).random((size, ncols))
+
+
+class LatinHypercube:
+    """Each column stratified over the block: a Latin hypercube of the block's size, per stream."""
+
+    name = "lhs"
+
+    def uniforms(self, seed: int, name: str, block: int, size: int, ncols: int) -> np.ndarray:
+        return qmc.LatinHypercube(d=ncols, rng=block_rng(seed, name, block)).random(size)
 
 
 class SobolDesign:
@@ -93,28 +122,30 @@ def stream_layout(config: Config) -> dict[str, tuple[int, int]]:
     return layout
 
 
-def resolve_sampler(config: Config, sampler):
-    """What the model passes around for a sampler name: the name itself, or a :class:`SobolDesign`."""
-    return SobolDesign(stream_layout(config)) if sampler == "sobol" else sampler
+#: The samplers that need nothing but their name (a Sobol' design needs the config's streams).
+_BY_NAME = {"mc": MonteCarlo, "lhs": LatinHypercube}
 
 
-def block_uniforms(seed: int, name: str, block: int, size: int, ncols: int, sampler) -> np.ndarray:
-    """Uniforms in (0, 1) for one block of one input, shape ``(size, ncols)``.
-
-    ``lhs`` stratifies each column over the block (a Latin hypercube of the block's size); a
-    :class:`SobolDesign` gives the stream's columns of the block's joint scrambled Sobol' design.
-    """
-    if isinstance(sampler, SobolDesign):
-        return np.clip(sampler.uniforms(seed, name, block, size, ncols), np.finfo(float).tiny, None)
-    rng = block_rng(seed, name, block)
-    if sampler == "mc":
-        u = rng.random((size, ncols))
-    elif sampler == "lhs":
-        u = qmc.LatinHypercube(d=ncols, rng=rng).random(size)
-    else:  # validated at load; kept for direct API callers
+def resolve_sampler(config: Config, sampler: str | Sampler) -> Sampler:
+    """The :class:`Sampler` for a sampler name ('mc', 'lhs', 'sobol'); a Sampler is returned as it is."""
+    if not isinstance(sampler, str):
+        return sampler
+    if sampler == "sobol":
+        return SobolDesign(stream_layout(config))
+    if sampler not in _BY_NAME:  # validated at load; kept for direct API callers
         raise ValueError(f"sampler: expected 'mc', 'lhs' or 'sobol', got {sampler!r}")
+    return _BY_NAME[sampler]()
+
+
+def block_uniforms(seed: int, name: str, block: int, size: int, ncols: int, sampler: str | Sampler) -> np.ndarray:
+    """Uniforms in (0, 1) for one block of one named stream, shape ``(size, ncols)``, from ``sampler``
+    (a :class:`Sampler`, or the name of one that needs no config: 'mc' or 'lhs')."""
+    if isinstance(sampler, str):
+        if sampler not in _BY_NAME:
+            raise ValueError(f"sampler: expected 'mc' or 'lhs', or a Sampler, got {sampler!r}")
+        sampler = _BY_NAME[sampler]()
     # ppf(0) can be -inf for unbounded distributions; a draw of exactly 0 has probability 2**-53.
-    return np.clip(u, np.finfo(float).tiny, None)
+    return np.clip(sampler.uniforms(seed, name, block, size, ncols), np.finfo(float).tiny, None)
 
 
 def correlated_uniforms(own, driver, loading: float):
@@ -134,12 +165,12 @@ def correlated_uniforms(own, driver, loading: float):
     return ndtr(loading * ndtri(driver) + np.sqrt(1.0 - loading**2) * ndtri(own))
 
 
-def driver_uniforms(seed: int, name: str, block: int, size: int, sampler: str) -> np.ndarray:
+def driver_uniforms(seed: int, name: str, block: int, size: int, sampler: str | Sampler) -> np.ndarray:
     """One uniform per iteration for a common driver, shape (size, 1): a climate lasting the horizon."""
     return block_uniforms(seed, f"driver:{name}", block, size, 1, sampler)
 
 
-def input_uniforms(item: Input, seed: int, blocks: list[tuple[int, int]], n_years: int, sampler: str) -> np.ndarray:
+def input_uniforms(item: Input, seed: int, blocks: list[tuple[int, int]], n_years: int, sampler: str | Sampler) -> np.ndarray:
     """The uniforms behind one input for the given ``(block index, size)`` list.
 
     Shape ``(n, n_years)`` for a per-year input, ``(n, 1)`` otherwise, so that values broadcast
@@ -235,6 +266,6 @@ def block_input_uniforms(config: Config, seed: int, block: int, size: int, sampl
     return impose_correlation(config.correlation, u)
 
 
-def sample_input(item: Input, seed: int, blocks: list[tuple[int, int]], n_years: int, sampler: str) -> np.ndarray:
+def sample_input(item: Input, seed: int, blocks: list[tuple[int, int]], n_years: int, sampler: str | Sampler) -> np.ndarray:
     """Values of one input for the given ``(block index, size)`` list (see :func:`input_uniforms`)."""
     return item.dist.ppf(input_uniforms(item, seed, blocks, n_years, sampler))

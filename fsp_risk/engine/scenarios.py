@@ -20,7 +20,7 @@ from fsp_risk.config import Config, check_pins
 from fsp_risk.engine import invariants, store
 from fsp_risk.engine.blocks import block_inputs, central_case, simulate_block
 from fsp_risk.engine.loop import Chunk, chunks, run_blocks
-from fsp_risk.engine.sampling import BLOCK, SobolDesign, stream_layout
+from fsp_risk.engine.sampling import BLOCK, SobolDesign, resolve_sampler, stream_layout
 from fsp_risk.engine.simulate import _versions
 from fsp_risk.engine.variables import describe
 from fsp_risk.errors import ConfigError, excerpt
@@ -93,9 +93,10 @@ def cases(config: Config, stresses: list[dict[str, float]] = (), counterfactual:
 
 
 def shared_design(configs: list[Config], sampler: str):
-    """The sampler the cases share: a name, or one Sobol' design over every stream any case draws."""
+    """The :class:`~fsp_risk.engine.sampling.Sampler` the cases share: for 'sobol', one design over every
+    stream any case draws."""
     if sampler != "sobol":
-        return sampler
+        return resolve_sampler(configs[0], sampler)
     layout, first = {}, 0
     for c in configs:
         for name, (_, n) in stream_layout(c).items():
