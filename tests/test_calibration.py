@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from fsp_risk.analysis import calibrate
+from fsp_risk.config.history import read_history
 from fsp_risk.errors import ConfigError
 
 
@@ -47,7 +48,7 @@ def test_the_fit_finds_mean_reversion():
 
 @pytest.fixture(scope="module")
 def shipped_hindcasts():
-    history = calibrate.read_history()
+    history = read_history()
     return pd.concat([calibrate.hindcast(calibrate.series(history, m), m) for m in ("lac", "cp")])
 
 
@@ -67,7 +68,7 @@ def test_one_year_ranges_hold_up_against_history(shipped_hindcasts, measure):
 def test_a_year_of_published_counts_can_move_by_more_than_ten_percent():
     # The reason for the whole exercise: Oxfordshire's count fell 12.7% in 2023/24, which a one-year P10-P90
     # of a few per cent would call all but impossible; the fitted model gives it a real chance.
-    history = calibrate.read_history()
+    history = read_history()
     fit = calibrate.fit(calibrate.series(history, "lac"), "lac", n_boot=5)
     p_fall = float(calibrate.stats.norm.cdf(np.log(770 / 882) / fit.sd(1)))
     assert 0.02 < p_fall < 0.2
@@ -86,4 +87,4 @@ def test_a_bad_history_file_is_refused_with_its_row(tmp_path, text, message):
     path = tmp_path / "history.csv"
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
-        calibrate.read_history(path)
+        read_history(path)

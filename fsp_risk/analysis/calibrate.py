@@ -24,65 +24,16 @@ records where the outcome fell in the forecast distribution.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from fsp_risk.errors import ConfigError, excerpt
-from fsp_risk.files import MAX_CSV_BYTES, csv_records, read_text
+from fsp_risk.errors import ConfigError
 
-#: What each measure of the history counts, for tables and charts.
-MEASURE_NAMES = {"lac": "Children looked after", "cp": "Child protection plans", "cin": "Children in need",
-                 "lac_starts": "Entries to care"}
-HISTORY_COLUMNS = ("council", "la_code", "measure", "march_year", "value", "source", "note")
-#: The history shipped with fsp-risk (see configs/history/README.md).
-DEFAULT_HISTORY = Path("configs") / "history" / "la-children-social-care.csv"
 #: Years of history the forecast reverts towards (the mean log count of the last WINDOW years).
 WINDOW = 3
 HORIZONS = (1, 2, 3, 4, 5)
-
-
-# --------------------------------------------------------------------------- reading
-def read_history(path: str | Path = DEFAULT_HISTORY) -> pd.DataFrame:
-    """A history CSV (columns :data:`HISTORY_COLUMNS`; an empty ``value`` is a year not published) as a
-    table of the rows with values; a bad file is refused naming its row and column."""
-    file = str(path)
-    text = read_text(path, what="history file", limit=MAX_CSV_BYTES, encoding="utf-8-sig",
-                     not_utf8="expected a UTF-8 CSV file")
-    header, rows = csv_records(text, file)
-    missing = [c for c in ("council", "measure", "march_year", "value", "source") if c not in header]
-    if missing:
-        raise ConfigError(f"expected the columns {', '.join(HISTORY_COLUMNS)}; missing "
-                          f"{', '.join(repr(m) for m in missing)}", file=file, path="header")
-    out, seen = [], {}
-    for n, row in enumerate(rows, start=2):
-        value = (row.get("value") or "").strip()
-        if not value:
-            continue
-        key = ((row["council"] or "").strip(), (row["measure"] or "").strip(), (row["march_year"] or "").strip())
-        if not all(key):
-            raise ConfigError("expected a council, a measure and a year", file=file, path=f"row {n}")
-        if not key[2].isdigit() or not 1990 <= int(key[2]) <= 2100:
-            raise ConfigError(f"expected a calendar year like 2024, got {excerpt(key[2])}", file=file,
-                              path=f"row {n}.march_year")
-        try:
-            count = float(value.replace(",", ""))
-        except ValueError:
-            raise ConfigError(f"expected a count, got {excerpt(value)}", file=file, path=f"row {n}.value") from None
-        if not np.isfinite(count) or count <= 0:
-            raise ConfigError(f"expected a count above 0, got {excerpt(value)}", file=file, path=f"row {n}.value")
-        if not (row.get("source") or "").strip():
-            raise ConfigError("expected the source of the value", file=file, path=f"row {n}.source")
-        if key in seen:
-            raise ConfigError(f"expected one value per council, measure and year; also on row {seen[key]}",
-                              file=file, path=f"row {n}")
-        seen[key] = n
-        out.append({"council": key[0], "measure": key[1], "march_year": int(key[2]), "value": count})
-    if not out:
-        raise ConfigError("expected at least one value", file=file)
-    return pd.DataFrame(out)
 
 
 def series(history: pd.DataFrame, measure: str) -> dict[str, pd.Series]:
@@ -260,55 +211,16 @@ def level_table(fits: list[LevelFit], until: int | None, window: int = WINDOW) -
         "window": window, "until": until if until is not None else f.years[1]} for f in fits])
 
 
-def write_calibration(history_path: str | Path, measures: tuple[str, ...], until: int | None,
-                      out_root: str | Path, n_boot: int = 200) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
-    """Fit each measure on the history up to 31 March ``until`` (what a forecast made then could use),
-    hindcast it, and write ``level_parameters.csv``, ``hindcasts.csv``, ``coverage.csv``,
-    ``calibration.md`` and ``charts/pit`` to a new folder under ``out_root``."""
-    from fsp_risk.app.folders import StagedFolder, utc_stamp
-    from fsp_risk.outputs import plots
-    from fsp_risk.outputs.escape import write_csv
-
-    history = read_history(history_path)
+def calibrate(history: pd.DataFrame, measures: tuple[str, ...], until: int | None = None,
+              n_boot: int = 200) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Fit each measure on the ``history`` up to 31 March ``until`` (what a forecast made then could use)
+    and hindcast it: the level parameters, every hindcast and their coverage, as tables."""
     if until is not None:
         history = history[history["march_year"] <= until]
-    known = sorted(history["measure"].unique())
-    for m in measures:
-        if m not in known:
-            raise ConfigError(f"no history of {m!r}; the file has {', '.join(known)}", file=str(history_path),
-                              path="--measures")
     fits, hindcasts = [], []
     for m in measures:
         by_council = series(history, m)
         fits.append(fit(by_council, m, n_boot=n_boot))
         hindcasts.append(hindcast(by_council, m))
     params, hc = level_table(fits, until), pd.concat(hindcasts, ignore_index=True)
-    coverage = coverage_table(hc)
-    label = f"until {until}" if until is not None else "all years"
-    with StagedFolder(out_root, f"calibration-{until or 'all'}-{utc_stamp()}") as staged:
-        write_csv(params.round(5), staged.tmp / "level_parameters.csv")
-        write_csv(hc.round(4), staged.tmp / "hindcasts.csv")
-        write_csv(coverage.round(4), staged.tmp / "coverage.csv")
-        one = hc[hc["h"] == 1]
-        inside = float(one["inside_80"].mean())
-        title = f"{inside:.0%} of one-year outcomes fell inside P10–P90"
-        caption = (f"Where each published count fell in the forecast made a year before it (probability integral "
-                   f"transform), {len(one)} rolling-origin hindcasts of "
-                   f"{', '.join(MEASURE_NAMES.get(m, m).lower() for m in measures)} for "
-                   f"{hc['council'].nunique()} councils, parameters fitted on the other councils' history ({label}). "
-                   f"Source: {Path(history_path).name} (DfE local-authority tables).")
-        pits = {MEASURE_NAMES.get(m, m): g["pit"].to_numpy() for m, g in one.groupby("measure")}
-        plots.save_figure(plots.pit_histogram(pits, title, caption), staged.tmp / "charts", "pit")
-        lines = [f"# Demand calibration ({label})", "",
-                 "| measure | years ahead | hindcasts | inside P10–P90 (aim 80%) | inside P25–P75 (aim 50%) | "
-                 "mean P10–P90 width |", "|---|---|---|---|---|---|"]
-        lines += [f"| {r.measure} | {r.h} | {r.hindcasts} | {r.inside_p10_p90:.0%} ± {r.inside_p10_p90_se:.0%} | "
-                  f"{r.inside_p25_p75:.0%} | ±{r.mean_width_p10_p90 / 2:.0%} |" for r in coverage.itertuples()]
-        lines += ["", "## Level parameters (log scale; standard errors from resampling councils)", ""]
-        lines += [f"- {r.measure}: shock sd {r.sigma:.3f} (s.e. {r.sigma_se:.3f}), persistence {r.persistence:.2f} "
-                  f"(s.e. {r.persistence_se:.2f}), drift sd {r.drift_sd:.3f} a year (s.e. {r.drift_sd_se:.3f}); "
-                  f"{r.forecasts} forecasts from {r.councils} councils, {r.first_year}–{r.last_year}"
-                  for r in params.itertuples()]
-        lines += ["", f"- `charts/pit.png` — **{title}**", ""]
-        (staged.tmp / "calibration.md").write_text("\n".join(lines), encoding="utf-8")
-    return staged.final, params, coverage
+    return params, hc, coverage_table(hc)

@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("old_run", help="the last report's run folder")
     compare.add_argument("new_run", help="this report's run folder")
     compare.add_argument("--out", default="outputs", help="folder for the comparison folder (default: outputs)")
-    from fsp_risk.analysis.calibrate import DEFAULT_HISTORY
+    from fsp_risk.config.history import DEFAULT_HISTORY
 
     calibrate = sub.add_parser("calibrate", help="fit the demand model's level process to published history and "
                                                  "hindcast it")
@@ -199,7 +199,7 @@ def compare_command(args) -> int:
 
 
 def calibrate_command(args) -> int:
-    from fsp_risk.analysis.calibrate import write_calibration
+    from fsp_risk.app.calibrate import write_calibration
 
     folder, _, _ = write_calibration(args.history, tuple(args.measures), args.until, args.out)
     print((folder / "calibration.md").read_text(encoding="utf-8").split("\n- `charts")[0].strip())

@@ -3,6 +3,10 @@
 House style follows the UK Government Analysis Function's data visualisation guidance (colours, 2021):
 dark blue ``#12436D``, turquoise ``#28A197``, dark pink ``#801650``, orange ``#F46A25``; sequential
 ``#12436D``, ``#2073BC``, ``#6BACE6``. Colour never carries meaning alone: shapes and labels do too.
+
+Over 400 lines: one drawing function per chart type, all sharing the house style's private helpers
+(title and caption, open frame, money axes), which keeps the style in one place. Functions here draw a
+figure from numbers given to them; :mod:`fsp_risk.outputs.charts` chooses the numbers and the words.
 """
 from __future__ import annotations
 
