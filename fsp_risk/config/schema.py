@@ -79,6 +79,9 @@ class Level:
 
 @dataclass(frozen=True)
 class Measure:
+    """A demand measure (children looked after, CP plans, open cases): its as-is projection [children at
+    31 March], growth, the with-FSP case and the level process; input fields hold input names."""
+
     name: str
     title: str
     as_is: Points
@@ -100,6 +103,8 @@ class EffectScale:
 
 @dataclass(frozen=True)
 class Programme:
+    """When FSP goes live and how fast its effect builds: go-live date, delay and ramp-up [months]."""
+
     go_live: dt.date
     go_live_source: str
     delay_months: str
@@ -111,6 +116,8 @@ class Programme:
 
 @dataclass(frozen=True)
 class CostLine:
+    """A programme cost [GBP a year by year], budgeted or not, with any inflation index and multiplier input."""
+
     name: str
     title: str
     amounts: YearSeries
@@ -122,6 +129,8 @@ class CostLine:
 
 @dataclass(frozen=True)
 class SavingLine:
+    """A saving counted against the MTFP: planned [GBP a year] and scaled by its driver, or a share of it."""
+
     name: str
     title: str
     driver: str
@@ -137,6 +146,8 @@ class SavingLine:
 
 @dataclass(frozen=True)
 class FundingStream:
+    """A grant or contribution [GBP a year] that may end (``ends``, ``end_year``) and be part replaced."""
+
     name: str
     title: str
     amounts: YearSeries
@@ -147,6 +158,8 @@ class FundingStream:
 
 @dataclass(frozen=True)
 class WorkforceGroup:
+    """A group of staff [FTE, GBP per FTE a year] with its turnover, vacancy, agency cover and premium."""
+
     name: str
     title: str
     fte: str
@@ -161,12 +174,16 @@ class WorkforceGroup:
 
 @dataclass(frozen=True)
 class Weakening:
+    """How staff turnover above a threshold weakens FSP's effect [slope per point of turnover]."""
+
     threshold: str
     slope: str
 
 
 @dataclass(frozen=True)
 class PlacementType:
+    """A type of placement: its share of children in care, unit cost [GBP a year], spread and price year."""
+
     name: str
     title: str
     share: str
@@ -181,6 +198,8 @@ class PlacementType:
 
 @dataclass(frozen=True)
 class Placements:
+    """Placement costs of the children in care of ``measure``, by type, with the inflation index."""
+
     measure: str
     types: tuple[PlacementType, ...]
     inflation: str
@@ -190,6 +209,8 @@ class Placements:
 
 @dataclass(frozen=True)
 class Service:
+    """Social work teams sized to the open cases of ``measure``: cases per team and a team's cost [GBP a year]."""
+
     measure: str
     cases_per_team: str
     team_cost: str
@@ -197,6 +218,8 @@ class Service:
 
 @dataclass(frozen=True)
 class InflationIndex:
+    """An index's planned and actual annual rates [inputs, a year]: the surprise between them is a pressure."""
+
     planned: str
     actual: str
 
@@ -208,6 +231,8 @@ GREEN_BOOK_RATE_SOURCE = ("HM Treasury, The Green Book (2022), annex A6 (A6.7) a
 
 @dataclass(frozen=True)
 class PriceBase:
+    """Prices and discounting: the base year, the deflator, inflation indices and the Green Book rate."""
+
     basis: str
     base_year: str
     deflator: str
@@ -219,6 +244,8 @@ class PriceBase:
 
 @dataclass(frozen=True)
 class Mtfp:
+    """The MTFP savings target [GBP a year, negative = saving] and any savings delivered outside the programme."""
+
     target: YearSeries
     delivered_outside: YearSeries | None
 
@@ -273,6 +300,8 @@ class Scoring:
 
 @dataclass(frozen=True)
 class RiskRegister:
+    """The risk register: its scoring scheme, risks, mitigations and the confidence of the reserve."""
+
     scoring: Scoring
     risks: tuple[Risk, ...]
     mitigations: tuple[Mitigation, ...]
@@ -313,6 +342,8 @@ class Scenario:
 
 @dataclass(frozen=True)
 class RunDefaults:
+    """The run's defaults: iterations, root seed and sampler."""
+
     iterations: int
     seed: int
     sampler: str

@@ -80,34 +80,32 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: p
               **_actual_points(backtest, "net_change_to_mtfp", years, sign=-1.0)}
     if actual:
         fan_caption = fan_caption.replace(" Source:", " Diamonds: actual outturn (a backtest). Source:", 1)
-    plots.save_figure(plots.fan_chart(years, pct, p_met_year, fan_title, fan_caption, actual), folder, "net_savings_fan")
     lo, hi = int(np.argmin(p_met_year)), int(np.argmax(p_met_year))
     fan_alt = (f"Fan chart of net savings against the MTFP by year, {horizon}: the median total is "
                f"{format_money(float(np.median(total)))}; the chance a year's target is met ranges from "
                f"{p_met_year[lo]:.0%} in {years[lo]} to {p_met_year[hi]:.0%} in {years[hi]}."
                + _backtest_alt(backtest, ("net_savings", "net_change_to_mtfp")))
+    charts = [_save(plots.fan_chart(years, pct, p_met_year, fan_title, fan_caption, actual), folder, "net_savings_fan",
+                    fan_title, fan_alt)]
 
-    p50, p20 = np.percentile(total, [50, 20])
-    if p20 >= 0:
-        s_title = f"80% chance net savings exceed {format_money(p20)}"
-    else:
-        s_title = f"80% chance the net pressure stays under {format_money(-p20)}"
-    s_caption = (f"Cumulative distribution of net savings against the MTFP over {horizon}{after}, cash terms; "
-                 f"the 80%-confidence level is the P80 of the pressure. {_source(ds, config)}")
-    plots.save_figure(plots.s_curve(total, s_title, s_caption), folder, "net_savings_s_curve")
-    s_alt = (f"S-curve of total net savings over {horizon}: median {format_money(p50)}, 80% confident of at "
-             f"least {format_money(p20)}; a {p_met:.0%} chance of meeting the MTFP target.")
-    p10, p90 = np.percentile(total, [10, 90])
-    h_title = f"Net savings range {format_money(p10)} to {format_money(p90)} in 80% of outcomes"
-    if len(h_title.split()) > 10:
-        h_title = f"Net savings span {format_money(p10)} to {format_money(p90)}"
-    h_caption = (f"Distribution of total net savings against the MTFP over {horizon}{after}, cash terms; the middle "
-                 f"80% of outcomes lie between the 10th and 90th percentiles. {_source(ds, config)}")
-    plots.save_figure(plots.histogram(total, h_title, h_caption), folder, "net_savings_histogram")
-    h_alt = (f"Histogram of total net savings over {horizon}: median {format_money(p50)}, 10th percentile "
-             f"{format_money(p10)}, 90th percentile {format_money(p90)}; {p_met:.0%} of outcomes meet the MTFP target.")
-    return [Chart("net_savings_fan", fan_title, fan_alt), Chart("net_savings_s_curve", s_title, s_alt),
-            Chart("net_savings_histogram", h_title, h_alt)]
+    p10, p20, p50, p90 = np.percentile(total, [10, 20, 50, 90])
+    title = (f"80% chance net savings exceed {format_money(p20)}" if p20 >= 0
+             else f"80% chance the net pressure stays under {format_money(-p20)}")
+    caption = (f"Cumulative distribution of net savings against the MTFP over {horizon}{after}, cash terms; "
+               f"the 80%-confidence level is the P80 of the pressure. {_source(ds, config)}")
+    alt = (f"S-curve of total net savings over {horizon}: median {format_money(p50)}, 80% confident of at "
+           f"least {format_money(p20)}; a {p_met:.0%} chance of meeting the MTFP target.")
+    charts.append(_save(plots.s_curve(total, title, caption), folder, "net_savings_s_curve", title, alt))
+
+    title = f"Net savings range {format_money(p10)} to {format_money(p90)} in 80% of outcomes"
+    if len(title.split()) > 10:
+        title = f"Net savings span {format_money(p10)} to {format_money(p90)}"
+    caption = (f"Distribution of total net savings against the MTFP over {horizon}{after}, cash terms; the middle "
+               f"80% of outcomes lie between the 10th and 90th percentiles. {_source(ds, config)}")
+    alt = (f"Histogram of total net savings over {horizon}: median {format_money(p50)}, 10th percentile "
+           f"{format_money(p10)}, 90th percentile {format_money(p90)}; {p_met:.0%} of outcomes meet the MTFP target.")
+    charts.append(_save(plots.histogram(total, title, caption), folder, "net_savings_histogram", title, alt))
+    return charts
 
 
 def demand_charts(ds: xr.Dataset, config: Config, folder: Path, plan: pd.DataFrame,
@@ -134,11 +132,11 @@ def demand_charts(ds: xr.Dataset, config: Config, folder: Path, plan: pd.DataFra
         actual = _actual_points(backtest, m.name, years)
         if actual:
             caption = caption.replace(" Source:", " Diamonds: actual counts (a backtest). Source:", 1)
-        plots.save_figure(plots.demand_fan(years, as_is, fsp, planned, m.title, title, caption, actual), folder, name)
         alt = (f"Fan chart of {measure}, {period(ds)}: by 31 March {march} the median is "
                f"{as_is[50][-1]:,.0f} as is and {fsp[50][-1]:,.0f} with FSP ({fsp[10][-1]:,.0f} to {fsp[90][-1]:,.0f}), "
                f"against a planned {planned[-1]:,.0f}." + _backtest_alt(backtest, (m.name,)))
-        charts.append(Chart(name, title, alt))
+        charts.append(_save(plots.demand_fan(years, as_is, fsp, planned, m.title, title, caption, actual), folder,
+                            name, title, alt))
     return charts
 
 
