@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 
 import fsp_risk
-from fsp_risk.app import cli
+from fsp_risk.app import cli, runs
 from fsp_risk.engine import simulate as model
 from fsp_risk.errors import RunError
 from fsp_risk.app.partial import PartialRun
@@ -64,6 +64,7 @@ def test_ctrl_c_keeps_no_run_folder_and_resume_equals_an_uninterrupted_run(tmp_p
         return original(config, central, x, u, z, seed, block, *args, main_only=main_only, **kwargs)
 
     monkeypatch.setattr(model, "simulate_block", counted)
+    monkeypatch.setattr(runs, "finish_run", lambda *a, **k: {})  # what is checked is the data, not the outputs
     assert cli.main([*args, "--resume"]) == 0
     printed = capsys.readouterr().out
     assert f"Resuming: {len(kept)} block(s) of results" in printed
@@ -139,8 +140,6 @@ def _interrupted(tmp_path, monkeypatch, n=2 * BLOCK):
 
 
 def _resumed_equals_whole(tmp_path, out, args, capsys, n=2 * BLOCK):
-    from fsp_risk.app import runs
-
     with pytest.MonkeyPatch.context() as m:  # what is checked here is results.nc: skip the tables and charts
         m.setattr(runs, "finish_run", lambda *a, **k: {})
         assert cli.main([*args, "--resume"]) == 0

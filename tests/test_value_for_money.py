@@ -103,7 +103,7 @@ def test_the_2019_business_case_uses_only_evidence_from_before_july_2019(config_
 
 
 def test_evidence_after_the_decision_is_warned_about(tmp_path):
-    from fsp_risk.outputs.report import evidence_dating
+    from fsp_risk.outputs.findings import evidence_dating
     from fsp_risk.outputs.workbook import assumption_book
 
     def edit(data):

@@ -14,6 +14,10 @@ from fsp_risk.analysis.summary import cumulative_table, horizon_total, summary_t
 from fsp_risk.config import Config
 
 
+#: Iterations the P50 switching values re-run at each trial value, at most.
+P50_ITERATIONS = 16_384
+
+
 def is_monte_carlo(ds: xr.Dataset) -> bool:
     """A run with a distribution to analyse: at least 3 iterations, not the deterministic central case."""
     return ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central"
@@ -49,9 +53,11 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None)
     if is_monte_carlo(ds):
         tables["sensitivity"] = rank_correlations(ds, config)
         tables["grouped_sensitivity"] = grouped_tornado(ds, config)
-        # P50 switching values for the key inputs: the five that move net savings most.
+        # P50 switching values for the key inputs: the five that move net savings most, on the run's own
+        # first iterations (up to P50_ITERATIONS: a P50 settles long before a large run's size).
         key = [n for n in tables["sensitivity"]["input"] if n in set(switching["input"])][:5]
-        p50 = p50_switching_values(config, key, int(ds.attrs["seed"]), ds.attrs["sampler"])
+        p50 = p50_switching_values(config, key, int(ds.attrs["seed"]), ds.attrs["sampler"],
+                                   iterations=min(P50_ITERATIONS, ds.sizes["iteration"]))
         switching["switching_value_p50"] = switching["input"].map(p50)
     tables["switching_values"] = switching
     if is_monte_carlo(ds):

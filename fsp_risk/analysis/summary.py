@@ -11,12 +11,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-#: Lines summarised in summary.csv, in the order a finance reader expects.
-SUMMARY_VARIABLES = (
-    "net_change_to_mtfp", "net_savings", "net_savings_real", "net_savings_pv", "shortfall", "total_costs",
-    "total_savings", "cashable_savings", "cost_avoidance", "grant_loss", "workforce_cost_pressure", "placement_budget_variance", "placement_cost_avoidance",
-    "service_cost_avoidance",
-)
+from fsp_risk.engine.variables import SUMMARY_VARIABLES
+
 PERCENTILES = (10, 50, 80, 90)
 #: The UK public sector's usual confidence level for contingencies.
 CONTINGENCY_PERCENTILE = 80

@@ -19,12 +19,6 @@ from fsp_risk.errors import ConfigError, ModelError
 from fsp_risk.files import check_inside, remove_unless_regular
 from fsp_risk.outputs.report import write_outputs
 
-#: Files a run folder holds besides its stored data (results.nc, scenarios.nc, analysis.nc) and run.json:
-#: all rendered from that data.
-DERIVED = ("summary.csv", "cumulative.csv", "sensitivity.csv", "grouped_sensitivity.csv", "switching_values.csv", "risk_register.csv",
-           "risk_portfolio.csv", "risk_reserve.txt", "backtest.csv", "scenarios.csv", "convergence.csv", "value_for_money.csv", "summary.xlsx", "findings.md", "report.html")
-
-
 @contextmanager
 def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
     """A run folder's ``results.nc`` (opened lazily) and the config stored in it, checked first.

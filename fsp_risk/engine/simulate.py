@@ -22,7 +22,7 @@ from fsp_risk.engine.blocks import (block_inputs, block_net_change_totals, centr
 from fsp_risk.engine.executors import map_blocks
 from fsp_risk.engine.loop import Chunk, chunks, run_blocks
 from fsp_risk.engine.sampling import BLOCK, block_sizes, resolve_sampler
-from fsp_risk.engine.variables import RISK_KEYS, describe
+from fsp_risk.engine.variables import describe, stored_variables
 from fsp_risk.errors import ConfigError
 from fsp_risk.model.rollup import line_names
 
@@ -30,29 +30,13 @@ from fsp_risk.model.rollup import line_names
 # Each variable's name, units and dimensions: fsp_risk.engine.variables.
 
 
-def _output_keys(config: Config) -> list[str]:
-    keys = [f"{m}_{case}" for m in config.demand for case in ("as_is", "fsp")]
-    keys += ["effect_fraction"]
-    keys += [k for k in ("placement_cost_avoidance",) if config.placements is not None]
-    keys += [k for k in ("placement_budget_variance",) if config.placements is not None and config.placements.budget_variance]
-    keys += [k for k in ("service_cost_avoidance",) if config.service is not None]
-    keys += ["workforce_cost"] if config.workforce else []
-    keys += ["workforce_cost_pressure", "grant_loss", "total_costs", "total_savings", "cashable_savings",
-             "net_change_to_mtfp", "net_savings", "net_savings_real", "net_savings_pv", "shortfall",
-             "programme_costs", "programme_benefits", "programme_costs_pv", "programme_benefits_pv"]
-    return keys
-
-
 def result_shapes(config: Config) -> dict[str, tuple[int, ...]]:
-    """Each stored result's shape for one iteration."""
+    """Each stored result's shape for one iteration, in the order stored (:mod:`fsp_risk.engine.variables`)."""
+    extra = {"line": len(line_names(config)),
+             "risk": len(config.risk_register.risks) if config.risk_register is not None else 0}
     n_years = len(config.years)
-    shapes = {k: (n_years,) for k in _output_keys(config)}
-    shapes["net_change_by_line"] = (n_years, len(line_names(config)))
-    reg = config.risk_register
-    if reg is not None:
-        shapes.update({k: (n_years, len(reg.risks)) for k in RISK_KEYS})
-        shapes["net_change_inherent"] = (n_years,)
-    return shapes
+    return {k: (n_years, extra[describe(config, k).extra_dim]) if describe(config, k).extra_dim else (n_years,)
+            for k in stored_variables(config)}
 
 
 def result_bytes_per_iteration(config: Config) -> int:

@@ -19,6 +19,12 @@ class Variable:
     kind: str = "money"
     #: The third dimension: "line" (the lines of the net change) or "risk" (the register's risks).
     extra_dim: str | None = None
+    #: What the config must have for the variable to exist (see :func:`present`); None: always.
+    needs: str | None = None
+    #: False for a variable computed from the stored ones when summarised.
+    stored: bool = True
+    #: Its row's place in summary.csv (1 first); None: not summarised.
+    summary: int | None = None
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -28,25 +34,29 @@ class Variable:
 COUNT_UNITS = "children at 31 March"
 
 _ALL = (
-    Variable("net_change_to_mtfp", "Net change to the MTFP (positive = pressure)", "GBP"),
-    Variable("net_savings", "Net savings against the MTFP (= minus net change)", "GBP"),
-    Variable("net_savings_real", "Net savings in real terms at price-base-year prices", "GBP"),
-    Variable("net_savings_pv", "Present value of net savings: real terms discounted to the price base year", "GBP"),
-    Variable("shortfall", "Shortfall against the MTFP target (positive part of the net change)", "GBP"),
-    Variable("total_costs", "Gross programme costs, including workforce variance", "GBP"),
-    Variable("total_savings", "Savings realised, cashable and cost avoidance (negative = saving)", "GBP"),
-    Variable("cashable_savings", "Cashable savings realised (negative = saving)", "GBP"),
-    Variable("grant_loss", "Funding lost and not replaced by partners", "GBP"),
-    Variable("workforce_cost", "Cost of the staff groups modelled (employed, agency and recruitment)", "GBP"),
-    Variable("workforce_cost_pressure",
-             "Workforce cost above the budget set on the plan: pay, vacancy, agency and turnover", "GBP"),
-    Variable("placement_cost_avoidance", "Placement costs avoided as FSP keeps children out of care", "GBP"),
-    Variable("placement_budget_variance", "Placement spend above the budget set on the plan (more children, dearer "
-             "placements or faster inflation than planned)", "GBP"),
-    Variable("service_cost_avoidance", "Social work team costs avoided as open cases fall", "GBP"),
+    # In the order results.nc stores them (after the demand counts); ``summary`` is the row order of
+    # summary.csv.
     Variable("effect_fraction", "Share of FSP's full effect in force (ramp and workforce weakening)", "1", "share"),
-    Variable("net_change_by_line", "Contribution of each line to the net change to the MTFP", "GBP",
-             extra_dim="line"),
+    Variable("placement_cost_avoidance", "Placement costs avoided as FSP keeps children out of care", "GBP",
+             needs="placements", summary=13),
+    Variable("placement_budget_variance", "Placement spend above the budget set on the plan (more children, dearer "
+             "placements or faster inflation than planned)", "GBP", needs="placement_budget", summary=12),
+    Variable("service_cost_avoidance", "Social work team costs avoided as open cases fall", "GBP", needs="service",
+             summary=14),
+    Variable("workforce_cost", "Cost of the staff groups modelled (employed, agency and recruitment)", "GBP",
+             needs="workforce"),
+    Variable("workforce_cost_pressure",
+             "Workforce cost above the budget set on the plan: pay, vacancy, agency and turnover", "GBP", summary=11),
+    Variable("grant_loss", "Funding lost and not replaced by partners", "GBP", summary=10),
+    Variable("total_costs", "Gross programme costs, including workforce variance", "GBP", summary=6),
+    Variable("total_savings", "Savings realised, cashable and cost avoidance (negative = saving)", "GBP", summary=7),
+    Variable("cashable_savings", "Cashable savings realised (negative = saving)", "GBP", summary=8),
+    Variable("net_change_to_mtfp", "Net change to the MTFP (positive = pressure)", "GBP", summary=1),
+    Variable("net_savings", "Net savings against the MTFP (= minus net change)", "GBP", summary=2),
+    Variable("net_savings_real", "Net savings in real terms at price-base-year prices", "GBP", summary=3),
+    Variable("net_savings_pv", "Present value of net savings: real terms discounted to the price base year", "GBP",
+             summary=4),
+    Variable("shortfall", "Shortfall against the MTFP target (positive part of the net change)", "GBP", summary=5),
     Variable("programme_costs", "The programme's own costs, whoever pays: project, posts, contracts, workforce "
              "above plan, the register's risks and mitigations", "GBP"),
     Variable("programme_benefits", "Costs the programme avoids (placements, teams, demand-led budgets), after the "
@@ -55,19 +65,48 @@ _ALL = (
              "base year", "GBP"),
     Variable("programme_benefits_pv", "Present value of the costs the programme avoids, after optimism bias: real "
              "terms discounted to the price base year", "GBP"),
-    Variable("net_change_inherent", "Net change to the MTFP before any mitigation (positive = pressure)", "GBP"),
-    Variable("risk_occurred", "Risk occurred in the year, before mitigation (1 = yes)", "1", "flag", "risk"),
-    Variable("risk_occurred_residual", "Risk occurred in the year, after mitigation (1 = yes)", "1", "flag", "risk"),
+    Variable("net_change_by_line", "Contribution of each line to the net change to the MTFP", "GBP",
+             extra_dim="line"),
+    Variable("risk_occurred", "Risk occurred in the year, before mitigation (1 = yes)", "1", "flag", "risk",
+             needs="register"),
+    Variable("risk_occurred_residual", "Risk occurred in the year, after mitigation (1 = yes)", "1", "flag", "risk",
+             needs="register"),
     Variable("risk_impact", "Impact of the risk on the MTFP before mitigation (threats positive)", "GBP",
-             extra_dim="risk"),
+             extra_dim="risk", needs="register"),
     Variable("risk_impact_residual", "Impact of the risk on the MTFP after mitigation, excluding its cost", "GBP",
-             extra_dim="risk"),
+             extra_dim="risk", needs="register"),
+    Variable("net_change_inherent", "Net change to the MTFP before any mitigation (positive = pressure)", "GBP",
+             needs="register"),
+    # Summarised, not stored: total savings less cashable savings.
+    Variable("cost_avoidance", "Savings realised that are cost avoidance, not cashable (negative = saving)", "GBP",
+             stored=False, summary=9),
 )
 VARIABLES: dict[str, Variable] = {v.name: v for v in _ALL}
 #: The register's per-risk outputs, in the order they are stored.
 RISK_KEYS = tuple(v.name for v in _ALL if v.extra_dim == "risk")
 #: Outputs that must lie in [0, 1].
 SHARES = tuple(v.name for v in _ALL if v.kind in ("share", "flag"))
+#: The variables summarised in summary.csv, in the order a finance reader expects.
+SUMMARY_VARIABLES = tuple(v.name for v in sorted((v for v in _ALL if v.summary), key=lambda v: v.summary))
+
+_NEEDS = {
+    "placements": lambda c: c.placements is not None,
+    "placement_budget": lambda c: c.placements is not None and c.placements.budget_variance,
+    "service": lambda c: c.service is not None,
+    "workforce": lambda c: bool(c.workforce),
+    "register": lambda c: c.risk_register is not None,
+}
+
+
+def present(config, v: Variable) -> bool:
+    """Whether a run of ``config`` has the variable (placement outputs need placements, and so on)."""
+    return v.needs is None or _NEEDS[v.needs](config)
+
+
+def stored_variables(config) -> list[str]:
+    """The variables a run of ``config`` stores, in order: the demand counts, then the registry's."""
+    counts = [f"{m}_{case}" for m in config.demand for case in ("as_is", "fsp")]
+    return counts + [v.name for v in _ALL if v.stored and present(config, v)]
 
 
 def describe(config, name: str) -> Variable:
