@@ -1,5 +1,6 @@
 """Summary statistics agree with numpy on the same arrays, and their standard errors are honest."""
 import numpy as np
+import pandas as pd
 import pytest
 
 import fsp_risk
@@ -103,3 +104,28 @@ def test_reading_a_large_run_by_slices_matches_whole_arrays(config_2024, tmp_pat
         np.testing.assert_allclose(analysis.horizon_total(risk), risk.values.sum(axis=1), rtol=1e-12)
         in_memory = analysis.summary_table(ds.load())
         pd.testing.assert_frame_equal(analysis.summary_table(ds), in_memory)
+
+
+def test_every_analysis_of_a_run_comes_from_data_alone(config_2024, tmp_path, monkeypatch):
+    # analyse() needs the results (and the config to re-run what-ifs), never a file or a chart.
+    from fsp_risk.analysis.run import analyse
+    from fsp_risk.engine.scenarios import simulate_scenarios
+    from fsp_risk.engine.store import read_tables, write_tables
+
+    ds = fsp_risk.simulate(config_2024, iterations=3_000, seed=5)
+    scen = simulate_scenarios(config_2024, 3_000, 5, "mc")
+    monkeypatch.chdir(tmp_path)
+    tables = analyse(ds, config_2024, scen)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert {"summary", "cumulative", "plan", "sensitivity", "grouped_sensitivity", "switching_values", "convergence",
+            "value_for_money", "npv", "scenarios", "mtfp_improvement", "risk_register", "risk_portfolio"} == set(tables)
+    # The plan is the central case's trajectory; the scenario table's base row is the run itself.
+    lac = tables["plan"][tables["plan"]["measure"] == "lac"]
+    assert list(lac["year"]) == list(config_2024.years) and (lac["planned"] > 0).all()
+    base = tables["scenarios"].iloc[0]
+    assert base["p80"] == pytest.approx(np.percentile(ds["net_change_to_mtfp"].sum("year"), 80))
+    # Stored and read back exactly: what 'report' renders is what the run computed.
+    write_tables(tmp_path / "analysis.nc", tables)
+    back = read_tables(tmp_path / "analysis.nc")
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(back[name], table.reset_index(drop=True), check_exact=True)
