@@ -125,7 +125,7 @@ def per_iteration_seconds(config, k: int, seed: int) -> float:
         xi = {name: v[i : i + 1] for name, v in x.items()}
         ui = {name: v[i : i + 1] for name, v in u.items()}
         zi = None if z is None else [v[i : i + 1] for v in z]
-        simulate_block(config, central, xi, ui, zi, seed, 0, 1, "mc")
+        simulate_block(config, central, xi, ui, zi, seed=seed, block=0, size=1, sampler="mc")
     return (time.perf_counter() - t) / k
 
 
@@ -154,7 +154,7 @@ def monaco_seconds(config, k: int, seed: int) -> float | None:
         x_u = {name[len("input:"):]: v for name, v in u.items() if name.startswith("input:")}
         x = {name: config.inputs[name].dist.ppf(v) for name, v in x_u.items()}
         z = [ndtri(u[f"placement_costs:{t.name}"]) for t in config.placements.types] if config.placements else None
-        out = simulate_block(config, central, x, x_u, z, seed, 0, 1, "mc")
+        out = simulate_block(config, central, x, x_u, z, seed=seed, block=0, size=1, sampler="mc")
         return (float(out["net_change_to_mtfp"].sum()),)
 
     def postprocess(case, total):

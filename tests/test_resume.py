@@ -58,10 +58,10 @@ def test_ctrl_c_keeps_no_run_folder_and_resume_equals_an_uninterrupted_run(tmp_p
     computed = []
     original = model.simulate_block
 
-    def counted(config, central, x, u, z, seed, block, *args, main_only=False, **kwargs):
+    def counted(config, central, x, u, z, *, block, main_only=False, **kwargs):
         if not main_only and block is not None:  # the main run's blocks (not what-if or central re-runs)
             computed.append(block)
-        return original(config, central, x, u, z, seed, block, *args, main_only=main_only, **kwargs)
+        return original(config, central, x, u, z, block=block, main_only=main_only, **kwargs)
 
     monkeypatch.setattr(model, "simulate_block", counted)
     monkeypatch.setattr(runs, "finish_run", lambda *a, **k: {})  # what is checked is the data, not the outputs

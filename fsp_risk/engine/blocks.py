@@ -53,9 +53,9 @@ def _standalone_risks(config: Config, x: Arrays, x_res: Arrays, seed: int, block
     return out
 
 
-def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None, z, seed: int, block: int | None,
-                   size: int, sampler: str, overrides: dict[str, float] | None = None,
-                   main_only: bool = False) -> Arrays:
+def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None, z: list[np.ndarray] | None, *,
+                   seed: int, block: int | None, size: int, sampler: Sampler,
+                   overrides: dict[str, float] | None = None, main_only: bool = False) -> Arrays:
     """All outputs for one block of iterations.
 
     ``x`` are the sampled inputs and ``u`` their uniforms (None in the deterministic case). With a risk
@@ -172,8 +172,8 @@ def central_net_savings(config: Config, overrides: dict[str, float] | None = Non
     ``case`` is :func:`central_case`'s result, for callers that evaluate many overrides.
     """
     x_central, central = case or central_case(config)
-    return simulate_block(config, central, x_central, None, None, 0, None, 1, "mc",
-                          check_overrides(config, overrides or {}))["net_savings"][0]
+    return simulate_block(config, central, x_central, None, None, seed=0, block=None, size=1, sampler="mc",
+                          overrides=check_overrides(config, overrides or {}))["net_savings"][0]
 
 
 
@@ -181,6 +181,7 @@ def block_net_change_totals(config: Config, central: Arrays, seed: int, block: i
                             overrides: dict[str, float] | None = None, placement_spread: bool = True) -> np.ndarray:
     """:func:`net_change_totals` for one block [GBP, shape (size,)]; ``design`` from :func:`resolve_sampler`."""
     x, u, z = block_inputs(config, seed, block, size, design, placement_spread)
-    out = simulate_block(config, central, x, u, z, seed, block, size, design, overrides or {}, main_only=True)
+    out = simulate_block(config, central, x, u, z, seed=seed, block=block, size=size, sampler=design,
+                         overrides=overrides or {}, main_only=True)
     return out["net_change_to_mtfp"].sum(axis=1)
 

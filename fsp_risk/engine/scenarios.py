@@ -144,8 +144,8 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
         outs = []
         for case in all_cases:  # every case on this block's random numbers
             x, u, z = block_inputs(case.config, seed, chunk.block, chunk.size, design)
-            out = simulate_block(case.config, plan, x, u, z, seed, chunk.block, chunk.size, design, case.pins,
-                                 main_only=True)
+            out = simulate_block(case.config, plan, x, u, z, seed=seed, block=chunk.block, size=chunk.size,
+                                 sampler=design, overrides=case.pins, main_only=True)
             kept = {k: out[k] for k in keys}
             invariants.check_block(case.config, kept, chunk.pos, case.name)
             outs.append(kept)

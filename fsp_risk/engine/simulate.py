@@ -146,7 +146,8 @@ def simulate(
             x, u, z = x_central, None, None
         else:
             x, u, z = block_inputs(config, seed, chunk.block, chunk.size, design)
-        out = simulate_block(config, central, x, u, z, seed, chunk.block, chunk.size, design, overrides)
+        out = simulate_block(config, central, x, u, z, seed=seed, block=chunk.block, size=chunk.size, sampler=design,
+                             overrides=overrides)
         # Only what is kept: a finished block waiting to be written holds no intermediate arrays.
         kept = {k: out["staff_cost" if k == "workforce_cost" else k] for k in shapes}
         if check_invariants:

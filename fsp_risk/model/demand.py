@@ -7,6 +7,7 @@ All functions are pure and vectorised over iterations (axis 0).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 def interpolate_points(march_years, values, at, extrapolate: bool = False) -> np.ndarray:
@@ -34,7 +35,7 @@ def interpolate_points(march_years, values, at, extrapolate: bool = False) -> np
     return np.maximum(out, 0.0)
 
 
-def as_is_trajectory(points, growth_multiplier):
+def as_is_trajectory(points: ArrayLike, growth_multiplier: ArrayLike) -> np.ndarray:
     """As-is stocks with uncertain growth: the first point plus the projected growth times a multiplier.
 
     Parameters
@@ -52,7 +53,7 @@ def as_is_trajectory(points, growth_multiplier):
     return np.maximum(base + (points - base) * growth_multiplier, 0.0)
 
 
-def stochastic_level(shocks, persistence, drift=0.0):
+def stochastic_level(shocks: ArrayLike, persistence: ArrayLike, drift: ArrayLike = 0.0) -> np.ndarray:
     """The log level of a measure around its projection: AR(1) shocks plus a slope error.
 
     ``X_0 = 0`` (the count at the start is known) and ``X_k = persistence * X_(k-1) + shock_k``; the
@@ -81,12 +82,12 @@ def stochastic_level(shocks, persistence, drift=0.0):
     return out + np.arange(n_years + 1) * np.broadcast_to(drift, (n, 1))
 
 
-def _ramp_antiderivative(u):
+def _ramp_antiderivative(u: ArrayLike) -> np.ndarray:
     # Integral of clip(u, 0, 1): 0 before the start, u^2/2 while ramping, u - 1/2 after.
     return np.where(u <= 0, 0.0, np.where(u < 1, u * u / 2, u - 0.5))
 
 
-def ramp_fraction(start_month, ramp_months, n_years: int):
+def ramp_fraction(start_month: ArrayLike, ramp_months: ArrayLike, n_years: int) -> np.ndarray:
     """Share of the full FSP effect in force, averaged over each financial year.
 
     The effect is zero until ``start_month``, then rises linearly to full over ``ramp_months``.
@@ -110,7 +111,7 @@ def ramp_fraction(start_month, ramp_months, n_years: int):
     return np.clip(r * (_ramp_antiderivative(b) - _ramp_antiderivative(a)) / 12.0, 0.0, 1.0)
 
 
-def stock_flow(as_is, leaving_rate, entry_reduction):
+def stock_flow(as_is: ArrayLike, leaving_rate: ArrayLike, entry_reduction: ArrayLike) -> np.ndarray:
     """With-FSP stocks from a stock-flow model: fewer children enter, all leave at the same rate.
 
     Children entering in year k as-is are ``as_is[k+1] - (1 - leaving) * as_is[k]``. FSP stops a share
@@ -140,7 +141,8 @@ def stock_flow(as_is, leaving_rate, entry_reduction):
     return np.maximum(as_is - avoided, 0.0)
 
 
-def year_on_year(as_is, reduction, effect_fraction, floor=None):
+def year_on_year(as_is: ArrayLike, reduction: ArrayLike, effect_fraction: ArrayLike,
+                 floor: ArrayLike | None = None) -> np.ndarray:
     """With-FSP stocks from the 2019 paper's method: a fixed yearly fall, not below a floor.
 
     While FSP is in force the stock falls by ``reduction`` a year (FSM 1: 5% a year); before go-live it
@@ -178,7 +180,7 @@ def year_on_year(as_is, reduction, effect_fraction, floor=None):
     return np.maximum(out, 0.0)
 
 
-def delivery_ratio(effect_fraction, planned_effect):
+def delivery_ratio(effect_fraction: ArrayLike, planned_effect: ArrayLike) -> np.ndarray:
     """Each year's effect in force as a share of the plan's [ratio, shape (n, years)].
 
     1 when the programme runs as planned; below 1 when it starts late, ramps slowly, is weakened by
@@ -202,7 +204,7 @@ def delivery_ratio(effect_fraction, planned_effect):
     return ratio
 
 
-def planned_path(as_is, as_is_plan, fsp_plan, delivery):
+def planned_path(as_is: ArrayLike, as_is_plan: ArrayLike, fsp_plan: ArrayLike, delivery: ArrayLike) -> np.ndarray:
     """With-FSP stocks that follow a paper's published with-FSP line, as a share of as-is demand.
 
     The plan keeps out a share ``1 - fsp_plan / as_is_plan`` of the as-is stock at each 31 March; that
@@ -229,7 +231,7 @@ def planned_path(as_is, as_is_plan, fsp_plan, delivery):
     return as_is * (1.0 - kept_out)
 
 
-def child_years(stock):
+def child_years(stock: ArrayLike) -> np.ndarray:
     """Child-years in each financial year from stocks at 31 March (trapezium rule) [child-years].
 
     Parameters

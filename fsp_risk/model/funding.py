@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def grant_loss(amounts, ends, end_index, replaced):
+def grant_loss(amounts: ArrayLike, ends: ArrayLike, end_index: ArrayLike, replaced: ArrayLike) -> np.ndarray:
     """Unreplaced funding lost in each year [£/yr, positive = a pressure].
 
     Parameters

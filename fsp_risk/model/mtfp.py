@@ -6,9 +6,10 @@ pressure (a shortfall against the savings the MTFP counts on).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def compound_index(rate, base_index: int, n_years: int):
+def compound_index(rate: ArrayLike, base_index: int, n_years: int) -> np.ndarray:
     """Index of ``prod(1 + rate)`` over the years, equal to 1 in the base year [ratio].
 
     Parameters
@@ -23,7 +24,7 @@ def compound_index(rate, base_index: int, n_years: int):
     return np.exp(cum - cum[:, base_index : base_index + 1])
 
 
-def inflation_surprise(planned, actual, base_index: int, n_years: int):
+def inflation_surprise(planned: ArrayLike, actual: ArrayLike, base_index: int, n_years: int) -> np.ndarray:
     """Actual over planned price level: how far costs drift from a budget built on planned inflation [ratio]."""
     return compound_index(actual, base_index, n_years) / compound_index(planned, base_index, n_years)
 
@@ -36,7 +37,7 @@ def discount_factors(rate: float, base_index: int, n_years: int) -> np.ndarray:
     return (1.0 + rate) ** -(np.arange(n_years) - base_index)
 
 
-def realised_saving(planned, driver, driver_central):
+def realised_saving(planned: ArrayLike, driver: ArrayLike, driver_central: ArrayLike) -> np.ndarray:
     """A planned saving scaled by how much of the central case's driver is achieved [£/yr].
 
     The MTFP's planned saving is taken to rest on the central case: if an iteration avoids 80% of the
@@ -54,6 +55,6 @@ def realised_saving(planned, driver, driver_central):
     return planned * ratio
 
 
-def cost_pressure(actual, budget, budgeted: bool):
+def cost_pressure(actual: ArrayLike, budget: ArrayLike, budgeted: bool) -> np.ndarray:
     """The part of a cost the MTFP has not provided for [£/yr]: overruns, or all of an unbudgeted cost."""
     return actual - budget if budgeted else actual

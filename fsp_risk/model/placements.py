@@ -9,9 +9,11 @@ gamma with the shapes added, so the sum over ``m`` child-years is one gamma draw
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def unit_cost_index(inflation, years_from_price_year, known_inflation=None):
+def unit_cost_index(inflation: ArrayLike, years_from_price_year: ArrayLike,
+                    known_inflation: ArrayLike | None = None) -> np.ndarray:
     """Price index from the unit costs' price year to each financial year [ratio].
 
     Prices up to the first year of the horizon are what the council knows when it plans: with
@@ -36,7 +38,7 @@ def unit_cost_index(inflation, years_from_price_year, known_inflation=None):
     return (1.0 + known_inflation) ** to_start * (1.0 + inflation) ** (years - to_start)
 
 
-def sum_of_child_year_costs(child_years, mean_cost, cv, z):
+def sum_of_child_year_costs(child_years: ArrayLike, mean_cost: ArrayLike, cv: ArrayLike, z: ArrayLike) -> np.ndarray:
     """Total cost of ``child_years`` child-years whose costs are independent gamma draws [£].
 
     Each child-year's cost is Gamma(k, mean/k) with k = 1/cv^2, so m child-years cost Gamma(m k, mean/k).
@@ -70,7 +72,8 @@ def sum_of_child_year_costs(child_years, mean_cost, cv, z):
     return np.where(np.asarray(cv) > 0, expected * factor, expected)
 
 
-def placement_cost_avoidance(avoided_child_years, shares, unit_costs, cost_cvs, zs):
+def placement_cost_avoidance(avoided_child_years: ArrayLike, shares: ArrayLike, unit_costs: ArrayLike,
+                             cost_cvs: ArrayLike, zs: ArrayLike) -> np.ndarray:
     """Placement costs avoided by FSP in each year [£/yr, positive = avoided].
 
     Parameters
@@ -101,7 +104,7 @@ def placement_cost_avoidance(avoided_child_years, shares, unit_costs, cost_cvs, 
     return avoided
 
 
-def mean_cost(shares, unit_costs):
+def mean_cost(shares: ArrayLike, unit_costs: ArrayLike) -> np.ndarray:
     """Mean cost of a child-year over the placement mix [£/child-year, shape (n, years)].
 
     Parameters
@@ -113,7 +116,8 @@ def mean_cost(shares, unit_costs):
     return sum(share * cost for share, cost in zip(shares, unit_costs)) / total_share
 
 
-def service_cost_avoidance(avoided_case_years, cases_per_team, team_cost):
+def service_cost_avoidance(avoided_case_years: ArrayLike, cases_per_team: ArrayLike,
+                           team_cost: ArrayLike) -> np.ndarray:
     """Cost of the social work teams no longer needed as open cases fall [£/yr].
 
     Parameters

@@ -11,11 +11,13 @@ does (common random numbers).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fsp_risk.config import Mitigation, Risk, RiskRegister
 
 
-def occurrences(u_year, u_once, u_pick, probability, eligible, basis: str):
+def occurrences(u_year: ArrayLike, u_once: ArrayLike, u_pick: ArrayLike, probability: ArrayLike, eligible: ArrayLike,
+                basis: str) -> np.ndarray:
     """Whether the risk occurs in each year [0/1, shape (n, years)].
 
     Parameters
@@ -38,7 +40,7 @@ def occurrences(u_year, u_once, u_pick, probability, eligible, basis: str):
     return out
 
 
-def impact(occurred, amount, kind: str):
+def impact(occurred: ArrayLike, amount: ArrayLike, kind: str) -> np.ndarray:
     """£ impact on the MTFP in each year: positive for a threat, negative for an opportunity [GBP]."""
     sign = 1.0 if kind == "threat" else -1.0
     return sign * occurred * amount

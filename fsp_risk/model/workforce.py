@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def staff_cost(fte, cost_per_fte, vacancy, agency_cover, agency_premium, turnover, recruitment_cost):
+def staff_cost(fte: ArrayLike, cost_per_fte: ArrayLike, vacancy: ArrayLike, agency_cover: ArrayLike,
+               agency_premium: ArrayLike, turnover: ArrayLike, recruitment_cost: ArrayLike) -> np.ndarray:
     """Yearly cost of a staff group [£/yr].
 
     Posts are filled permanently, or vacant and covered by agency staff at a premium, or vacant
@@ -31,7 +33,7 @@ def staff_cost(fte, cost_per_fte, vacancy, agency_cover, agency_premium, turnove
     return cost_per_fte * (permanent + agency * (1.0 + agency_premium)) + permanent * turnover * recruitment_cost
 
 
-def effect_weakening(turnover, threshold, slope):
+def effect_weakening(turnover: ArrayLike, threshold: ArrayLike, slope: ArrayLike) -> np.ndarray:
     """Share of the FSP effect kept when turnover is high [fraction in 0..1].
 
     Above ``threshold`` each unit of turnover removes ``slope`` of the effect: caseloads rise and
