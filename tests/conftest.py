@@ -45,4 +45,4 @@ def _draft_charts(request, monkeypatch):
     if request.node.get_closest_marker("print_charts") is None:
         from fsp_risk.outputs import plots
 
-        monkeypatch.setattr(plots, "RENDERING", plots.Rendering(dpi=30, formats=("png",)))
+        monkeypatch.setattr(plots, "RENDERING", plots.Rendering(dpi=30, formats=("png",), tight=False))

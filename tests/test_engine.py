@@ -59,7 +59,10 @@ def test_cli_engine_dask_writes_the_same_results_as_threads(tmp_path):
     assert (t.parent / "summary.csv").read_text() == (d.parent / "summary.csv").read_text()
 
 
-def test_unknown_engine_and_unreachable_scheduler_are_refused(config_2024, tmp_path, capsys):
+def test_unknown_engine_and_unreachable_scheduler_are_refused(config_2024, tmp_path, capsys, monkeypatch):
+    from fsp_risk.engine import executors
+
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "2s")  # nothing listens on port 1: no need to wait 20 s
     with pytest.raises(ConfigError, match="engine: expected one of threads, dask, got 'spark'"):
         fsp_risk.simulate(config_2024, iterations=10, seed=1, engine="spark")
     args = ["run", "configs/oxfordshire-2019-business-case.yaml", "--iterations", "100", "--out", str(tmp_path)]

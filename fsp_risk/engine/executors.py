@@ -25,6 +25,8 @@ import numpy as np
 from fsp_risk.errors import ConfigError, RunError
 
 ENGINES = ("threads", "dask")
+#: How long to keep trying to reach a dask scheduler before giving up.
+CONNECT_TIMEOUT = "20s"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -109,7 +111,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
     distributed = _distributed()
     if scheduler:
         try:
-            client = distributed.Client(scheduler, timeout="20s")
+            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise RunError(f"cannot reach a dask scheduler at {scheduler!r} ({exc}); expected the address "
                            "of a running scheduler, e.g. tcp://10.0.0.5:8786", path="--scheduler") from None

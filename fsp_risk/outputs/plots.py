@@ -30,14 +30,16 @@ GREY_TEXT = "#3D3D3D"
 
 @dataclass(frozen=True)
 class Rendering:
-    """How charts are written: PNG at ``dpi`` for print and the web, plus SVG unless ``formats`` leaves it out."""
+    """How charts are written: PNG at ``dpi`` for print and the web, plus SVG unless ``formats`` leaves it out;
+    ``tight`` crops each to its contents (which draws it twice)."""
 
     dpi: int = 300
     formats: tuple[str, ...] = ("png", "svg")
+    tight: bool = True
 
 
 #: The rendering every chart uses. Runs keep the default; tests that do not look at the pictures swap in
-#: a draft one (a PNG at low dpi), since drawing at 300 dpi and in SVG is most of a small run's time.
+#: a draft one (an uncropped PNG at low dpi), since drawing charts is most of a small run's time.
 RENDERING = Rendering()
 
 
@@ -51,7 +53,7 @@ def save_figure(fig, folder: Path, name: str) -> list[Path]:
         text.set_parse_math(False)
     paths = [folder / f"{name}.{fmt}" for fmt in RENDERING.formats]
     for path in paths:
-        fig.savefig(path, dpi=RENDERING.dpi, bbox_inches="tight")
+        fig.savefig(path, dpi=RENDERING.dpi, bbox_inches="tight" if RENDERING.tight else None)
     plt.close(fig)
     return paths
 
