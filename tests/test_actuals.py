@@ -39,7 +39,7 @@ def test_run_with_actuals_overlays_and_reports_them(tmp_path):
     assert cli.main(args) == 0
     folder = next(tmp_path.iterdir())
     backtest = (folder / "backtest.csv").read_text()
-    assert backtest.startswith("year,measure,title,actual,forecast_p10,forecast_p50,forecast_p90,percentile")
+    assert backtest.startswith("year,positive_means,measure,title,actual,forecast_p10,forecast_p50,forecast_p90,percentile")
     findings = (folder / "findings.md").read_text()
     assert "Backtest: " in findings and "percentile of the forecast" in findings
     assert "Actuals: 2022/23 actual 882 at the" in findings  # alt text of the children-in-care chart

@@ -157,7 +157,7 @@ def test_workbook_sheets_formats_and_frozen_headers(tmp_path):
         assert all(cell.font.bold for cell in ws[1] if cell.value is not None), ws.title
     header = [c.value for c in wb["By year"][1]]
     row = [c for c in wb["By year"][2]]
-    assert row[header.index("p80")].number_format == MONEY_FORMAT
+    assert row[header.index("p80_prudent")].number_format == MONEY_FORMAT
     net_rows = [r for r in wb["By year"].iter_rows(min_row=2) if r[0].value == "net_change_to_mtfp"]
     assert net_rows[0][header.index("p_target_met")].number_format == PERCENT_FORMAT
     risk_header = [c.value for c in wb["Risk register"][1]]
@@ -223,3 +223,35 @@ def test_report_refuses_a_folder_without_its_analyses(tmp_path, capsys):
 def test_report_command_on_a_folder_without_results(tmp_path, capsys):
     assert cli.main(["report", str(tmp_path)]) == 2
     assert f"fsp-risk: error: {tmp_path}: expected a run folder holding results.nc" in capsys.readouterr().err
+
+
+def test_every_table_says_what_a_positive_figure_means(tmp_path):
+    # One sign convention, carried into every table: each CSV and each workbook sheet of figures has a
+    # positive_means column, filled on every row; the headline sheet says it in each money label.
+    import openpyxl
+    import pandas as pd
+
+    assert cli.main(["run", CONFIG_2019, "--iterations", "2000", "--actuals",
+                     "configs/actuals/oxfordshire-children-in-care.csv", "--out", str(tmp_path)]) == 0
+    folder = next(tmp_path.iterdir())
+    csvs = sorted(folder.glob("*.csv"))
+    assert {"summary.csv", "cumulative.csv", "scenarios.csv", "backtest.csv", "risk_register.csv",
+            "value_for_money.csv"} <= {p.name for p in csvs}
+    for path in csvs:
+        table = pd.read_csv(path)
+        assert "positive_means" in table.columns, path.name
+        assert table["positive_means"].notna().all() and (table["positive_means"].astype(str).str.len() > 3).all(), path.name
+    book = openpyxl.load_workbook(folder / "summary.xlsx")
+    for ws in book.worksheets:
+        header = [c.value for c in ws[1]]
+        if ws.title == "Headline":
+            for label, value in ws.iter_rows(min_row=2, values_only=True):
+                if isinstance(value, float) and ("net" in label.lower() or "saving" in label.lower()):
+                    assert "positive =" in label, label
+        elif ws.title != "Assumption book":
+            assert "positive_means" in header, ws.title
+    # P80 means the prudent side everywhere: the summary's net savings P80 is the net change's, negated.
+    summary = pd.read_csv(folder / "summary.csv").set_index(["variable", "year"])
+    assert summary.loc[("net_savings", "total"), "p80_prudent"] == pytest.approx(
+        -summary.loc[("net_change_to_mtfp", "total"), "p80_prudent"], abs=0.02)
+    assert "p80" not in summary.columns

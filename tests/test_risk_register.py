@@ -256,17 +256,18 @@ def test_portfolio_p80_contribution_and_reserve(tmp_path):
     data["risk_register"]["reserve_confidence"] = 0.8
     config, _ = load(tmp_path, data)
     ds = fsp_risk.simulate(config, iterations=40_000, seed=7)
-    from fsp_risk.analysis.register import portfolio_table, reserve_statement
+    from fsp_risk.analysis.register import portfolio_table
+    from fsp_risk.outputs.findings import reserve_statement
 
     table = portfolio_table(ds, config).set_index("risk")
     assert table.loc["A", "emv"] == pytest.approx(50_000, rel=0.03)
     assert table.loc["B", "emv"] == pytest.approx(100_000, rel=0.08)
     # Total: 0 (45%), 100k (45%), 1m (5%), 1.1m (5%) -> P80 = £100k. Without A: P80 = 0; without B: £100k.
     assert table.loc["total", "p80_exposure"] == 100_000
-    assert table.loc["A", "contribution_to_p80"] == 100_000
-    assert table.loc["B", "contribution_to_p80"] == 0
-    sentence = reserve_statement(ds, config)
-    assert sentence.startswith("On the simulated risk register (2 risks, after mitigation), a risk-based reserve of £100,000")
+    assert table.loc["A", "reserve_falls_if_removed_not_additive"] == 100_000
+    assert table.loc["B", "reserve_falls_if_removed_not_additive"] == 0
+    sentence = reserve_statement(ds, config, portfolio_table(ds, config))
+    assert sentence.startswith("On the simulated risk register (2 risks, after mitigation), a risk-based reserve of £100k")
     assert "in 80% of outcomes" in sentence
 
 

@@ -77,13 +77,14 @@ def exposure(ds: xr.Dataset) -> xr.DataArray:
 
 
 def portfolio_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:
-    """Expected monetary value and contribution to the reserve percentile of each risk, and the total.
+    """Expected monetary value of each risk and how far the reserve would fall without it, and the total.
 
-    ``contribution_to_pXX`` is how far the percentile of the total exposure falls when the risk is
-    removed from every iteration (common random numbers: the other risks' draws are unchanged).
+    ``reserve_falls_if_removed_not_additive`` is how far the reserve percentile of the total exposure
+    falls when the risk is removed from every iteration (common random numbers: the other risks' draws
+    are unchanged). Risks overlap, so these do not add up to the reserve: two risks can each carry it.
     """
     q = config.risk_register.reserve_confidence
-    col = f"contribution_to_p{round(q * 100)}"
+    col = "reserve_falls_if_removed_not_additive"
     per_risk = exposure(ds)
     total = per_risk.sum("risk").values
     p_total = np.quantile(total, q)
@@ -93,15 +94,3 @@ def portfolio_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:
         rows.append({"risk": str(rid), "emv": own.mean(), col: p_total - np.quantile(total - own, q)})
     rows.append({"risk": "total", "emv": total.mean(), col: np.nan, f"p{round(q * 100)}_exposure": p_total})
     return pd.DataFrame(rows)
-
-
-def reserve_statement(ds: xr.Dataset, config: Config) -> str:
-    """A sentence for the chief finance officer's statement on the adequacy of reserves."""
-    q = config.risk_register.reserve_confidence
-    total = exposure(ds).sum("risk").values
-    reserve, emv = np.quantile(total, q), total.mean()
-    years = ds.year.values
-    return (f"On the simulated risk register ({len(config.risk_register.risks)} risks, after mitigation), a risk-based "
-            f"reserve of £{max(reserve, 0):,.0f} would cover the programme's risk exposure from {years[0]} to "
-            f"{years[-1]} in {q:.0%} of outcomes; the expected cost of these risks is £{emv:,.0f} "
-            f"({ds.attrs['iterations']:,} iterations, seed {ds.attrs['seed']}).")

@@ -18,6 +18,44 @@ from fsp_risk.config import Config
 P50_ITERATIONS = 16_384
 
 
+#: What a positive figure means in each table that holds one sign convention throughout; summary,
+#: cumulative, value for money and backtest say it row by row.
+TABLE_SIGNS = {
+    "scenarios": "pressure on the MTFP",
+    "convergence": "pressure on the MTFP",
+    "grouped_sensitivity": "pressure on the MTFP (adds_to: raises the pressure)",
+    "switching_values": "saving against the MTFP (net_savings columns)",
+    "sensitivity": "rank correlation with net savings (positive: a higher input saves more)",
+    "risk_register": "cost to the MTFP (an opportunity's impact is negative)",
+    "risk_portfolio": "cost to the MTFP",
+}
+_VALUE_FOR_MONEY_SIGNS = {"benefits_pv": "cost avoided", "costs_pv": "cost", "net_present_value": "benefit above cost",
+                          "benefit_cost_ratio": "£ avoided per £1 of cost"}
+
+
+def with_signs(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each table with a ``positive_means`` column (after its first) saying what a positive figure means."""
+    from fsp_risk.config.actuals import MONEY_MEASURES
+
+    out = {}
+    for name, table in tables.items():
+        if "positive_means" not in table.columns and len(table.columns) > 1:
+            if name in TABLE_SIGNS:
+                signs = TABLE_SIGNS[name]
+            elif name == "value_for_money":
+                signs = table["measure"].map(_VALUE_FOR_MONEY_SIGNS)
+            elif name == "backtest":
+                signs = table["measure"].map(lambda m: ("saving against the MTFP" if m == "net_savings" else
+                                                        "pressure on the MTFP" if m in MONEY_MEASURES else "children"))
+            else:
+                signs = None
+            if signs is not None:
+                table = table.copy()
+                table.insert(1, "positive_means", signs)
+        out[name] = table
+    return out
+
+
 def is_monte_carlo(ds: xr.Dataset) -> bool:
     """A run with a distribution to analyse: at least 3 iterations, not the deterministic central case."""
     return ds.sizes["iteration"] >= 3 and ds.attrs["sampler"] != "central"
@@ -80,4 +118,4 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None)
 
         tables["risk_register"] = risk_table(ds, config)
         tables["risk_portfolio"] = portfolio_table(ds, config)
-    return tables
+    return with_signs(tables)

@@ -13,9 +13,8 @@ import xarray as xr
 
 from fsp_risk.engine.variables import SUMMARY_VARIABLES
 
-PERCENTILES = (10, 50, 80, 90)
-#: The UK public sector's usual confidence level for contingencies.
-CONTINGENCY_PERCENTILE = 80
+#: Percentiles reported as they are (the prudent 80%-confidence figure is added by its own rule).
+PERCENTILES = (10, 50, 90)
 _Z95 = 1.959963984540054
 
 
@@ -94,37 +93,47 @@ def proportion_se(p, n: int):
 def summary_table(ds: xr.Dataset) -> pd.DataFrame:
     """Mean and percentiles of each money line, by year and over the horizon, with standard errors.
 
-    For ``net_change_to_mtfp`` the table also gives ``p_target_met`` (share of iterations whose net
-    change is zero or below: the MTFP savings are met), ``expected_shortfall`` (mean of the positive
-    part) and ``contingency_p80`` (the sum that covers the shortfall in 80% of outcomes).
+    Each row says what a positive value means (``positive_means``): savings and costs avoided are
+    positive amounts saved, pressures and costs positive amounts spent. ``p10``, ``p50`` and ``p90`` are
+    percentiles; ``p80_prudent`` is the prudent 80%-confidence figure, the value no worse than in 80% of
+    outcomes (the 80th percentile of a pressure, the 20th of a saving). For ``net_change_to_mtfp`` the
+    table also gives ``p_target_met`` (share of iterations whose net change is zero or below: the MTFP
+    savings are met), ``expected_shortfall`` (mean of the positive part) and ``contingency_p80`` (the
+    sum that covers the shortfall in 80% of outcomes).
     """
+    from fsp_risk.engine.variables import VARIABLES
+
     n = ds.sizes["iteration"]
     rows = []
     for name in SUMMARY_VARIABLES:
         if summary_column(ds.isel(iteration=slice(0, 1)), name, 0) is None:
             continue
+        v = VARIABLES[name]
+        percentiles = (*PERCENTILES, v.prudent_percentile)
         # One year column read at a time, the horizon total kept as a running sum: a large run's arrays
         # are never in memory whole.
         k = ds.sizes["year"] + 1
-        pct, pct_se = np.empty((len(PERCENTILES), k)), np.empty((len(PERCENTILES), k))
+        pct, pct_se = np.empty((len(percentiles), k)), np.empty((len(percentiles), k))
         mean, mean_se = np.empty(k), np.zeros(k)
         total = np.zeros(n)
         for j in range(k):
             if j < k - 1:
-                col = summary_column(ds, name, j)
+                col = summary_column(ds, name, j) * v.reported
                 total += col
             else:
                 col = total
-            pct[:, j:j + 1], pct_se[:, j:j + 1] = percentiles_with_se(col[:, None])
+            pct[:, j:j + 1], pct_se[:, j:j + 1] = percentiles_with_se(col[:, None], percentiles)
             mean[j] = col.mean()
             if n > 1:
                 mean_se[j] = col.std(ddof=1) / np.sqrt(n)
             del col
         for j, year in enumerate([*map(str, ds.year.values), "total"]):
-            row = {"variable": name, "year": str(year), "mean": mean[j], "mean_se": mean_se[j]}
+            row = {"variable": name, "positive_means": v.positive, "year": str(year), "mean": mean[j],
+                   "mean_se": mean_se[j]}
             for i, p in enumerate(PERCENTILES):
                 row[f"p{p}"] = pct[i, j]
                 row[f"p{p}_se"] = pct_se[i, j]
+            row["p80_prudent"], row["p80_prudent_se"] = pct[-1, j], pct_se[-1, j]
             rows.append(row)
     table = pd.DataFrame(rows)
     met, expected_shortfall, total = [], [], np.zeros(n)
@@ -143,8 +152,9 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
     table.loc[sel, "p_target_met"] = met
     table.loc[sel, "p_target_met_se"] = proportion_se(met, n)
     table.loc[sel, "expected_shortfall"] = expected_shortfall
-    table.loc[sel, "contingency_p80"] = np.maximum(table.loc[sel, f"p{CONTINGENCY_PERCENTILE}"].values, 0.0)
-    money = [c for c in table.columns if c not in ("variable", "year", "p_target_met", "p_target_met_se")]
+    table.loc[sel, "contingency_p80"] = np.maximum(table.loc[sel, "p80_prudent"].values, 0.0)
+    money = [c for c in table.columns if c not in ("variable", "positive_means", "year", "p_target_met",
+                                                   "p_target_met_se")]
     table[money] = table[money].round(2)  # to the penny
     table[["p_target_met", "p_target_met_se"]] = table[["p_target_met", "p_target_met_se"]].round(4)
     return table
@@ -156,11 +166,14 @@ CUMULATIVE_BASES = (("net_savings", "cash"), ("net_savings_real", "real terms"),
 
 
 def cumulative_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Cumulative net savings by the end of each year and the chance of payback by then.
+    """Cumulative net savings against the MTFP by the end of each year (positive = saving), and the
+    chance the MTFP target is met cumulatively by then.
 
-    Payback by a year means cumulative net savings (minus the cumulative net change to the MTFP) are
-    zero or more at its end. One block of rows per basis: cash, real terms at price-base-year prices,
-    and present value (real, discounted at the run's rate), whose last row is the net present value.
+    The target is met cumulatively by a year when cumulative net savings (minus the cumulative net
+    change to the MTFP) are zero or more at its end: the savings so far at least cover what the plan
+    asked of them. That is not the programme paying for itself (see value for money). One block of rows
+    per basis: cash, real terms at price-base-year prices, and present value (real, discounted at the
+    run's rate). ``p80_prudent`` is the figure no worse than in 80% of outcomes (the 20th percentile).
     """
     n = ds.sizes["iteration"]
     rows = []
@@ -168,9 +181,10 @@ def cumulative_table(ds: xr.Dataset) -> pd.DataFrame:
         if name in ds:
             rows += _cumulative_rows(ds, name, basis, n)
     table = pd.DataFrame(rows)
-    money = [c for c in table.columns if c not in ("basis", "year", "p_payback", "p_payback_se")]
+    chances = ["p_target_met_cumulative", "p_target_met_cumulative_se"]
+    money = [c for c in table.columns if c not in ("basis", "positive_means", "year", *chances)]
     table[money] = table[money].round(2)
-    table[["p_payback", "p_payback_se"]] = table[["p_payback", "p_payback_se"]].round(4)
+    table[chances] = table[chances].round(4)
     return table
 
 
@@ -179,13 +193,14 @@ def _cumulative_rows(ds: xr.Dataset, name: str, basis: str, n: int) -> list[dict
     cum = 0.0
     for j, (year, column) in enumerate(zip(ds.year.values, year_columns(ds[name]))):
         cum = cum + column  # one running column, not the whole cumulative array
-        pct, pct_se = percentiles_with_se(cum[:, None])
-        row = {"basis": basis, "year": str(year), "mean": cum.mean()}
+        pct, pct_se = percentiles_with_se(cum[:, None], (*PERCENTILES, 20))
+        row = {"basis": basis, "positive_means": "saving against the MTFP", "year": str(year), "mean": cum.mean()}
         for i, p in enumerate(PERCENTILES):
             row[f"p{p}"], row[f"p{p}_se"] = pct[i, 0], pct_se[i, 0]
-        payback = float((cum >= 0).mean())
-        row["p_payback"] = payback
-        row["p_payback_se"] = float(proportion_se(payback, n))
+        row["p80_prudent"], row["p80_prudent_se"] = pct[-1, 0], pct_se[-1, 0]
+        met = float((cum >= 0).mean())
+        row["p_target_met_cumulative"] = met
+        row["p_target_met_cumulative_se"] = float(proportion_se(met, n))
         rows.append(row)
     return rows
 

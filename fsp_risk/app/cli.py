@@ -136,7 +136,7 @@ def _headline(ds) -> list[str]:
 
 
 def _scenario_lines(table) -> list[str]:
-    lines = ["Scenarios (total net change, on the same random numbers; difference from the config as written):"]
+    lines = ["Scenarios (total net change, on the same random numbers; difference from the base case):"]
     for _, r in table.iloc[1:].iterrows():
         what = "MTFP difference without FSP" if r["kind"] == "counterfactual" else "difference"
         label = f"{r['scenario']} ({r['pins']})" if r["kind"] == "stress test" else r["scenario"]
@@ -174,10 +174,10 @@ def _summary(ds, tables, config) -> list[str]:
     lines = _headline(ds)
     if "scenarios" in tables:
         lines += _scenario_lines(tables["scenarios"])
-    if config.risk_register is not None:
-        from fsp_risk.analysis.register import reserve_statement
+    if "risk_portfolio" in tables:
+        from fsp_risk.outputs.findings import reserve_statement
 
-        lines.append(reserve_statement(ds, config))
+        lines.append(reserve_statement(ds, config, tables["risk_portfolio"]))
     return lines
 
 

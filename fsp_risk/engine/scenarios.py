@@ -81,7 +81,7 @@ def pin_text(config: Config, pins: dict[str, float]) -> dict[str, str]:
 
 def cases(config: Config, stresses: list[dict[str, float]] = (), counterfactual: bool = True) -> list[Case]:
     """The cases a run compares: base, the config's scenarios, stress tests, then without FSP."""
-    out = [Case("base", "The config as written", "as written", "", config, {})]
+    out = [Case("base", "Base case: the config as written", "as written", "", config, {})]
     out += [Case(s.name, s.title, "scenario", s.source, s.config, s.pins) for s in config.scenarios.values()]
     for i, pins in enumerate(stresses, start=1):
         label = ", ".join(f"{name} = {value}" for name, value in pin_text(config, pins).items())

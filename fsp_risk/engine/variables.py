@@ -25,6 +25,17 @@ class Variable:
     stored: bool = True
     #: Its row's place in summary.csv (1 first); None: not summarised.
     summary: int | None = None
+    #: What a positive value means in every output (tables, workbook, report): the sign convention,
+    #: carried into each table beside the figures. Savings are stored negative (as a change to the MTFP)
+    #: and reported positive: ``reported`` is the factor from stored to reported.
+    positive: str = "pressure on the MTFP"
+    reported: float = 1.0
+
+    @property
+    def prudent_percentile(self) -> int:
+        """The percentile that is the prudent 80%-confidence figure: in 80% of outcomes no worse than it.
+        The 80th where a higher value is worse (a pressure, a cost), the 20th where it is better (a saving)."""
+        return 20 if self.positive in GOOD_WHEN_HIGH else 80
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -32,45 +43,55 @@ class Variable:
 
 
 COUNT_UNITS = "children at 31 March"
+#: Sign conventions under which a higher value is better (the prudent figure is then the 20th percentile).
+GOOD_WHEN_HIGH = ("saving against the MTFP", "saving", "cost avoided")
 
 _ALL = (
     # In the order results.nc stores them (after the demand counts); ``summary`` is the row order of
     # summary.csv.
-    Variable("effect_fraction", "Share of FSP's full effect in force (ramp and workforce weakening)", "1", "share"),
+    Variable("effect_fraction", "Share of FSP's full effect in force (ramp and workforce weakening)", "1", "share",
+             positive="share in force"),
     Variable("placement_cost_avoidance", "Placement costs avoided as FSP keeps children out of care", "GBP",
-             needs="placements", summary=13),
+             needs="placements", summary=13, positive="cost avoided"),
     Variable("placement_budget_variance", "Placement spend above the budget set on the plan (more children, dearer "
-             "placements or faster inflation than planned)", "GBP", needs="placement_budget", summary=12),
+             "placements or faster inflation than planned)", "GBP", needs="placement_budget", summary=12,
+             positive="spend above the budget"),
     Variable("service_cost_avoidance", "Social work team costs avoided as open cases fall", "GBP", needs="service",
-             summary=14),
+             summary=14, positive="cost avoided"),
     Variable("workforce_cost", "Cost of the staff groups modelled (employed, agency and recruitment)", "GBP",
-             needs="workforce"),
+             needs="workforce", positive="cost"),
     Variable("workforce_cost_pressure",
-             "Workforce cost above the budget set on the plan: pay, vacancy, agency and turnover", "GBP", summary=11),
-    Variable("grant_loss", "Funding lost and not replaced by partners", "GBP", summary=10),
-    Variable("total_costs", "Gross programme costs, including workforce variance", "GBP", summary=6),
-    Variable("total_savings", "Savings realised, cashable and cost avoidance (negative = saving)", "GBP", summary=7),
-    Variable("cashable_savings", "Cashable savings realised (negative = saving)", "GBP", summary=8),
+             "Workforce cost above the budget set on the plan: pay, vacancy, agency and turnover", "GBP", summary=11,
+             positive="spend above the budget"),
+    Variable("grant_loss", "Funding lost and not replaced by partners", "GBP", summary=10, positive="funding lost"),
+    Variable("total_costs", "Gross programme costs, including workforce variance", "GBP", summary=6, positive="cost"),
+    Variable("total_savings", "Savings realised, cashable and cost avoidance (stored negative = saving)", "GBP",
+             summary=7, positive="saving", reported=-1.0),
+    Variable("cashable_savings", "Cashable savings realised (stored negative = saving)", "GBP", summary=8,
+             positive="saving", reported=-1.0),
     Variable("net_change_to_mtfp", "Net change to the MTFP (positive = pressure)", "GBP", summary=1),
-    Variable("net_savings", "Net savings against the MTFP (= minus net change)", "GBP", summary=2),
-    Variable("net_savings_real", "Net savings in real terms at price-base-year prices", "GBP", summary=3),
+    Variable("net_savings", "Net savings against the MTFP (= minus net change)", "GBP", summary=2,
+             positive="saving against the MTFP"),
+    Variable("net_savings_real", "Net savings in real terms at price-base-year prices", "GBP", summary=3,
+             positive="saving against the MTFP"),
     Variable("net_savings_pv", "Present value of net savings: real terms discounted to the price base year", "GBP",
-             summary=4),
-    Variable("shortfall", "Shortfall against the MTFP target (positive part of the net change)", "GBP", summary=5),
+             summary=4, positive="saving against the MTFP"),
+    Variable("shortfall", "Shortfall against the MTFP target (positive part of the net change)", "GBP", summary=5,
+             positive="shortfall"),
     Variable("programme_costs", "The programme's own costs, whoever pays: project, posts, contracts, workforce "
-             "above plan, the register's risks and mitigations", "GBP"),
+             "above plan, the register's risks and mitigations", "GBP", positive="cost"),
     Variable("programme_benefits", "Costs the programme avoids (placements, teams, demand-led budgets), after the "
-             "optimism-bias adjustment", "GBP"),
+             "optimism-bias adjustment", "GBP", positive="cost avoided"),
     Variable("programme_costs_pv", "Present value of the programme's own costs: real terms discounted to the price "
-             "base year", "GBP"),
+             "base year", "GBP", positive="cost"),
     Variable("programme_benefits_pv", "Present value of the costs the programme avoids, after optimism bias: real "
-             "terms discounted to the price base year", "GBP"),
+             "terms discounted to the price base year", "GBP", positive="cost avoided"),
     Variable("net_change_by_line", "Contribution of each line to the net change to the MTFP", "GBP",
              extra_dim="line"),
     Variable("risk_occurred", "Risk occurred in the year, before mitigation (1 = yes)", "1", "flag", "risk",
-             needs="register"),
+             needs="register", positive="occurred"),
     Variable("risk_occurred_residual", "Risk occurred in the year, after mitigation (1 = yes)", "1", "flag", "risk",
-             needs="register"),
+             needs="register", positive="occurred"),
     Variable("risk_impact", "Impact of the risk on the MTFP before mitigation (threats positive)", "GBP",
              extra_dim="risk", needs="register"),
     Variable("risk_impact_residual", "Impact of the risk on the MTFP after mitigation, excluding its cost", "GBP",
@@ -78,8 +99,8 @@ _ALL = (
     Variable("net_change_inherent", "Net change to the MTFP before any mitigation (positive = pressure)", "GBP",
              needs="register"),
     # Summarised, not stored: total savings less cashable savings.
-    Variable("cost_avoidance", "Savings realised that are cost avoidance, not cashable (negative = saving)", "GBP",
-             stored=False, summary=9),
+    Variable("cost_avoidance", "Savings realised that are cost avoidance, not cashable (stored negative = saving)",
+             "GBP", stored=False, summary=9, positive="saving", reported=-1.0),
 )
 VARIABLES: dict[str, Variable] = {v.name: v for v in _ALL}
 #: The register's per-risk outputs, in the order they are stored.

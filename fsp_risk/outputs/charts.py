@@ -14,7 +14,7 @@ import xarray as xr
 from fsp_risk.analysis.summary import column_percentiles, horizon_total, year_columns
 from fsp_risk.config import Config
 from fsp_risk.outputs import plots
-from fsp_risk.outputs.formatting import format_money, lower_first, period, share
+from fsp_risk.outputs.formatting import format_money, lower_first, period, pressure_or_saving, share, ten_words
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,11 @@ def _save(fig, folder: Path, name: str, title: str, alt: str) -> Chart:
     """Write a drawn chart in every rendering format and return what the findings and HTML say of it."""
     plots.save_figure(fig, folder, name)
     return Chart(name, title, alt)
+
+
+def _outcome(net_savings: float) -> str:
+    """A net saving in a title's few words: '£3.2m saving' or '£4.5m pressure'."""
+    return f"{format_money(abs(net_savings))} {'saving' if net_savings >= 0 else 'pressure'}"
 
 
 def _source(ds: xr.Dataset, config: Config) -> str:
@@ -81,29 +86,30 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: p
     if actual:
         fan_caption = fan_caption.replace(" Source:", " Diamonds: actual outturn (a backtest). Source:", 1)
     lo, hi = int(np.argmin(p_met_year)), int(np.argmax(p_met_year))
-    fan_alt = (f"Fan chart of net savings against the MTFP by year, {horizon}: the median total is "
-               f"{format_money(float(np.median(total)))}; the chance a year's target is met ranges from "
-               f"{p_met_year[lo]:.0%} in {years[lo]} to {p_met_year[hi]:.0%} in {years[hi]}."
+    fan_alt = (f"Fan chart of net savings against the MTFP by year (positive = saving), {horizon}: the median "
+               f"outcome over the period is {pressure_or_saving(-float(np.median(total)))}; the chance a year's "
+               f"target is met ranges from {p_met_year[lo]:.0%} in {years[lo]} to {p_met_year[hi]:.0%} in {years[hi]}."
                + _backtest_alt(backtest, ("net_savings", "net_change_to_mtfp")))
     charts = [_save(plots.fan_chart(years, pct, p_met_year, fan_title, fan_caption, actual), folder, "net_savings_fan",
                     fan_title, fan_alt)]
 
     p10, p20, p50, p90 = np.percentile(total, [10, 20, 50, 90])
     title = (f"80% chance net savings exceed {format_money(p20)}" if p20 >= 0
-             else f"80% chance the net pressure stays under {format_money(-p20)}")
+             else f"80% chance the net pressure stays under {format_money(-p20)}")  # P80: the prudent side
     caption = (f"Cumulative distribution of net savings against the MTFP over {horizon}{after}, cash terms; "
                f"the 80%-confidence level is the P80 of the pressure. {_source(ds, config)}")
-    alt = (f"S-curve of total net savings over {horizon}: median {format_money(p50)}, 80% confident of at "
-           f"least {format_money(p20)}; a {p_met:.0%} chance of meeting the MTFP target.")
+    alt = (f"S-curve of total net savings over {horizon}: the median outcome is {pressure_or_saving(-p50)}; in 80% "
+           f"of outcomes it is no worse than {pressure_or_saving(-p20)}; a {p_met:.0%} chance of meeting the MTFP "
+           "target over the period.")
     charts.append(_save(plots.s_curve(total, title, caption), folder, "net_savings_s_curve", title, alt))
 
-    title = f"Net savings range {format_money(p10)} to {format_money(p90)} in 80% of outcomes"
-    if len(title.split()) > 10:
-        title = f"Net savings span {format_money(p10)} to {format_money(p90)}"
+    title = ten_words(f"In 80% of outcomes, from {_outcome(p10)} to {_outcome(p90)}",
+                      f"From {_outcome(p10)} to {_outcome(p90)}")
     caption = (f"Distribution of total net savings against the MTFP over {horizon}{after}, cash terms; the middle "
                f"80% of outcomes lie between the 10th and 90th percentiles. {_source(ds, config)}")
-    alt = (f"Histogram of total net savings over {horizon}: median {format_money(p50)}, 10th percentile "
-           f"{format_money(p10)}, 90th percentile {format_money(p90)}; {p_met:.0%} of outcomes meet the MTFP target.")
+    alt = (f"Histogram of total net savings over {horizon} (positive = saving): the median outcome is "
+           f"{pressure_or_saving(-p50)}; the middle 80% of outcomes run from {pressure_or_saving(-p10)} to "
+           f"{pressure_or_saving(-p90)}; {p_met:.0%} of outcomes meet the MTFP target over the period.")
     charts.append(_save(plots.histogram(total, title, caption), folder, "net_savings_histogram", title, alt))
     return charts
 
@@ -145,10 +151,12 @@ def tornado_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFr
     """The tornado of rank correlations (``table``: :func:`fsp_risk.analysis.sensitivity.rank_correlations`)."""
     from fsp_risk.analysis.sensitivity import RANK_ITERATIONS
 
+    from fsp_risk.analysis.sensitivity import GROUP_TITLES
+
     top = table.iloc[0]
-    title = f"Net savings depend most on {lower_first(top['title'])}"
-    if len(title.split()) > 10:
-        title = f"{top['input'].replace('_', ' ').capitalize()} moves net savings most"
+    group = config.input_groups.get(top["input"], "")
+    title = ten_words(f"Net savings depend most on {lower_first(top['title'])}",
+                      f"{GROUP_TITLES.get(group, group.capitalize() or 'One')} inputs move net savings most")
     first_n = (f" (from the first {RANK_ITERATIONS:,} iterations)" if ds.sizes["iteration"] > RANK_ITERATIONS else "")
     caption = (f"Spearman rank correlation of each uncertain input with net savings against the MTFP over "
                f"{period(ds)}{first_n}; the ten strongest of {len(table)}. {_source(ds, config)}")
@@ -187,7 +195,7 @@ def risk_heat_map_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.
     caption = (f"Each risk's chance of occurring over {period(ds)} and its impact score from the £ thresholds of "
                f"the register's scoring scheme, before (circle) and after (square) mitigation. {_source(ds, config)}")
     fig = plots.risk_heat_map(table, tuple(bands), caption)
-    title = fig.axes[0].get_title(loc="left")
+    title = fig.get_suptitle().replace("\n", " ")
     rating = (table["residual_probability_band"].map(bands.index) + 1) * table["residual_impact_score"]
     worst = table.loc[rating.idxmax()]  # as the heat map ranks cells: band x score
     moved = int(((table["residual_impact_score"] < table["simulated_impact_score"])
@@ -205,14 +213,17 @@ def scenario_chart(scen: xr.Dataset, config: Config, folder: Path, table: pd.Dat
     source = (f"Source: fsp-risk simulation, {scen.attrs['iterations']:,} iterations on common random numbers, "
               f"config {config.name}.")
     cases = table[table["kind"] != "counterfactual"]
-    worst = cases.loc[cases["p80"].idxmax()]
-    title = (f"P80 pressure ranges from {format_money(cases['p80'].min())} to {format_money(cases['p80'].max())} "
-             "across scenarios") if len(cases) > 1 else f"P80 pressure of {format_money(table.iloc[0]['p80'])}"
+    without = table[table["kind"] == "counterfactual"]
+    worst = table.loc[table["p80"].idxmax()]  # over every row drawn, the counterfactual too
+    title = (f"P80 pressure {format_money(cases['p80'].min())} to {format_money(cases['p80'].max())} across scenarios"
+             if len(cases) > 1 else f"P80 pressure of {format_money(table.iloc[0]['p80'])}")
+    if len(without):
+        title = ten_words(f"{title}; {format_money(without['p80'].iloc[0])} without FSP", title)
     caption = (f"Total net change to the MTFP over {horizon} by scenario (positive = pressure): bar P10 to P90, circle "
                f"P50, diamond P80. Every scenario uses the same random numbers and the same plan. {source}")
     alt = ("Ranges of total net change to the MTFP by scenario: " + "; ".join(
         f"{r['title']} P50 {format_money(r['p50'])}, P80 {format_money(r['p80'])}" for _, r in table.iterrows())
-        + f". Highest P80: {worst['title']}.")
+        + f". Highest P80 (no worse than this in 80% of outcomes): {worst['title']}.")
     return _save(plots.scenario_ranges(table, title, caption), folder, "scenarios", title, alt)
 
 

@@ -12,11 +12,11 @@ from fsp_risk.analysis.summary import horizon_total, year_columns
 from fsp_risk.config import Config
 from fsp_risk.outputs.charts import Chart
 from fsp_risk.outputs.escape import markdown
-from fsp_risk.outputs.formatting import format_money, period, share
+from fsp_risk.outputs.formatting import SIGN_CONVENTION, format_money, period, pressure_or_saving, share
 
 
 def scenario_sentences(scen: xr.Dataset, table: pd.DataFrame, improvement: np.ndarray | None) -> list[str]:
-    """A sentence per scenario and stress test against the config as written, and one on what FSP does to
+    """A sentence per scenario and stress test against the base case (the config as written), and one on what FSP does to
     the MTFP position against the counterfactual (``improvement``: :func:`fsp_risk.analysis.scenarios.mtfp_improvement`)."""
     horizon = period(scen)
     base = table.iloc[0]
@@ -25,13 +25,14 @@ def scenario_sentences(scen: xr.Dataset, table: pd.DataFrame, improvement: np.nd
         if row["kind"] == "counterfactual":
             continue
         more = row["diff_mean"]
-        direction = (f"{format_money(abs(more))} {'more' if more > 0 else 'less'} pressure than the config as written "
-                     f"on average (standard error {format_money(row['diff_mean_se'], 2)} on common random numbers)"
-                     if abs(more) >= 0.5 else "the same as the config as written")
+        direction = (f"{format_money(abs(more))} {'more' if more > 0 else 'less'} pressure than the base case on "
+                     f"average (to within ±{format_money(1.96 * row['diff_mean_se'], 2)} from sampling)"
+                     if abs(more) >= 0.5 else "the same as the base case")
         sentences.append(
-            f"{row['title']}: the median net change to the MTFP over {horizon} is {format_money(row['p50'])} and the "
-            f"P80 {format_money(row['p80'])}, {direction}; the chance of meeting the MTFP target is "
-            f"{row['p_target_met']:.0%} (config as written: {base['p_target_met']:.0%}).")
+            f"{row['title']}: over {horizon} the median outcome is {pressure_or_saving(row['p50'])} against the MTFP "
+            f"and, in 80% of outcomes, no worse than {pressure_or_saving(row['p80'])}; {direction}; the chance of "
+            f"meeting the MTFP target is "
+            f"{row['p_target_met']:.0%} (base case: {base['p_target_met']:.0%}).")
     if improvement is not None:
         p10, p50, p90 = np.percentile(improvement, [10, 50, 90])
         sentences.append(
@@ -75,12 +76,13 @@ def money_over_time_sentence(ds: xr.Dataset, summary: pd.DataFrame) -> str:
     real = table.loc[("net_savings_real", "total")]
     npv = table.loc[("net_savings_pv", "total")]
     rate = float(ds.attrs.get("discount_rate", 0.035))
-    text = (f"In real terms at {ds.attrs['price_base_year']} prices the median net savings over {period(ds)} are "
-            f"{format_money(real['p50'])}; discounted at {rate:.1%} a year (HM Treasury Green Book) the median net "
-            f"present value is {format_money(npv['p50'])} (P10 {format_money(npv['p10'])}, P90 {format_money(npv['p90'])}).")
+    text = (f"In real terms at {ds.attrs['price_base_year']} prices the median outcome over {period(ds)} is "
+            f"{pressure_or_saving(-real['p50'])} against the MTFP; discounted at {rate:.1%} a year (HM Treasury Green "
+            f"Book) its present value is {pressure_or_saving(-npv['p50'])} (from {pressure_or_saving(-npv['p10'])} to "
+            f"{pressure_or_saving(-npv['p90'])} in the middle 80% of outcomes).")
     if ("cost_avoidance", "total") in table.index:
-        cashable = -table.loc[("cashable_savings", "total"), "mean"]
-        avoided = -table.loc[("cost_avoidance", "total"), "mean"]
+        cashable = table.loc[("cashable_savings", "total"), "mean"]  # positive = saving
+        avoided = table.loc[("cost_avoidance", "total"), "mean"]
         if avoided == 0:
             text += f" All {format_money(cashable)} of savings realised (on average) are cashable."
         elif cashable == 0:
@@ -111,22 +113,38 @@ class Headline:
                    np.array([(c <= 0).mean() for c in year_columns(net)]))
 
 
-def _pressure(v: float) -> str:
-    return f"a pressure of {format_money(v)}" if v > 0 else f"a saving of {format_money(-v)}"
-
-
 def headline_paragraph(ds: xr.Dataset, config: Config, h: Headline) -> str:
-    """The quotable paragraph, as plain text (escaped by each format that carries it)."""
+    """The quotable paragraph, as plain text (escaped by each format that carries it).
+
+    The whole-period chance comes first, then each year whose own chance is below one in two, by name:
+    a reader should not take the period's figure for every year's.
+    """
     years = [str(y) for y in ds.year.values]
     after = " after the register's mitigations" if "net_change_inherent" in ds else ""
     p_met, p50, p80, by_year = h.p_met, h.p50, h.p80, h.by_year
+    below = [(y, p) for y, p in zip(years, by_year) if p < 0.5]
+    if len(below) == len(years):
+        yearly = ("Taken a year at a time, the chance of meeting that year's target is below 50% in every year: "
+                  + ", ".join(f"{y} {p:.0%}" for y, p in below) + ".")
+    elif below:
+        rest = [p for p in by_year if p >= 0.5]
+        yearly = ("Taken a year at a time, the chance of meeting that year's target is below 50% in "
+                  + _and(f"{y} ({p:.0%})" for y, p in below)
+                  + f", and from {min(rest):.0%} to {max(rest):.0%} in the other years.")
+    else:
+        yearly = (f"Taken a year at a time, the chance of meeting that year's target is at least 50% in every year, "
+                  f"from {by_year.min():.0%} ({years[int(by_year.argmin())]}) to {by_year.max():.0%} "
+                  f"({years[int(by_year.argmax())]}).")
     return (
-        f"Over {period(ds)}, the simulation gives a {p_met:.0%} chance that {config.council}'s programme meets "
-        f"its MTFP target{after}. The median outcome is {_pressure(p50)} against the MTFP; in 80% of outcomes "
-        f"it is no worse than {_pressure(p80)}. Year by year, the chance of meeting the target runs from "
-        f"{by_year.min():.0%} ({years[int(by_year.argmin())]}) to {by_year.max():.0%} "
-        f"({years[int(by_year.argmax())]})."
+        f"Over {period(ds)} as a whole, the simulation gives a {p_met:.0%} chance that {config.council}'s programme "
+        f"meets its MTFP target{after}. The median outcome over the period is {pressure_or_saving(p50)} against "
+        f"the MTFP; in 80% of outcomes it is no worse than {pressure_or_saving(p80)}. {yearly}"
     )
+
+
+def _and(parts) -> str:
+    parts = list(parts)
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: str | None,
@@ -147,10 +165,11 @@ def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: 
     lines += [
         "## Headline figures",
         "",
-        f"- Chance the MTFP target is met over the horizon: {p_met:.1%}",
-        f"- Median net change to the MTFP (positive = pressure): {format_money(p50)}",
-        f"- P80 net change to the MTFP: {format_money(p80)}",
-        *[f"- Chance the {y} target is met: {p:.0%}" for y, p in zip(years, by_year)],
+        f"- Chance the MTFP target is met over the whole period: {p_met:.1%}",
+        f"- Median net change to the MTFP over the period (positive = pressure): {format_money(p50)}",
+        f"- P80 net change to the MTFP, no worse than this in 80% of outcomes (positive = pressure): "
+        f"{format_money(p80)}",
+        *[f"- Chance the {y} target is met, that year alone: {p:.0%}" for y, p in zip(years, by_year)],
         "",
     ]
     lines += evidence_dating(config)
@@ -166,8 +185,9 @@ def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: 
         "",
         f"{ds.attrs['iterations']:,} iterations, seed {ds.attrs['seed']}, sampler {ds.attrs['sampler']}, config "
         f"`{config.name}` (SHA-256 {config.sha256[:12]}). {len(config.inputs)} inputs in the assumption book, "
-        f"{reds} rated red (weak evidence). Money is in cash terms; savings negative in the tables, as in "
-        "council papers.",
+        f"{reds} rated red (weak evidence). Money is in cash terms unless a figure says otherwise.",
+        "",
+        SIGN_CONVENTION,
         "",
     ]
     return "\n".join(lines)
@@ -196,3 +216,45 @@ def evidence_dating(config: Config) -> list[str]:
     return lines + [f"{len(late)} of {len(config.inputs)} inputs rest on evidence dated after the decision of {when}; "
                     "the council could not have known them then:", ""] + [f"- Warning: {markdown(line)}" for line in late] + [""]
 
+
+def reserve_statement(ds: xr.Dataset, config: Config, portfolio: pd.DataFrame) -> str:
+    """A sentence for the chief finance officer's statement on the adequacy of reserves (``portfolio``:
+    :func:`fsp_risk.analysis.register.portfolio_table`)."""
+    q = config.risk_register.reserve_confidence
+    total = portfolio.set_index("risk").loc["total"]
+    reserve = max(float(total[f"p{round(q * 100)}_exposure"]), 0.0)
+    return (f"On the simulated risk register ({len(config.risk_register.risks)} risks, after mitigation), a risk-based "
+            f"reserve of {format_money(reserve)} would cover the register's risks over {period(ds)} in {q:.0%} of "
+            f"outcomes; their expected cost is {format_money(float(total['emv']))} ({ds.attrs['iterations']:,} "
+            f"iterations, seed {ds.attrs['seed']}).") + (
+        " The expected cost is above the reserve because the cost falls in a minority of outcomes: in 80% the "
+        "risks cost no more than the reserve, in the rest much more." if float(total["emv"]) > reserve else "")
+
+
+def reserve_and_contingency(config: Config, summary: pd.DataFrame, portfolio: pd.DataFrame) -> str:
+    """How the register's reserve and the whole plan's P80 contingency fit together, so that a reader
+    does not add them up or hold the smaller one."""
+    q = config.risk_register.reserve_confidence
+    reserve = max(float(portfolio.set_index("risk").loc["total", f"p{round(q * 100)}_exposure"]), 0.0)
+    contingency = float(summary.set_index(["variable", "year"]).loc[("net_change_to_mtfp", "total"), "contingency_p80"])
+    text = (f"The register reserve ({format_money(reserve)}) covers the register's risks alone. The contingency of "
+            f"{format_money(contingency)}, what covers the shortfall against the MTFP in 80% of outcomes, covers the "
+            "whole plan: demand, prices, workforce, funding and the register's risks together. The reserve is part "
+            "of that contingency, not in addition to it.")
+    if reserve > contingency:
+        text += (" Here the register's risks alone need more at that confidence than the whole plan does, because "
+                 "in most outcomes savings elsewhere absorb part of them; a prudent budget holds the larger figure.")
+    text += (" Each risk's effect on the reserve (risk_portfolio.csv) shows how far the reserve would fall without "
+             "it; risks overlap, so these do not add up to the reserve.")
+    return text
+
+
+def target_and_value_for_money(summary: pd.DataFrame, value_for_money: pd.DataFrame) -> str:
+    """Why the chance the MTFP target is met and the chance FSP pays for itself differ: two questions."""
+    met = float(summary.set_index(["variable", "year"]).loc[("net_change_to_mtfp", "total"), "p_target_met"])
+    pays = float(value_for_money.set_index("measure").loc["net_present_value", "p_npv_positive"])
+    return (f"Meeting the MTFP target and paying for itself are different tests. The MTFP target over the period is "
+            f"met in {share(met)} of outcomes: the savings are at least what the budget already assumes. FSP's "
+            f"benefits exceed its own costs in {share(pays)}: everything it avoids against everything it costs, "
+            "whoever pays or gains. A programme can pay for itself and still leave the MTFP short, when its savings "
+            "are real but smaller than the budget assumed, or land with partners rather than the council.")

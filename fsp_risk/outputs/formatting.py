@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import xarray as xr
 
+#: The sign convention and the meaning of P80, stated once for every output (findings, workbook, HTML);
+#: each table carries it too, in a ``positive_means`` column or its column names.
+SIGN_CONVENTION = (
+    "Signs: the net change to the MTFP is positive for a pressure and negative for a saving; net savings, "
+    "savings and costs avoided are positive when money is saved; costs, losses and spending above budget are "
+    "positive when money is spent. Each table's positive_means column says which applies to each row. A P80 "
+    "is always the prudent figure: the outcome is no worse than it in 80% of outcomes (the 80th percentile of "
+    "a pressure or cost, the 20th of a saving)."
+)
+
 
 def format_money(value: float, decimals: int = 1) -> str:
     """£ with a sign and a scale a reader can quote: -£1.2m, £350k, £900."""
@@ -38,3 +48,13 @@ def period(ds: xr.Dataset) -> str:
 def lower_first(text: str) -> str:
     """A title continued mid-sentence: 'Children in care' -> 'children in care'."""
     return text[:1].lower() + text[1:]
+
+
+def pressure_or_saving(net_change: float) -> str:
+    """A net change to the MTFP in words: 'a pressure of £4.5m' or 'a saving of £1.2m'."""
+    return f"a pressure of {format_money(net_change)}" if net_change > 0 else f"a saving of {format_money(-net_change)}"
+
+
+def ten_words(*titles: str) -> str:
+    """The first of ``titles`` in ten words or fewer (an active chart title), else the last."""
+    return next((t for t in titles if len(t.split()) <= 10), titles[-1])

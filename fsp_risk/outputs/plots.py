@@ -23,9 +23,19 @@ import pandas as pd  # noqa: E402
 
 from fsp_risk.outputs.formatting import format_money  # noqa: E402
 
-DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE = "#12436D", "#28A197", "#801650", "#F46A25"
-SEQUENTIAL = ("#6BACE6", "#2073BC", "#12436D")  # light to dark
-GREY_TEXT = "#3D3D3D"
+from afcharts.af_colours import get_af_colours  # noqa: E402
+
+# The Analysis Function's palettes and matplotlib style (afcharts), set for a printed 16 cm column: the
+# figure is that wide and no text is smaller than 9 pt at that size.
+DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, GREY_TEXT = get_af_colours("categorical", number_of_colours=5)
+SEQUENTIAL = tuple(reversed(get_af_colours("sequential", number_of_colours=3)))  # light to dark
+#: Chart width [inches]: a 16 cm column.
+WIDTH = 15.8 / 2.54
+TEXT_PT, TITLE_PT = 9, 11
+plt.style.use("afcharts.afcharts")
+plt.rcParams.update({"font.size": TEXT_PT, "axes.titlesize": TITLE_PT, "axes.titleweight": "bold",
+                     "axes.labelsize": TEXT_PT, "xtick.labelsize": TEXT_PT, "ytick.labelsize": TEXT_PT,
+                     "legend.fontsize": TEXT_PT, "figure.titlesize": TITLE_PT, "axes.spines.left": True})
 
 
 @dataclass(frozen=True)
@@ -52,10 +62,31 @@ def save_figure(fig, folder: Path, name: str) -> list[Path]:
     for text in fig.findobj(matplotlib.text.Text):
         text.set_parse_math(False)
     paths = [folder / f"{name}.{fmt}" for fmt in RENDERING.formats]
-    for path in paths:
-        fig.savefig(path, dpi=RENDERING.dpi, bbox_inches="tight" if RENDERING.tight else None)
+    # SVG text stays text (not outlines): a tenth of the size, searchable, and read by screen readers.
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        for path in paths:
+            fig.savefig(path, dpi=RENDERING.dpi, bbox_inches="tight" if RENDERING.tight else None, pad_inches=0.02)
     plt.close(fig)
     return paths
+
+
+def _legend_top(ax, ncol: int = 2) -> int:
+    """The legend in rows above the plot, under the title (inside the 16 cm width); returns its rows."""
+    labels = [label for label in ax.get_legend_handles_labels()[1] if not label.startswith("_")]
+    if not labels:
+        return 0
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=ncol, frameon=False)
+    return -(-len(labels) // ncol)
+
+
+def _title(ax, title: str, legend_rows: int = 0) -> None:
+    """The active title, at the chart's left edge above any legend rows, wrapped to the chart's width."""
+    ax.figure.suptitle(textwrap.fill(title, 62), x=0, ha="left", fontweight="bold")
+
+
+def _caption(fig, caption: str) -> None:
+    """Measure, source and period under the chart, wrapped to its width."""
+    fig.text(0, 0, caption, fontsize=TEXT_PT, color=GREY_TEXT, wrap=True, ha="left", va="top")
 
 
 def _heat_title(table: pd.DataFrame) -> str:
@@ -82,7 +113,7 @@ def risk_heat_map(table: pd.DataFrame, bands: tuple[str, ...], caption: str):
     t["inherent_rating"] = (t["inh_row"] + 1) * (t["inh_col"] + 1)
     t["residual_rating"] = (t["res_row"] + 1) * (t["res_col"] + 1)
 
-    fig, ax = plt.subplots(figsize=(7.2, 5.4))
+    fig, ax = plt.subplots(figsize=(WIDTH, 4.32), layout="constrained")
     rating = (np.arange(n_bands)[:, None] + 1) * (scores[None, :])
     edges = np.array([0, n_bands * 5 / 4, n_bands * 5 / 2, np.inf])  # low, medium, high rating thirds
     for r in range(n_bands):
@@ -116,7 +147,7 @@ def risk_heat_map(table: pd.DataFrame, bands: tuple[str, ...], caption: str):
         ax.annotate(rid, (x0, y0), xytext=(-9, 7), textcoords="offset points", ha="right", fontsize=10,
                     fontweight="bold", color="black", zorder=4)
         if not same:  # one label serves a risk whose markers sit side by side
-            ax.annotate(rid, (x1, y1), xytext=(-9, -13), textcoords="offset points", ha="right", fontsize=9,
+            ax.annotate(rid, (x1, y1), xytext=(-9, -13), textcoords="offset points", ha="right", fontsize=TEXT_PT,
                         color=DARK_BLUE, zorder=4)
     ax.set_xlim(0, 5)
     ax.set_ylim(0, n_bands)
@@ -124,13 +155,13 @@ def risk_heat_map(table: pd.DataFrame, bands: tuple[str, ...], caption: str):
     ax.set_yticks(np.arange(n_bands) + 0.5, list(bands))
     ax.set_xlabel("Impact score (from the simulated £ impact when the risk occurs)")
     ax.set_ylabel("Probability over the horizon")
-    ax.set_title(_heat_title(t), loc="left", fontsize=14, fontweight="bold")
     ax.plot([], [], "o", ms=10, color=ORANGE, markeredgecolor="black", label="Before mitigation")
     ax.plot([], [], "s", ms=10, color="white", markeredgecolor=DARK_BLUE, markeredgewidth=2, label="After mitigation")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    _title(ax, _heat_title(t), _legend_top(ax))
+    ax.grid(False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    fig.text(0.01, -0.04, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    _caption(fig, caption)
     return fig
 
 
@@ -142,8 +173,12 @@ def money_scale(values) -> tuple[float, str]:
 
 
 def _money_axis(ax, scale: float, unit: str, axis: str = "y") -> None:
-    fmt = matplotlib.ticker.FuncFormatter(
-        lambda v, _: f"{'-' if v < 0 else ''}£{abs(v) / scale:,.{1 if unit == '£m' else 0}f}{unit[1:]}")
+    def label(v, _):
+        x = abs(v) / scale
+        digits = 1 if unit == "£m" and abs(x - round(x)) > 1e-9 else 0  # £2.5m, but £5m, not £5.0m
+        return f"{'−' if v < 0 else ''}£{x:,.{digits}f}{unit[1:]}"  # a true minus sign
+
+    fmt = matplotlib.ticker.FuncFormatter(label)
     target = ax.yaxis if axis == "y" else ax.xaxis
     # Ticks at 1, 2 or 5 times a power of ten of the unit, so one decimal (£m) or none (£k) shows them
     # exactly: no £0.25m tick printed as "£0.2m".
@@ -169,11 +204,9 @@ class _MoneyLocator(matplotlib.ticker.MaxNLocator):
 
 def _finish(fig, ax, title: str, caption: str, legend: bool = False):
     """Active title, light grid and open frame, the legend right of the plot, and the caption below."""
-    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
     _tidy(ax)
-    if legend:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
-    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    _title(ax, title, _legend_top(ax) if legend else 0)
+    _caption(fig, caption)
     return fig
 
 
@@ -202,7 +235,7 @@ def fan_chart(years, pct: dict[int, np.ndarray], p_met: np.ndarray, title: str, 
     """
     x = np.arange(len(years))
     scale, unit = money_scale(np.concatenate([pct[10], pct[90]]))
-    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.84), layout="constrained")
     ax.fill_between(x, pct[10], pct[90], color=SEQUENTIAL[0], alpha=0.55, linewidth=0, label="10th to 90th percentile")
     ax.fill_between(x, pct[25], pct[75], color=SEQUENTIAL[1], alpha=0.65, linewidth=0, label="25th to 75th percentile")
     ax.plot(x, pct[50], color=DARK_BLUE, linewidth=2.4, marker="o", label="Median")
@@ -210,16 +243,13 @@ def fan_chart(years, pct: dict[int, np.ndarray], p_met: np.ndarray, title: str, 
     _actuals(ax, actual)
     for xi, p in zip(x, p_met):
         ax.annotate(f"{p:.0%}", (xi, pct[90][xi]), xytext=(0, 6), textcoords="offset points", ha="center",
-                    fontsize=9, color=GREY_TEXT)
+                    fontsize=TEXT_PT, color=GREY_TEXT)
     ax.set_xticks(x, list(years))
     _money_axis(ax, scale, unit)
     ax.set_ylabel(f"Net savings against the MTFP ({unit})")
-    ax.set_title(title, loc="left", fontsize=14, fontweight="bold", pad=30)
-    ax.text(0, 1.03, "Percentages: chance the year's MTFP target is met", transform=ax.transAxes, fontsize=9,
-            color=GREY_TEXT, va="bottom")
     _tidy(ax)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
-    fig.text(0.01, -0.03, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    _title(ax, title, _legend_top(ax))
+    _caption(fig, "Percentages above the bands: the chance that year's MTFP target is met. " + caption)
     return fig
 
 
@@ -236,15 +266,15 @@ def s_curve(total: np.ndarray, title: str, caption: str):
         s, prob = s[keep], prob[keep]
     scale, unit = money_scale(s[[0, -1]])
     p50, p20 = np.percentile(total, [50, 20])
-    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.84), layout="constrained")
     ax.plot(s, prob, color=DARK_BLUE, linewidth=2.4)
     ax.axvline(0, color=ORANGE, linewidth=2, linestyle="--")
-    ax.annotate("MTFP target", (0, 0.03), xytext=(5, 0), textcoords="offset points", color=ORANGE, fontsize=9)
+    ax.annotate("MTFP target", (0, 0.03), xytext=(5, 0), textcoords="offset points", color=GREY_TEXT)
     for value, q, label, style in ((p50, 0.5, "P50", "-"), (p20, 0.2, "80% confident", ":")):
         ax.plot([s[0], value], [q, q], color=GREY_TEXT, linewidth=1, linestyle=style)
         ax.plot(value, q, "o", color=DARK_BLUE, markersize=6)
         ax.annotate(f"{label}: {format_money(value)}", (value, q), xytext=(-8, 4), textcoords="offset points",
-                    fontsize=9, color=GREY_TEXT, ha="right", va="bottom")
+                    fontsize=TEXT_PT, color=GREY_TEXT, ha="right", va="bottom")
     _money_axis(ax, scale, unit, axis="x")
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel(f"Total net savings over the horizon ({unit})")
@@ -255,10 +285,12 @@ def s_curve(total: np.ndarray, title: str, caption: str):
 def _finish_bars(fig, ax, title: str, caption: str, xlabel: str):
     """Axis label, active title, open frame and caption of a horizontal bar chart."""
     ax.set_xlabel(xlabel)
-    ax.set_title(title, loc="left", fontsize=14, fontweight="bold")
+    ax.grid(axis="y", visible=False)  # bars run across: gridlines down the value axis only
+    ax.grid(axis="x", visible=True, color="0.8", linewidth=0.6)
+    _title(ax, title, _legend_top(ax))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    fig.text(0.01, -0.02, caption, fontsize=8.5, color=GREY_TEXT, wrap=True, ha="left", va="top")
+    _caption(fig, caption)
     return fig
 
 
@@ -269,7 +301,7 @@ def tornado(table: pd.DataFrame, title: str, caption: str, top: int = 10):
     so the direction reads in greyscale too.
     """
     t = table.head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7.6, 0.6 * len(t) + 1.8))
+    fig, ax = plt.subplots(figsize=(WIDTH, (0.6 * len(t) + 1.8) * 0.8), layout="constrained")
     colours = [DARK_BLUE if v >= 0 else ORANGE for v in t["rank_correlation"]]
     hatches = ["" if v >= 0 else "///" for v in t["rank_correlation"]]
     bars = ax.barh(np.arange(len(t)), t["rank_correlation"], color=colours, edgecolor="black", linewidth=0.6)
@@ -277,9 +309,9 @@ def tornado(table: pd.DataFrame, title: str, caption: str, top: int = 10):
         bar.set_hatch(hatch)
     for k, v in enumerate(t["rank_correlation"]):
         ax.annotate(f"{v:+.2f}", (v, k), xytext=(4 if v >= 0 else -4, 0), textcoords="offset points",
-                    ha="left" if v >= 0 else "right", va="center", fontsize=9, color=GREY_TEXT)
-    labels = [textwrap.fill(title_, 44) for title_ in t["title"]]
-    ax.set_yticks(np.arange(len(t)), labels, fontsize=8.5)
+                    ha="left" if v >= 0 else "right", va="center", fontsize=TEXT_PT, color=GREY_TEXT)
+    labels = [textwrap.fill(title_, 30) for title_ in t["title"]]
+    ax.set_yticks(np.arange(len(t)), labels, fontsize=TEXT_PT)
     ax.axvline(0, color="black", linewidth=0.8)
     lim = max(0.1, float(t["rank_correlation"].abs().max()) * 1.25)
     ax.set_xlim(-lim, lim)
@@ -295,7 +327,7 @@ def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12
     t = table.head(top).iloc[::-1]
     values = t["adds_to_p80"].to_numpy(float)
     scale, unit = money_scale(values)
-    fig, ax = plt.subplots(figsize=(7.6, 0.55 * len(t) + 1.9))
+    fig, ax = plt.subplots(figsize=(WIDTH, (0.55 * len(t) + 1.9) * 0.8), layout="constrained")
     bars = ax.barh(np.arange(len(t)), values, color=[DARK_BLUE if v >= 0 else ORANGE for v in values],
                    edgecolor="black", linewidth=0.6)
     for bar, v in zip(bars, values):
@@ -303,15 +335,15 @@ def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12
     for k, v in enumerate(values):
         # Every label to the right of its bar's outer end or of zero, clear of the category labels.
         ax.annotate(format_money(v), (max(v, 0.0), k), xytext=(4, 0), textcoords="offset points",
-                    ha="left", va="center", fontsize=9, color=GREY_TEXT)
-    ax.set_yticks(np.arange(len(t)), [textwrap.fill(g, 40) for g in t["group"]], fontsize=8.5)
+                    ha="left", va="center", fontsize=TEXT_PT, color=GREY_TEXT)
+    ax.set_yticks(np.arange(len(t)), [textwrap.fill(g, 30) for g in t["group"]], fontsize=TEXT_PT)
     ax.axvline(0, color="black", linewidth=0.8)
     lim = max(float(np.abs(values).max()), 1.0)
     low = min(float(values.min()) * 1.15, -lim * 0.05) if (values < 0).any() else -lim * 0.03
     ax.set_xlim(low, max(float(values.max()), 0.0) + lim * 0.18)
     _money_axis(ax, scale, unit, axis="x")
     return _finish_bars(fig, ax, title, caption,
-                        f"Added to the P80 of total net change to the MTFP ({unit}; positive raises the pressure)")
+                        f"Added to the P80 net change to the MTFP ({unit}; + raises the pressure)")
 
 
 def waterfall(labels, start: float, changes, end: float, title: str, caption: str, axis_label: str):
@@ -326,7 +358,7 @@ def waterfall(labels, start: float, changes, end: float, title: str, caption: st
     left = np.concatenate([[0.0], start + np.concatenate([[0.0], np.cumsum(changes)[:-1]]), [0.0]])
     width = np.concatenate([[start], changes, [end]])
     scale, unit = money_scale(np.concatenate([[start, end], start + np.cumsum(changes)]))
-    fig, ax = plt.subplots(figsize=(7.6, 0.55 * n + 1.9))
+    fig, ax = plt.subplots(figsize=(WIDTH, (0.55 * n + 1.9) * 0.8), layout="constrained")
     y = np.arange(n)[::-1]
     colours = ["#BFBFBF"] + [ORANGE if c > 0 else DARK_BLUE for c in changes] + ["#BFBFBF"]
     bars = ax.barh(y, width, left=left, color=colours, edgecolor="black", linewidth=0.6)
@@ -338,11 +370,11 @@ def waterfall(labels, start: float, changes, end: float, title: str, caption: st
         text = format_money(value) if k in (0, n - 1) else ("+" if value > 0 else "") + format_money(value)
         x_end = max(left[k], left[k] + width[k])
         ax.annotate(text, (x_end, y[k]), xytext=(4, 0), textcoords="offset points", ha="left", va="center",
-                    fontsize=9, color=GREY_TEXT)
+                    fontsize=TEXT_PT, color=GREY_TEXT)
     for k in range(n - 1):  # connectors between consecutive bars
         level = left[k] + width[k] if k < n - 1 else end
         ax.plot([level, level], [y[k] - 0.4, y[k + 1] + 0.4], color=GREY_TEXT, linewidth=0.6, linestyle=":")
-    ax.set_yticks(y, [textwrap.fill(str(label), 42) for label in labels], fontsize=8.5)
+    ax.set_yticks(y, [textwrap.fill(str(label), 30) for label in labels], fontsize=TEXT_PT)
     ax.axvline(0, color="black", linewidth=0.8)
     lo = min(0.0, float(np.min(left)), float(np.min(left + width)))
     hi = max(0.0, float(np.max(left)), float(np.max(left + width)))
@@ -361,7 +393,7 @@ def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], 
     positions to actual counts, drawn as diamonds (a backtest).
     """
     x = np.arange(len(years))
-    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.84), layout="constrained")
     ax.fill_between(x, as_is[10], as_is[90], color=ORANGE, alpha=0.18, hatch="//", edgecolor=ORANGE, linewidth=0,
                     label="As is: 10th to 90th percentile")
     ax.plot(x, as_is[50], color=ORANGE, linewidth=2.2, linestyle="--", marker="s", label="As is: median")
@@ -380,7 +412,7 @@ def histogram(total: np.ndarray, title: str, caption: str, what: str = "Total ne
               zero: str = "MTFP target"):
     """Histogram of a total over the horizon [GBP] with zero (by default the MTFP target) and the median marked."""
     scale, unit = money_scale(total)
-    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.84), layout="constrained")
     # Bars as shares of all outcomes, so ticks fall on round percentages (no "4%, 4%" from rounding counts).
     ax.hist(total, bins=60, weights=np.full(total.size, 1.0 / total.size), color=SEQUENTIAL[1], edgecolor="white",
             linewidth=0.4)
@@ -402,24 +434,23 @@ def scenario_ranges(table: pd.DataFrame, title: str, caption: str):
     t = table.reset_index(drop=True)
     k = np.arange(len(t))[::-1]
     scale, unit = money_scale(t[["p10", "p90"]].to_numpy(float))
-    fig, ax = plt.subplots(figsize=(7.6, 0.62 * len(t) + 2.0))
+    fig, ax = plt.subplots(figsize=(WIDTH, (0.62 * len(t) + 2.0) * 0.8), layout="constrained")
     ax.barh(k, t["p90"] - t["p10"], left=t["p10"], height=0.45, color=SEQUENTIAL[0], edgecolor=DARK_BLUE,
             linewidth=0.6, label="P10 to P90")
     ax.plot(t["p50"], k, "o", color=DARK_BLUE, markersize=8, label="P50 (median)")
     ax.plot(t["p80"], k, "D", color=DARK_PINK, markersize=7, markeredgecolor="white", label="P80")
     for kk, v in zip(k, t["p80"]):
         ax.annotate(format_money(v), (v, kk), xytext=(0, 9), textcoords="offset points", ha="center",
-                    fontsize=8.5, color=GREY_TEXT)
+                    fontsize=TEXT_PT, color=GREY_TEXT)
     ax.axvline(0, color=ORANGE, linewidth=2, linestyle="--", label="MTFP target met at or below")
-    ax.set_yticks(k, [textwrap.fill(x, 42) for x in t["title"]], fontsize=8.5)
+    ax.set_yticks(k, [textwrap.fill(x, 30) for x in t["title"]], fontsize=TEXT_PT)
     _money_axis(ax, scale, unit, axis="x")
     ax.grid(axis="x", color="#BFBFBF", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.margins(x=0.04)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, frameon=False, fontsize=8.5)
-    fig = _finish_bars(fig, ax, title, caption, f"Total net change to the MTFP over the horizon ({unit}; positive = pressure)")
-    ax.set_title(title, loc="left", fontsize=14, fontweight="bold", pad=26)
-    return fig
+    lo, hi = float(t["p10"].min()), float(t["p90"].max())
+    ax.set_xlim(min(lo, 0.0) - 0.05 * (hi - lo), max(hi, 0.0) + 0.05 * (hi - lo))  # every bar whole
+    ax.grid(axis="y", visible=False)
+    return _finish_bars(fig, ax, title, caption, f"Total net change to the MTFP ({unit}; positive = pressure)")
 
 
 def convergence(table: pd.DataFrame, title: str, caption: str):
@@ -429,7 +460,7 @@ def convergence(table: pd.DataFrame, title: str, caption: str):
     """
     n = table["iterations"].to_numpy()
     scale, unit = money_scale(table[["p50_low", "p80_high"]].to_numpy(float))
-    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.84), layout="constrained")
     for p, colour, style, marker in ((50, DARK_BLUE, "-", "o"), (80, DARK_PINK, "--", "D")):
         ax.fill_between(n, table[f"p{p}_low"], table[f"p{p}_high"], color=colour, alpha=0.18, linewidth=0,
                         label=f"P{p}: 95% interval")
@@ -449,7 +480,7 @@ def convergence(table: pd.DataFrame, title: str, caption: str):
 def pit_histogram(pits: dict[str, np.ndarray], title: str, caption: str, bins: int = 10):
     """Probability integral transforms of hindcast outcomes, one bar series per measure: a calibrated
     forecast gives flat bars at 1/bins; a U shape means ranges too narrow, a hump too wide."""
-    fig, ax = plt.subplots(figsize=(7.6, 4.4))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.52), layout="constrained")
     edges = np.linspace(0, 1, bins + 1)
     width = 1.0 / bins / (len(pits) + 0.5)
     colours = (DARK_BLUE, ORANGE, TURQUOISE, DARK_PINK)

@@ -56,21 +56,21 @@ def write_outputs(ds: xr.Dataset, config: Config, folder: Path, tables: dict[str
         charts.append(draw.value_for_money_chart(ds, config, charts_dir, tables["value_for_money"],
                                                  tables["npv"]["npv"].to_numpy()))
         extra.append(findings.value_for_money_sentence(ds, config, tables["value_for_money"]))
+        extra.append(findings.target_and_value_for_money(tables["summary"], tables["value_for_money"]))
     if scenarios is not None and "scenarios" in tables:
         charts.append(draw.scenario_chart(scenarios, config, charts_dir, tables["scenarios"]))
         improvement = tables["mtfp_improvement"]["improvement"].to_numpy() if "mtfp_improvement" in tables else None
         extra += findings.scenario_sentences(scenarios, tables["scenarios"], improvement)
     reserve = None
     if config.risk_register is not None:
-        from fsp_risk.analysis.register import reserve_statement
-
-        reserve = reserve_statement(ds, config)
+        reserve = findings.reserve_statement(ds, config, tables["risk_portfolio"])
         (folder / "risk_reserve.txt").write_text(reserve + "\n", encoding="utf-8")
+        extra.append(findings.reserve_and_contingency(config, tables["summary"], tables["risk_portfolio"]))
         charts.append(draw.risk_heat_map_chart(ds, config, charts_dir, tables["risk_register"]))
 
     write_workbook(folder / "summary.xlsx", ds, config, tables)
     headline = findings.Headline.of(ds)
     (folder / "findings.md").write_text(findings.findings_text(ds, config, charts, reserve, extra, headline),
                                         encoding="utf-8")
-    paragraph = findings.headline_paragraph(ds, config, headline)
-    (folder / "report.html").write_text(html_report(ds, config, folder, charts, paragraph, tables), encoding="utf-8")
+    paragraphs = [findings.headline_paragraph(ds, config, headline), *([reserve] if reserve else []), *extra]
+    (folder / "report.html").write_text(html_report(ds, config, folder, charts, paragraphs, tables), encoding="utf-8")

@@ -19,7 +19,7 @@ MONEY_FORMAT = '£#,##0;[Red]-£#,##0'
 PERCENT_FORMAT = "0.0%"
 #: Columns that hold probabilities or shares (formatted as %); everything numeric else in a money
 #: table is £ unless listed as plain.
-PROBABILITY_COLUMNS = {"p_target_met", "p_target_met_se", "p_payback", "p_payback_se", "p_occurs",
+PROBABILITY_COLUMNS = {"p_target_met", "p_target_met_se", "p_target_met_cumulative", "p_target_met_cumulative_se", "p_occurs",
                        "p_occurs_residual", "share_of_shortfall_iterations", "share_of_variance", "change_from_central",
                        "p_worse_than_base", "p_target_met_low", "p_target_met_high"}
 PLAIN_COLUMNS = {"rank_correlation", "central", "switching_value", "switching_value_p50", "range_low", "range_high",
@@ -72,12 +72,12 @@ def headline(ds, summary: pd.DataFrame) -> pd.DataFrame:
     extra = []
     if ("net_savings_pv", "total") in table.index:
         rate = ds.attrs.get("discount_rate", 0.035)
-        extra += [(f"P50 net savings in real terms at {ds.attrs['price_base_year']} prices",
+        extra += [(f"P50 net savings in real terms at {ds.attrs['price_base_year']} prices (positive = saving)",
                    table.loc[("net_savings_real", "total"), "p50"]),
-                  (f"P50 net present value of net savings at {rate:.1%} real",
+                  (f"P50 present value of net savings at {rate:.1%} real (positive = saving)",
                    table.loc[("net_savings_pv", "total"), "p50"])]
-    for name, label in (("cashable_savings", "Mean cashable savings (negative = saving)"),
-                        ("cost_avoidance", "Mean cost avoidance, not cashable (negative = saving)")):
+    for name, label in (("cashable_savings", "Mean cashable savings (positive = saving)"),
+                        ("cost_avoidance", "Mean cost avoidance, not cashable (positive = saving)")):
         if (name, "total") in table.index:
             extra.append((label, table.loc[(name, "total"), "mean"]))
     return pd.DataFrame([
@@ -86,10 +86,11 @@ def headline(ds, summary: pd.DataFrame) -> pd.DataFrame:
         ("Seed", ds.attrs["seed"]),
         ("Chance the MTFP target is met over the horizon", row["p_target_met"]),
         ("Mean net change to the MTFP (positive = pressure)", row["mean"]),
-        ("P50 net change to the MTFP", row["p50"]),
-        ("P80 net change to the MTFP", row["p80"]),
-        ("Expected shortfall", row["expected_shortfall"]),
-        ("Contingency to cover the shortfall at P80", row["contingency_p80"]),
+        ("P50 net change to the MTFP (positive = pressure)", row["p50"]),
+        ("P80 net change to the MTFP: no worse than this in 80% of outcomes (positive = pressure)",
+         row["p80_prudent"]),
+        ("Expected shortfall against the MTFP target", row["expected_shortfall"]),
+        ("Contingency to cover the shortfall in 80% of outcomes", row["contingency_p80"]),
         *extra,
     ], columns=["measure", "value"])
 
