@@ -64,6 +64,37 @@ class ProgressBar:
         self.stream.flush()
 
 
+class PhaseLog:
+    """Each phase of a run as it starts, on stderr: on a terminal with the time the last one took, in a
+    pipe or a log file one plain line a phase. Quiet prints nothing; verbose adds the timings at the end."""
+
+    def __init__(self, stream=sys.stderr, quiet: bool = False, verbose: bool = False):
+        self.stream, self.quiet, self.verbose = stream, quiet, verbose
+        self.start = self.last = time.perf_counter()
+        self.timings: list[tuple[str, float]] = []
+        self.current: str | None = None
+
+    def __call__(self, name: str) -> None:
+        self._close()
+        self.current = name
+        if not self.quiet:
+            print(f"fsp-risk: {name} ({time.perf_counter() - self.start:.0f}s in)", file=self.stream, flush=True)
+
+    def _close(self) -> None:
+        now = time.perf_counter()
+        if self.current is not None:
+            self.timings.append((self.current, now - self.last))
+        self.last = now
+
+    def finish(self) -> None:
+        self._close()
+        self.current = None
+        if self.verbose and not self.quiet:
+            for name, seconds in self.timings:
+                print(f"fsp-risk: {seconds:6.1f}s  {name}", file=self.stream)
+            print(f"fsp-risk: {time.perf_counter() - self.start:6.1f}s  in all", file=self.stream)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fsp-risk", description=__doc__.split(":", 1)[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -76,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sampler", choices=SAMPLERS, help="mc (plain Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol')")
     run.add_argument("--deterministic", action="store_true", help="one run with every input at its central value")
     run.add_argument("--out", default="outputs", help="folder for run folders (default: outputs)")
+    loud = run.add_mutually_exclusive_group()
+    loud.add_argument("-q", "--quiet", action="store_true", help="no progress or phase lines (warnings and errors "
+                                                                  "still show)")
+    loud.add_argument("-v", "--verbose", action="store_true", help="also the time each phase took")
     run.add_argument("--actuals", metavar="FILE.csv",
                      help="actual outcomes (columns year, measure, value) to backtest against the forecast")
     run.add_argument("--precision", metavar="£X|X%",
@@ -159,11 +194,14 @@ def run_command(args) -> int:
 
     config = load_config(args.config)
     stresses = [parse_stress(config, text) for text in args.stress]  # refused before any work
+    phases = PhaseLog(quiet=args.quiet, verbose=args.verbose)
     folder, lines = run(
         config, out=args.out, iterations=args.iterations, seed=args.seed, sampler=args.sampler,
         deterministic=args.deterministic, stresses=stresses, actuals=args.actuals, precision=args.precision,
         workers=args.workers, engine=_engine(args), scheduler=args.scheduler, resume=args.resume,
-        progress=ProgressBar, say=print, warn=lambda line: print(line, file=sys.stderr), summarise=_summary)
+        progress=None if args.quiet else ProgressBar, say=print, warn=lambda line: print(line, file=sys.stderr),
+        phase=phases, summarise=_summary)
+    phases.finish()
     print("\n".join(lines))
     print(f"Outputs written to {folder}")
     return 0

@@ -19,12 +19,16 @@ from fsp_risk.errors import ConfigError, ModelError
 from fsp_risk.outputs.report import write_outputs
 
 
-def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | None = None) -> dict:
+def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | None = None,
+               phase: Callable[[str], None] = lambda name: None) -> dict:
     """Analyse a run whose results are in ``folder`` once, store the analyses (``analysis.nc``), and write
-    its tables, charts, workbook, report and ``run.json`` from what is stored; returns the analyses."""
+    its tables, charts, workbook, report and ``run.json`` from what is stored; returns the analyses.
+    ``phase(name)`` is called as each of the two phases starts."""
+    phase("analyses: summaries, sensitivity, switching values and what-if re-runs")
     analysis = folder / store.ANALYSIS_FILE
     store.write_tables(analysis, analyse(ds, config, scenarios), {"run_id": str(ds.attrs.get("run_id", ""))})
     tables = store.read_tables(analysis)  # rendered from the stored copy, exactly as 'fsp-risk report' will
+    phase("outputs: tables, charts, workbook, findings and report")
     write_outputs(ds, config, folder, tables, scenarios)
     meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
     meta.update({k: ds.attrs[k] for k in ("run_id", "precision_target", "stop_reason") if k in ds.attrs})
@@ -44,7 +48,7 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
         engine: str = "threads", scheduler: str | None = None, resume: bool = False,
         progress: Callable[[], Callable[[int, int], None]] | None = None,
         say: Callable[[str], None] = print, warn: Callable[[str], None] = _stderr,
-        summarise: Callable | None = None) -> tuple[Path, list[str]]:
+        phase: Callable[[str], None] | None = None, summarise: Callable | None = None) -> tuple[Path, list[str]]:
     """A whole run, as ``fsp-risk run`` makes it: simulate, the scenarios and counterfactual, every table,
     chart and report, in a new folder under ``out``; returns the folder and ``summarise(ds, tables,
     config)``'s lines (none without it; ``tables`` the run's analyses), computed while the results are open.
@@ -53,7 +57,8 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
     written, so an interrupted run continues with ``resume=True``; the run folder appears only complete.
     ``stresses`` are pinned inputs (:func:`fsp_risk.engine.scenarios.parse_stress`), ``actuals`` a CSV of outturns,
     ``precision`` a target such as "£50k" that sets the iterations. ``progress`` makes a progress
-    callback for each simulation; ``say`` and ``warn`` take the lines a terminal shows on stdout and stderr.
+    callback for each simulation; ``say`` and ``warn`` take the lines a terminal shows on stdout and stderr,
+    ``phase(name)`` the start of each phase (simulation, scenarios, analyses, outputs).
     """
     from fsp_risk.engine.sampling import BLOCK
     from fsp_risk.engine.scenarios import scenario_bytes_per_iteration
@@ -100,7 +105,7 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
                      f"{iterations:,} iterations ({per_iteration:,} bytes each in results.nc and scenarios.nc)")
     case = dict(config=config, iterations=iterations, seed=seed, sampler=sampler, deterministic=deterministic,
                 stresses=stresses, out=out, workers=workers, engine=engine, scheduler=scheduler,
-                extra_attrs=extra_attrs, progress=progress, summarise=summarise)
+                extra_attrs=extra_attrs, progress=progress, summarise=summarise, phase=phase or (lambda name: None))
     with partial.lock():
         try:
             folder, lines = _simulate_and_write(partial, resume, say, warn, **case)
@@ -121,7 +126,8 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
 
 
 def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed, sampler, deterministic, stresses,
-                        out, workers, engine, scheduler, extra_attrs, progress, summarise) -> tuple[Path, list[str]]:
+                        out, workers, engine, scheduler, extra_attrs, progress, summarise,
+                        phase) -> tuple[Path, list[str]]:
     from fsp_risk.engine.executors import cluster
     from fsp_risk.engine.scenarios import simulate_scenarios
     from fsp_risk.engine.simulate import simulate
@@ -153,6 +159,7 @@ def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed,
     lines: list[str] = []
     with cluster(engine, scheduler, workers), StagedFolder(out, run_folder_name(config.name, seed)) as staged:
         results = partial.folder / "results.nc"
+        phase("simulation: " + ("the central case" if deterministic else f"{iterations:,} iterations"))
         simulate(config, iterations=iterations, seed=seed, sampler=sampler, deterministic=deterministic,
                  progress=progress() if progress else None, path=results, done_blocks=partial.blocks["results"],
                  on_block=lambda b, digest: partial.record("results", b, digest), **blocks).close()
@@ -162,11 +169,13 @@ def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed,
         with xr.open_dataset(results, engine="netcdf4", cache=False) as ds:  # read variable by variable
             if not deterministic:
                 # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
+                phase("scenarios, stress tests and the counterfactual without FSP")
                 scenarios = simulate_scenarios(config, iterations, seed, sampler, stresses, path=scenarios_file,
+                                               progress=progress() if progress else None,
                                                done_blocks=partial.blocks["scenarios"],
                                                on_block=lambda b, digest: partial.record("scenarios", b, digest),
                                                **blocks)
-            tables = finish_run(ds, config, staged.tmp, scenarios)
+            tables = finish_run(ds, config, staged.tmp, scenarios, phase)
             if summarise is not None:
                 lines = summarise(ds, tables, config)
             if scenarios is not None:
