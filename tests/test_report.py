@@ -1,6 +1,10 @@
 """Run outputs for readers: findings with alt text for every chart, charts in print resolution."""
 import re
 
+import numpy as np
+import pandas as pd
+import xarray as xr
+
 import pytest
 
 from PIL import Image
@@ -20,9 +24,13 @@ def test_findings_cover_every_chart(tmp_path):
                       "net_savings_s_curve", "risk_heat_map", "scenarios", "tornado", "value_for_money"]
     assert (folder / "sensitivity.csv").is_file()
     for name in charts:
-        assert (folder / "charts" / f"{name}.svg").is_file()
+        svg = (folder / "charts" / f"{name}.svg").read_text()
         with Image.open(folder / "charts" / f"{name}.png") as png:
             assert round(png.info["dpi"][0]) == 300
+            # Printed in a 16 cm column at its own size: no wider, and no text under 9 pt.
+            assert png.size[0] / 300 * 2.54 <= 16.0, (name, png.size)
+        sizes = [float(s) for s in re.findall(r"font-size: ?([0-9.]+)px", svg)]
+        assert sizes and min(sizes) >= 9, (name, min(sizes))
         entry = re.search(rf"`charts/{name}\.png` — \*\*(.+?)\*\*\s+Alt text: (.+)", findings)
         assert entry, name
         title, alt = entry.groups()
@@ -30,6 +38,23 @@ def test_findings_cover_every_chart(tmp_path):
         assert re.search(r"\d", alt), alt  # the alt text states key numbers
     # The quotable paragraph states the chance of meeting the MTFP target.
     assert re.search(r"the simulation gives a \d+% chance that Oxfordshire County Council's programme meets", findings)
+    # Titles and alt text say what the data drawn say: the scenario chart's range covers every scenario row
+    # and names the counterfactual's P80; its "highest P80" is the highest of every row drawn.
+    from fsp_risk.outputs.formatting import format_money
+
+    scen = pd.read_csv(folder / "scenarios.csv")
+    cases, without = scen[scen["kind"] != "counterfactual"], scen[scen["kind"] == "counterfactual"]
+    title, alt = re.search(r"`charts/scenarios\.png` — \*\*(.+?)\*\*\s+Alt text: (.+)", findings).groups()
+    assert title == (f"P80 pressure {format_money(cases['p80'].min())} to {format_money(cases['p80'].max())} across "
+                     f"scenarios; {format_money(without['p80'].iloc[0])} without FSP")
+    assert alt.endswith(f"Highest P80 (no worse than this in 80% of outcomes): {scen.loc[scen['p80'].idxmax(), 'title']}.")
+    # The histogram's range is the total's P10 to P90 of net savings, in words that say which way is good.
+    with xr.open_dataset(folder / "results.nc") as ds:
+        total = ds["net_savings"].sum("year").values
+    p10, p90 = np.percentile(total, [10, 90])
+    title = re.search(r"`charts/net_savings_histogram\.png` — \*\*(.+?)\*\*", findings).group(1)
+    words = [f"{format_money(abs(v))} {'saving' if v >= 0 else 'pressure'}" for v in (p10, p90)]
+    assert words[0] in title and words[1] in title, (title, words)
 
 
 def test_sensitivity_regenerates_the_runs_own_draws(config_2024):
@@ -170,18 +195,30 @@ def test_workbook_sheets_formats_and_frozen_headers(tmp_path):
     assert len(book) == len(config.inputs)
 
 
+@pytest.mark.print_charts
 def test_html_report_is_self_contained_and_accessible(tmp_path):
     assert cli.main(["run", "--iterations", "3000", "--out", str(tmp_path)]) == 0
-    page = (next(tmp_path.iterdir()) / "report.html").read_text()
+    folder = next(tmp_path.iterdir())
+    page = (folder / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html><html lang='en-GB'>")
+    assert (folder / "report.html").stat().st_size < 1_000_000  # one file a council's email will carry
     assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:|//)", page)  # nothing fetched from outside
     assert not re.search(r"<link|<script", page)
-    images = re.findall(r"<img ([^>]*)>", page)
-    assert len(images) == 10
-    for attrs in images:
-        assert "src='data:image/png;base64," in attrs
+    figures = re.findall(r"<figure><img ([^>]*)><figcaption>([^<]+)</figcaption></figure>", page)
+    assert len(figures) == 10
+    for attrs, caption in figures:
+        assert "src='data:image/svg+xml;base64," in attrs  # vector, so it prints sharp
         alt = re.search(r"alt='([^']*)'", attrs).group(1)
-        assert len(alt) > 40 and re.search(r"\d", alt)
+        assert len(alt) > 40 and re.search(r"\d", alt) and caption.strip()
+    # Every finding, not only the first paragraph, and a contents list that links each section.
+    import html as html_lib
+
+    findings = (folder / "findings.md").read_text().split("## Headline figures")[0].split("\n\n")[1:]
+    for paragraph in filter(None, (p.strip() for p in findings)):
+        assert html_lib.escape(paragraph.replace("\\", "")) in page, paragraph[:60]
+    anchors = re.findall(r"<li><a href='#([a-z-]+)'>", page)
+    assert {"findings", "charts", "by-year", "assumptions", "provenance"} <= set(anchors)
+    assert all(f"id='{a}'" in page for a in anchors)
     assert "Provenance" in page and "seed 20240410" in page and "Assumption book" in page
 
 

@@ -25,7 +25,8 @@ TABLE_SIGNS = {
     "convergence": "pressure on the MTFP",
     "grouped_sensitivity": "pressure on the MTFP (adds_to: raises the pressure)",
     "switching_values": "saving against the MTFP (net_savings columns)",
-    "sensitivity": "rank correlation with net savings (positive: a higher input saves more)",
+    "sensitivity": "net_change columns and swing: pressure on the MTFP; rank_correlation: with net savings "
+                   "(positive: a higher input saves more)",
     "risk_register": "cost to the MTFP (an opportunity's impact is negative)",
     "risk_portfolio": "cost to the MTFP",
 }

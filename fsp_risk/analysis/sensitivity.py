@@ -36,10 +36,14 @@ RANK_ITERATIONS = 1_048_576
 
 
 def rank_correlations(ds: xr.Dataset, config: Config, output: str | xr.DataArray = "net_savings") -> pd.DataFrame:
-    """Spearman rank correlation of every uncertain input with ``output`` summed over the horizon.
+    """Spearman rank correlation of every uncertain input with ``output`` summed over the horizon, and
+    what the input swings in pounds.
 
     ``output`` is a variable name or a DataArray with ``iteration`` and ``year`` dimensions. Returns a
-    table sorted by the size of the correlation, with ``share_of_variance``.
+    table sorted by the size of the correlation, with ``share_of_variance``, and the median total net
+    change to the MTFP (positive = pressure) over the iterations where the input is in its lowest tenth
+    (``net_change_p50_input_low``) and its highest tenth (``net_change_p50_input_high``): the input's
+    swing in £, on the run's own draws, with every other input as it fell (``swing``, high minus low).
     """
     n = ds.sizes["iteration"]
     if n < 3 or ds.attrs["sampler"] == "central":
@@ -51,6 +55,7 @@ def rank_correlations(ds: xr.Dataset, config: Config, output: str | xr.DataArray
     y = out.isel(iteration=slice(0, n)).sum("year").values
     ry = rankdata(y)
     ry = (ry - ry.mean()) / ry.std()
+    net_change = ds["net_change_to_mtfp"].isel(iteration=slice(0, n)).sum("year").values
     rows = []
     uncertain = [name for name, item in config.inputs.items() if item.dist.kind != "fixed"]
     draws = regenerate_inputs(config, uncertain, n, ds.attrs["seed"], ds.attrs["sampler"])
@@ -60,8 +65,12 @@ def rank_correlations(ds: xr.Dataset, config: Config, output: str | xr.DataArray
             continue
         rx = rankdata(x)
         rho = float(np.mean((rx - rx.mean()) / rx.std() * ry))
+        # The tenths by rank, so that an input with repeated values still splits into tenths.
+        low, high = rx <= np.quantile(rx, 0.1), rx >= np.quantile(rx, 0.9)
+        p50_low, p50_high = float(np.median(net_change[low])), float(np.median(net_change[high]))
         rows.append({"input": name, "title": item.title, "units": item.units, "evidence": item.evidence,
-                     "rank_correlation": rho})
+                     "rank_correlation": rho, "net_change_p50_input_low": round(p50_low, 2),
+                     "net_change_p50_input_high": round(p50_high, 2), "swing": round(p50_high - p50_low, 2)})
     table = pd.DataFrame(rows)
     table["share_of_variance"] = table["rank_correlation"] ** 2 / (table["rank_correlation"] ** 2).sum()
     table = table.reindex(table["rank_correlation"].abs().sort_values(ascending=False).index).reset_index(drop=True)

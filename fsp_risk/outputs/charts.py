@@ -148,22 +148,27 @@ def demand_charts(ds: xr.Dataset, config: Config, folder: Path, plan: pd.DataFra
 
 
 def tornado_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame) -> Chart:
-    """The tornado of rank correlations (``table``: :func:`fsp_risk.analysis.sensitivity.rank_correlations`)."""
-    from fsp_risk.analysis.sensitivity import RANK_ITERATIONS
+    """The tornado in £: what each input swings the median total net change by, lowest against highest
+    tenth of its draws (``table``: :func:`fsp_risk.analysis.sensitivity.rank_correlations`)."""
+    from fsp_risk.analysis.sensitivity import RANK_ITERATIONS, GROUP_TITLES
 
-    from fsp_risk.analysis.sensitivity import GROUP_TITLES
-
-    top = table.iloc[0]
+    n = min(ds.sizes["iteration"], RANK_ITERATIONS)
+    median = float(np.median(horizon_total(ds["net_change_to_mtfp"].isel(iteration=slice(0, n)))))
+    top = table.loc[table["swing"].abs().idxmax()]
     group = config.input_groups.get(top["input"], "")
-    title = ten_words(f"Net savings depend most on {lower_first(top['title'])}",
-                      f"{GROUP_TITLES.get(group, group.capitalize() or 'One')} inputs move net savings most")
-    first_n = (f" (from the first {RANK_ITERATIONS:,} iterations)" if ds.sizes["iteration"] > RANK_ITERATIONS else "")
-    caption = (f"Spearman rank correlation of each uncertain input with net savings against the MTFP over "
-               f"{period(ds)}{first_n}; the ten strongest of {len(table)}. {_source(ds, config)}")
-    alt = (f"Tornado chart of the inputs that move net savings most over {period(ds)}: {top['title']} "
-           f"(rank correlation {top['rank_correlation']:+.2f}, about {top['share_of_variance']:.0%} of the "
-           f"variance), then {table.iloc[1]['title']} ({table.iloc[1]['rank_correlation']:+.2f}).")
-    return _save(plots.tornado(table, title, caption), folder, "tornado", title, alt)
+    title = ten_words(f"{top['title']} swings the net change by {format_money(abs(top['swing']))}",
+                      f"A {GROUP_TITLES.get(group, group or 'single').lower()} input swings the net change by "
+                      f"{format_money(abs(top['swing']))}")
+    first_n = f" (the first {RANK_ITERATIONS:,} iterations)" if ds.sizes["iteration"] > RANK_ITERATIONS else ""
+    caption = (f"Median total net change to the MTFP over {period(ds)} (positive = pressure) when each input is in the "
+               f"lowest or highest tenth of its draws, every other input as it fell{first_n}; the ten inputs with "
+               f"the largest swing of {len(table)}. The vertical line is the median of the run. {_source(ds, config)}")
+    second = table.loc[table["swing"].abs().sort_values(ascending=False).index[1]] if len(table) > 1 else top
+    alt = (f"Tornado chart of the inputs that swing the total net change to the MTFP most over {period(ds)}: "
+           f"{top['title']} (median {pressure_or_saving(top['net_change_p50_input_low'])} in its lowest tenth, "
+           f"{pressure_or_saving(top['net_change_p50_input_high'])} in its highest, a {format_money(abs(top['swing']))} "
+           f"swing), then {second['title']} ({format_money(abs(second['swing']))}).")
+    return _save(plots.tornado(table, median, title, caption), folder, "tornado", title, alt)
 
 
 def grouped_tornado_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame) -> Chart:

@@ -29,8 +29,8 @@ from afcharts.af_colours import get_af_colours  # noqa: E402
 # figure is that wide and no text is smaller than 9 pt at that size.
 DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, GREY_TEXT = get_af_colours("categorical", number_of_colours=5)
 SEQUENTIAL = tuple(reversed(get_af_colours("sequential", number_of_colours=3)))  # light to dark
-#: Chart width [inches]: a 16 cm column.
-WIDTH = 15.8 / 2.54
+#: Chart width [inches]: inside a 16 cm column, with room for labels at the edges.
+WIDTH = 15.5 / 2.54
 TEXT_PT, TITLE_PT = 9, 11
 plt.style.use("afcharts.afcharts")
 plt.rcParams.update({"font.size": TEXT_PT, "axes.titlesize": TITLE_PT, "axes.titleweight": "bold",
@@ -294,28 +294,31 @@ def _finish_bars(fig, ax, title: str, caption: str, xlabel: str):
     return fig
 
 
-def tornado(table: pd.DataFrame, title: str, caption: str, top: int = 10):
-    """Horizontal bars of the inputs' rank correlation with net savings, largest at the top.
-
-    Bars that raise net savings are dark blue and solid; bars that lower them are orange and hatched,
-    so the direction reads in greyscale too.
-    """
-    t = table.head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(WIDTH, (0.6 * len(t) + 1.8) * 0.8), layout="constrained")
-    colours = [DARK_BLUE if v >= 0 else ORANGE for v in t["rank_correlation"]]
-    hatches = ["" if v >= 0 else "///" for v in t["rank_correlation"]]
-    bars = ax.barh(np.arange(len(t)), t["rank_correlation"], color=colours, edgecolor="black", linewidth=0.6)
-    for bar, hatch in zip(bars, hatches):
-        bar.set_hatch(hatch)
-    for k, v in enumerate(t["rank_correlation"]):
-        ax.annotate(f"{v:+.2f}", (v, k), xytext=(4 if v >= 0 else -4, 0), textcoords="offset points",
-                    ha="left" if v >= 0 else "right", va="center", fontsize=TEXT_PT, color=GREY_TEXT)
-    labels = [textwrap.fill(title_, 30) for title_ in t["title"]]
-    ax.set_yticks(np.arange(len(t)), labels, fontsize=TEXT_PT)
-    ax.axvline(0, color="black", linewidth=0.8)
-    lim = max(0.1, float(t["rank_correlation"].abs().max()) * 1.25)
-    ax.set_xlim(-lim, lim)
-    return _finish_bars(fig, ax, title, caption, "Rank correlation with total net savings (positive raises savings)")
+def tornado(table: pd.DataFrame, median: float, title: str, caption: str, top: int = 10):
+    """The inputs that swing the total net change to the MTFP most, in £: for each, the median net change
+    when the input is in its lowest tenth (light bar) and its highest tenth (dark bar), from the run's
+    median (the vertical line). Largest swing at the top; the two tenths differ in shade and hatching,
+    so they read in greyscale too."""
+    t = table.reindex(table["swing"].abs().sort_values(ascending=False).index).head(top).iloc[::-1]
+    k = np.arange(len(t))
+    scale, unit = money_scale(np.concatenate([t["net_change_p50_input_low"], t["net_change_p50_input_high"],
+                                              [median]]))
+    fig, ax = plt.subplots(figsize=(WIDTH, (0.75 * len(t) + 2.0) * 0.8), layout="constrained")
+    low, high = t["net_change_p50_input_low"] - median, t["net_change_p50_input_high"] - median
+    ax.barh(k, low, left=median, height=0.6, color=SEQUENTIAL[0], edgecolor="black", linewidth=0.6, hatch="///",
+            label="Input in its lowest tenth")
+    ax.barh(k, high, left=median, height=0.6, color=DARK_BLUE, edgecolor="black", linewidth=0.6,
+            label="Input in its highest tenth")
+    ax.axvline(median, color="black", linewidth=0.8)
+    for kk, v in zip(k, t["swing"]):
+        ax.annotate(f"{format_money(abs(v))} swing", (max(t["net_change_p50_input_low"].iloc[kk],
+                                                         t["net_change_p50_input_high"].iloc[kk]), kk),
+                    xytext=(4, 0), textcoords="offset points", ha="left", va="center", fontsize=TEXT_PT,
+                    color=GREY_TEXT)
+    ax.set_yticks(k, [textwrap.fill(title_, 30) for title_ in t["title"]], fontsize=TEXT_PT)
+    _money_axis(ax, scale, unit, axis="x")
+    ax.margins(x=0.2)
+    return _finish_bars(fig, ax, title, caption, f"Median total net change to the MTFP ({unit}; positive = pressure)")
 
 
 def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12):
@@ -343,7 +346,7 @@ def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12
     ax.set_xlim(low, max(float(values.max()), 0.0) + lim * 0.18)
     _money_axis(ax, scale, unit, axis="x")
     return _finish_bars(fig, ax, title, caption,
-                        f"Added to the P80 net change to the MTFP ({unit}; + raises the pressure)")
+                        f"Added to the P80 net change ({unit}; + raises the pressure)")
 
 
 def waterfall(labels, start: float, changes, end: float, title: str, caption: str, axis_label: str):

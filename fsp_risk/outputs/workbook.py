@@ -141,7 +141,7 @@ def write_workbook(path: Path, ds, config: Config, tables: dict[str, pd.DataFram
                         ("scenarios", "Scenarios"), ("convergence", "Convergence"),
                         ("value_for_money", "Value for money")):
         if name in tables:
-            sheets.append((title, tables[name], name not in ("sensitivity", "backtest", "value_for_money")))
+            sheets.append((title, tables[name], name not in ("backtest", "value_for_money")))
     sheets.append(("Assumption book", assumption_book(config), False))
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for title, frame, money in sheets:
