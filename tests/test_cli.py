@@ -152,3 +152,15 @@ def test_every_phase_of_a_run_says_so_on_stderr_and_quiet_says_nothing(tmp_path)
     quiet = subprocess.run([*base, "--deterministic", "--quiet", "--out", str(tmp_path / "q")], capture_output=True,
                            text=True, timeout=600)
     assert quiet.returncode == 0 and quiet.stderr == "" and "Outputs written to" in quiet.stdout
+
+
+def test_keep_summaries_leaves_a_small_folder_that_report_explains(tmp_path, capsys):
+    assert cli.main(["run", CONFIG_2019, "--iterations", "3000", "--keep", "summaries", "--out", str(tmp_path)]) == 0
+    folder = next(tmp_path.iterdir())
+    names = {p.name for p in folder.iterdir()}
+    assert "results.nc" not in names and "scenarios.nc" not in names
+    assert {"analysis.nc", "summary.csv", "findings.md", "report.html", "summary.xlsx", "run.json"} <= names
+    assert not (tmp_path / ".partial").exists() or not any((tmp_path / ".partial").iterdir())
+    capsys.readouterr()
+    assert cli.main(["report", str(folder)]) == 2
+    assert "this run kept only its summaries (--keep summaries)" in capsys.readouterr().err

@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sampler", choices=SAMPLERS, help="mc (plain Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol')")
     run.add_argument("--deterministic", action="store_true", help="one run with every input at its central value")
     run.add_argument("--out", default="outputs", help="folder for run folders (default: outputs)")
+    run.add_argument("--keep", choices=("all", "summaries"), default="all",
+                     help="all (default) keeps results.nc and scenarios.nc, which 'report' and 'compare' read; "
+                          "summaries keeps only the tables, analyses, charts and report: a few MB for a shared drive")
     loud = run.add_mutually_exclusive_group()
     loud.add_argument("-q", "--quiet", action="store_true", help="no progress or phase lines (warnings and errors "
                                                                   "still show)")
@@ -200,7 +203,7 @@ def run_command(args) -> int:
         deterministic=args.deterministic, stresses=stresses, actuals=args.actuals, precision=args.precision,
         workers=args.workers, engine=_engine(args), scheduler=args.scheduler, resume=args.resume,
         progress=None if args.quiet else ProgressBar, say=print, warn=lambda line: print(line, file=sys.stderr),
-        phase=phases, summarise=_summary)
+        phase=phases, summarise=_summary, keep=args.keep)
     phases.finish()
     print("\n".join(lines))
     print(f"Outputs written to {folder}")

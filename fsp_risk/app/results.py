@@ -31,6 +31,10 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
 
     results = Path(run_dir) / "results.nc"
     if not results.is_file():
+        if _kept(Path(run_dir)) == "summaries":
+            raise ConfigError("this run kept only its summaries (--keep summaries), not results.nc; expected a "
+                              "run folder with its results: run 'fsp-risk run' on its config again",
+                              file=str(run_dir))
         raise ConfigError("expected a run folder holding results.nc (written by 'fsp-risk run')", file=str(run_dir))
     with _open_netcdf(results) as ds:  # variables read when used
         missing = [k for k in needs if k not in ds]
@@ -65,6 +69,14 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
                 raise
             raise ConfigError(f"cannot read results.nc ({exc}); expected an undamaged file: run 'fsp-risk run' on "
                               "its config again", file=str(results)) from None
+
+
+def _kept(folder: Path) -> str | None:
+    """What run.json says the folder kept ("all" or "summaries"), if it says."""
+    try:
+        return json.loads((folder / "run.json").read_text(encoding="utf-8")).get("kept")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _check_provenance(ds: xr.Dataset, results: Path) -> dict[str, str]:

@@ -19,6 +19,10 @@ from fsp_risk.errors import ConfigError, ModelError
 from fsp_risk.outputs.report import write_outputs
 
 
+#: What a run folder keeps: everything, or only what readers read (tables, analyses, charts, report).
+KEEP = ("all", "summaries")
+
+
 def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | None = None,
                phase: Callable[[str], None] = lambda name: None) -> dict:
     """Analyse a run whose results are in ``folder`` once, store the analyses (``analysis.nc``), and write
@@ -31,7 +35,7 @@ def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | Non
     phase("outputs: tables, charts, workbook, findings and report")
     write_outputs(ds, config, folder, tables, scenarios)
     meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
-    meta.update({k: ds.attrs[k] for k in ("run_id", "precision_target", "stop_reason") if k in ds.attrs})
+    meta.update({k: ds.attrs[k] for k in ("run_id", "precision_target", "stop_reason", "kept") if k in ds.attrs})
     meta["created_utc"] = utc_stamp()
     meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}
     # Attributes read back from netCDF are NumPy scalars.
@@ -48,7 +52,8 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
         engine: str = "threads", scheduler: str | None = None, resume: bool = False,
         progress: Callable[[], Callable[[int, int], None]] | None = None,
         say: Callable[[str], None] = print, warn: Callable[[str], None] = _stderr,
-        phase: Callable[[str], None] | None = None, summarise: Callable | None = None) -> tuple[Path, list[str]]:
+        phase: Callable[[str], None] | None = None, summarise: Callable | None = None,
+        keep: str = "all") -> tuple[Path, list[str]]:
     """A whole run, as ``fsp-risk run`` makes it: simulate, the scenarios and counterfactual, every table,
     chart and report, in a new folder under ``out``; returns the folder and ``summarise(ds, tables,
     config)``'s lines (none without it; ``tables`` the run's analyses), computed while the results are open.
@@ -58,7 +63,9 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
     ``stresses`` are pinned inputs (:func:`fsp_risk.engine.scenarios.parse_stress`), ``actuals`` a CSV of outturns,
     ``precision`` a target such as "£50k" that sets the iterations. ``progress`` makes a progress
     callback for each simulation; ``say`` and ``warn`` take the lines a terminal shows on stdout and stderr,
-    ``phase(name)`` the start of each phase (simulation, scenarios, analyses, outputs).
+    ``phase(name)`` the start of each phase (simulation, scenarios, analyses, outputs). ``keep`` "summaries"
+    leaves the per-iteration results out of the folder (tables, analyses, charts and report only): a few
+    megabytes a run, which 'fsp-risk report' and 'compare' cannot read back.
     """
     from fsp_risk.engine.sampling import BLOCK
     from fsp_risk.engine.scenarios import scenario_bytes_per_iteration
@@ -70,6 +77,8 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
 
         actuals_text = read_actuals(actuals)
         parse_actuals(actuals_text, config, file=str(actuals))  # refuse a bad file before simulating
+    if keep not in KEEP:
+        raise ConfigError(f"expected one of {', '.join(KEEP)}, got {keep!r}", path="--keep")
     seed = config.run.seed if seed is None else seed
     sampler = sampler or config.run.sampler
     stop_reason = None
@@ -84,7 +93,7 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
             config, seed, sampler, target, iterations or DEFAULT_PRECISION_CAP, progress() if progress else None)
         say(stop_reason[0].upper() + stop_reason[1:] + ".")
     # One id in results.nc, scenarios.nc and run.json: 'report' and 'compare' refuse files of two runs.
-    extra_attrs = {"run_id": uuid.uuid4().hex}
+    extra_attrs = {"run_id": uuid.uuid4().hex, "kept": keep}
     if stop_reason is not None:
         extra_attrs.update(precision_target=precision, stop_reason=stop_reason)
     if actuals_text is not None:
@@ -182,7 +191,7 @@ def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed,
                 scenarios.close()
                 add_attrs(scenarios_file, {"run_id": extra_attrs["run_id"]})
         for f in (results, scenarios_file):
-            if f.exists():
+            if f.exists() and extra_attrs.get("kept") != "summaries":
                 os.replace(f, staged.tmp / f.name)
     partial.remove()
     return staged.final, lines
