@@ -81,7 +81,7 @@ def _legend_top(ax, ncol: int = 2) -> int:
 
 def _title(ax, title: str, legend_rows: int = 0) -> None:
     """The active title, at the chart's left edge above any legend rows, wrapped to the chart's width."""
-    ax.figure.suptitle(textwrap.fill(title, 62), x=0, ha="left", fontweight="bold")
+    ax.figure.suptitle(textwrap.fill(title, 68), x=0, ha="left", fontweight="bold")
 
 
 def _caption(fig, caption: str) -> None:
@@ -287,7 +287,7 @@ def _finish_bars(fig, ax, title: str, caption: str, xlabel: str):
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)  # bars run across: gridlines down the value axis only
     ax.grid(axis="x", visible=True, color="0.8", linewidth=0.6)
-    _title(ax, title, _legend_top(ax))
+    _title(ax, title, _legend_top(ax, ncol=1))  # one column: long row labels push the plot right
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     _caption(fig, caption)
@@ -317,7 +317,10 @@ def tornado(table: pd.DataFrame, median: float, title: str, caption: str, top: i
                     color=GREY_TEXT)
     ax.set_yticks(k, [textwrap.fill(title_, 30) for title_ in t["title"]], fontsize=TEXT_PT)
     _money_axis(ax, scale, unit, axis="x")
-    ax.margins(x=0.2)
+    values = np.concatenate([t["net_change_p50_input_low"], t["net_change_p50_input_high"], [median]])
+    lo, hi = float(values.min()), float(values.max())
+    span = max(hi - lo, 1.0)
+    ax.set_xlim(lo - 0.05 * span, hi + 0.45 * span)  # room inside the chart for the swing labels
     return _finish_bars(fig, ax, title, caption, f"Median total net change to the MTFP ({unit}; positive = pressure)")
 
 
@@ -441,7 +444,8 @@ def scenario_ranges(table: pd.DataFrame, title: str, caption: str):
     ax.barh(k, t["p90"] - t["p10"], left=t["p10"], height=0.45, color=SEQUENTIAL[0], edgecolor=DARK_BLUE,
             linewidth=0.6, label="P10 to P90")
     ax.plot(t["p50"], k, "o", color=DARK_BLUE, markersize=8, label="P50 (median)")
-    ax.plot(t["p80"], k, "D", color=DARK_PINK, markersize=7, markeredgecolor="white", label="P80")
+    ax.plot(t["p80"], k, "D", color=DARK_PINK, markersize=7, markeredgecolor="white",
+            label="P80 (no worse in 80% of outcomes)")
     for kk, v in zip(k, t["p80"]):
         ax.annotate(format_money(v), (v, kk), xytext=(0, 9), textcoords="offset points", ha="center",
                     fontsize=TEXT_PT, color=GREY_TEXT)
