@@ -24,7 +24,7 @@ KEEP = ("all", "summaries")
 
 
 def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | None = None,
-               phase: Callable[[str], None] = lambda name: None) -> dict:
+               phase: Callable[[str], None] = lambda name: None, kept: str = "all") -> dict:
     """Analyse a run whose results are in ``folder`` once, store the analyses (``analysis.nc``), and write
     its tables, charts, workbook, report and ``run.json`` from what is stored; returns the analyses.
     ``phase(name)`` is called as each of the two phases starts."""
@@ -35,7 +35,8 @@ def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | Non
     phase("outputs: tables, charts, workbook, findings and report")
     write_outputs(ds, config, folder, tables, scenarios)
     meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
-    meta.update({k: ds.attrs[k] for k in ("run_id", "precision_target", "stop_reason", "kept") if k in ds.attrs})
+    meta.update({k: ds.attrs[k] for k in ("run_id", "precision_target", "stop_reason") if k in ds.attrs})
+    meta["kept"] = kept
     meta["created_utc"] = utc_stamp()
     meta["versions"] = {k[len("version_"):]: v for k, v in ds.attrs.items() if k.startswith("version_")}
     # Attributes read back from netCDF are NumPy scalars.
@@ -93,7 +94,7 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
             config, seed, sampler, target, iterations or DEFAULT_PRECISION_CAP, progress() if progress else None)
         say(stop_reason[0].upper() + stop_reason[1:] + ".")
     # One id in results.nc, scenarios.nc and run.json: 'report' and 'compare' refuse files of two runs.
-    extra_attrs = {"run_id": uuid.uuid4().hex, "kept": keep}
+    extra_attrs = {"run_id": uuid.uuid4().hex}
     if stop_reason is not None:
         extra_attrs.update(precision_target=precision, stop_reason=stop_reason)
     if actuals_text is not None:
@@ -114,7 +115,8 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
                      f"{iterations:,} iterations ({per_iteration:,} bytes each in results.nc and scenarios.nc)")
     case = dict(config=config, iterations=iterations, seed=seed, sampler=sampler, deterministic=deterministic,
                 stresses=stresses, out=out, workers=workers, engine=engine, scheduler=scheduler,
-                extra_attrs=extra_attrs, progress=progress, summarise=summarise, phase=phase or (lambda name: None))
+                extra_attrs=extra_attrs, progress=progress, summarise=summarise, phase=phase or (lambda name: None),
+                keep=keep)
     with partial.lock():
         try:
             folder, lines = _simulate_and_write(partial, resume, say, warn, **case)
@@ -136,7 +138,7 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
 
 def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed, sampler, deterministic, stresses,
                         out, workers, engine, scheduler, extra_attrs, progress, summarise,
-                        phase) -> tuple[Path, list[str]]:
+                        phase, keep) -> tuple[Path, list[str]]:
     from fsp_risk.engine.executors import cluster
     from fsp_risk.engine.scenarios import simulate_scenarios
     from fsp_risk.engine.simulate import simulate
@@ -184,14 +186,14 @@ def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed,
                                                done_blocks=partial.blocks["scenarios"],
                                                on_block=lambda b, digest: partial.record("scenarios", b, digest),
                                                **blocks)
-            tables = finish_run(ds, config, staged.tmp, scenarios, phase)
+            tables = finish_run(ds, config, staged.tmp, scenarios, phase, keep)
             if summarise is not None:
                 lines = summarise(ds, tables, config)
             if scenarios is not None:
                 scenarios.close()
                 add_attrs(scenarios_file, {"run_id": extra_attrs["run_id"]})
         for f in (results, scenarios_file):
-            if f.exists() and extra_attrs.get("kept") != "summaries":
+            if f.exists() and keep != "summaries":
                 os.replace(f, staged.tmp / f.name)
     partial.remove()
     return staged.final, lines
