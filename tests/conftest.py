@@ -36,6 +36,17 @@ def _own_resume_key(tmp_path_factory):
 def pytest_configure(config):
     config.addinivalue_line("markers", "print_charts: draw charts as a run does (PNG at 300 dpi and SVG), "
                                        "for tests that check the files themselves")
+    config.addinivalue_line("markers", "compressed: write results files compressed, as a run does")
+
+
+@pytest.fixture(autouse=True)
+def _uncompressed_results(request, monkeypatch):
+    """Results files in chunks but not compressed, unless a test looks at the compression: zlib is most of a
+    resumed run's time in the tests, and the data are the same either way (lossless)."""
+    if request.node.get_closest_marker("compressed") is None:
+        from fsp_risk.engine import store
+
+        monkeypatch.setattr(store, "COMPRESSION", 0)
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,8 @@ from fsp_risk.files import fsync_file
 #: version writes and reads; raised whenever a change would make an older file read wrongly. Format 5: a
 #: run's analyses are stored in analysis.nc, which 'fsp-risk report' renders from.
 RESULTS_FORMAT = 5
-#: zlib level of the results files: on shuffled float64, level 1 compresses within a few per cent of 9, fast.
+#: zlib level of the results files: on shuffled float64, level 1 compresses within a few per cent of 9, and
+#: zlib is what every netCDF reader can open. 0 stores the chunks uncompressed (the tests, for speed).
 COMPRESSION = 1
 
 
@@ -43,8 +44,8 @@ def create(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> ne
             text = var.dtype.kind in "UO"
             if "iteration" in var.dims and not text:
                 chunks = [min(BLOCK, iterations) if d == "iteration" else skeleton.sizes[d] for d in var.dims]
-                out = nc.createVariable(name, var.dtype, var.dims, zlib=True, complevel=COMPRESSION, shuffle=True,
-                                        chunksizes=chunks, fill_value=False)
+                squeeze = dict(zlib=True, complevel=COMPRESSION, shuffle=True) if COMPRESSION else {}
+                out = nc.createVariable(name, var.dtype, var.dims, chunksizes=chunks, fill_value=False, **squeeze)
                 out.set_var_chunk_cache(size=0, nelems=0)  # whole chunks go straight to disk, none kept
             else:
                 out = nc.createVariable(name, str if text else var.dtype, var.dims, contiguous=not text,
