@@ -139,19 +139,19 @@ def test_a_run_folder_from_python_as_from_the_command_line(tmp_path, config_2024
         np.testing.assert_array_equal(ds["net_change_to_mtfp"].values, expected["net_change_to_mtfp"].values)
 
 
-def test_every_phase_of_a_run_says_so_on_stderr_and_quiet_says_nothing(tmp_path):
-    # In a pipe (as here) a run logs one plain line a phase, so no part of it is silent; -v adds the time each
-    # took; --quiet prints no progress at all, and stdout keeps the summary either way.
-    base = [sys.executable, "-m", "fsp_risk", "run", CONFIG_2019, "--iterations", "1000"]
-    loud = subprocess.run([*base, "-v", "--out", str(tmp_path / "a")], capture_output=True, text=True, timeout=600)
-    assert loud.returncode == 0, loud.stderr
-    phases = [line for line in loud.stderr.splitlines() if line.endswith("s in)")]
+def test_every_phase_of_a_run_says_so_on_stderr_and_quiet_says_nothing(tmp_path, capsys):
+    # Outside a terminal (as here) a run logs one plain line a phase, so no part of it is silent; -v adds the time
+    # each took; --quiet prints no progress at all, and stdout keeps the summary either way.
+    base = ["run", CONFIG_2019, "--iterations", "1000"]
+    assert cli.main([*base, "-v", "--out", str(tmp_path / "a")]) == 0
+    loud = capsys.readouterr()
+    phases = [line for line in loud.err.splitlines() if line.endswith("s in)")]
     assert [p.split(":")[1].strip().split(" ")[0] for p in phases] == ["simulation", "scenarios,", "analyses", "outputs"]
-    assert "\r" not in loud.stderr  # no progress bar outside a terminal
-    assert loud.stderr.rstrip().endswith("in all") and "Outputs written to" in loud.stdout
-    quiet = subprocess.run([*base, "--deterministic", "--quiet", "--out", str(tmp_path / "q")], capture_output=True,
-                           text=True, timeout=600)
-    assert quiet.returncode == 0 and quiet.stderr == "" and "Outputs written to" in quiet.stdout
+    assert "\r" not in loud.err  # no progress bar outside a terminal
+    assert loud.err.rstrip().endswith("in all") and "Outputs written to" in loud.out
+    assert cli.main([*base, "--deterministic", "--quiet", "--out", str(tmp_path / "q")]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == "" and "Outputs written to" in quiet.out
 
 
 def test_keep_summaries_leaves_a_small_folder_that_report_explains(tmp_path, capsys):

@@ -68,8 +68,9 @@ class PhaseLog:
     """Each phase of a run as it starts, on stderr: on a terminal with the time the last one took, in a
     pipe or a log file one plain line a phase. Quiet prints nothing; verbose adds the timings at the end."""
 
-    def __init__(self, stream=sys.stderr, quiet: bool = False, verbose: bool = False):
-        self.stream, self.quiet, self.verbose = stream, quiet, verbose
+    def __init__(self, stream=None, quiet: bool = False, verbose: bool = False):
+        self.stream = stream or sys.stderr  # looked up now, so a redirected stderr is the one written to
+        self.quiet, self.verbose = quiet, verbose
         self.start = self.last = time.perf_counter()
         self.timings: list[tuple[str, float]] = []
         self.current: str | None = None
