@@ -270,10 +270,11 @@ def s_curve(total: np.ndarray, title: str, caption: str):
     ax.plot(s, prob, color=DARK_BLUE, linewidth=2.4)
     ax.axvline(0, color=ORANGE, linewidth=2, linestyle="--")
     ax.annotate("MTFP target", (0, 0.03), xytext=(5, 0), textcoords="offset points", color=GREY_TEXT)
-    for value, q, label, style in ((p50, 0.5, "P50", "-"), (p20, 0.2, "80% confident", ":")):
+    for value, q, label, style in ((p50, 0.5, "P50", "-"), (p20, 0.2, "P80, no worse in 80%", ":")):
         ax.plot([s[0], value], [q, q], color=GREY_TEXT, linewidth=1, linestyle=style)
         ax.plot(value, q, "o", color=DARK_BLUE, markersize=6)
-        ax.annotate(f"{label}: {format_money(value)}", (value, q), xytext=(-8, 4), textcoords="offset points",
+        words = f"{format_money(abs(value))} {'saving' if value >= 0 else 'pressure'}"
+        ax.annotate(f"{label}: {words}", (value, q), xytext=(-8, 4), textcoords="offset points",
                     fontsize=TEXT_PT, color=GREY_TEXT, ha="right", va="bottom")
     _money_axis(ax, scale, unit, axis="x")
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
