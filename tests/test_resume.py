@@ -79,7 +79,8 @@ def test_ctrl_c_keeps_no_run_folder_and_resume_equals_an_uninterrupted_run(tmp_p
         xr.testing.assert_identical(resumed.load(), whole.load())
     with xr.open_dataset(run / "scenarios.nc") as resumed:
         assert resumed.attrs.pop("run_id")
-        xr.testing.assert_identical(resumed.load(), simulate_scenarios(config, N, 3, config.run.sampler))
+        xr.testing.assert_identical(resumed.load(), simulate_scenarios(config, N, 3, config.run.sampler,
+                                                                       variables=runs.SCENARIO_VARIABLES))
 
 
 def _partial(tmp_path, seed=1):

@@ -21,6 +21,9 @@ from fsp_risk.outputs.report import write_outputs
 
 #: What a run folder keeps: everything, or only what readers read (tables, analyses, charts, report).
 KEEP = ("all", "summaries")
+#: What a run folder's scenarios.nc keeps of each case: what the scenario analyses read. (Python callers
+#: of simulate_scenarios get every variable.)
+SCENARIO_VARIABLES = ("net_change_to_mtfp",)
 
 
 def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | None = None,
@@ -109,7 +112,7 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
         "version": _versions()["fsp-risk"], "block": BLOCK})
     per_iteration = result_bytes_per_iteration(config)
     if not deterministic:
-        per_iteration += scenario_bytes_per_iteration(config, stresses)
+        per_iteration += scenario_bytes_per_iteration(config, stresses, SCENARIO_VARIABLES)
     kept = sum(f.stat().st_size for f in partial.folder.glob("*.nc")) if resume else 0
     check_disk_space(out, max(iterations * per_iteration - kept, 0),
                      f"{iterations:,} iterations ({per_iteration:,} bytes each in results.nc and scenarios.nc)")
@@ -183,6 +186,7 @@ def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed,
                 phase("scenarios, stress tests and the counterfactual without FSP")
                 scenarios = simulate_scenarios(config, iterations, seed, sampler, stresses, path=scenarios_file,
                                                progress=progress() if progress else None,
+                                               variables=SCENARIO_VARIABLES,
                                                done_blocks=partial.blocks["scenarios"],
                                                on_block=lambda b, digest: partial.record("scenarios", b, digest),
                                                **blocks)

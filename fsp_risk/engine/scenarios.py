@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Callable, Collection
+from typing import Callable, Collection, Sequence
 
 import numpy as np
 import xarray as xr
@@ -106,9 +106,11 @@ def shared_design(configs: list[Config], sampler: str):
     return SobolDesign(layout)
 
 
-def scenario_bytes_per_iteration(config: Config, stresses: list[dict[str, float]] = ()) -> int:
-    """Bytes one iteration takes in ``scenarios.nc``: every case's main results by year."""
-    return len(cases(config, stresses)) * len(_case_keys(config)) * len(config.years) * 8
+def scenario_bytes_per_iteration(config: Config, stresses: list[dict[str, float]] = (),
+                                 variables: Sequence[str] | None = None) -> int:
+    """Bytes one iteration takes in ``scenarios.nc``: each case's ``variables`` (default all) by year."""
+    n_keys = len(variables) if variables is not None else len(_case_keys(config))
+    return len(cases(config, stresses)) * n_keys * len(config.years) * 8
 
 
 def _case_keys(config: Config) -> list[str]:
@@ -123,7 +125,8 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
                        progress: Callable[[int, int], None] | None = None, workers: int | None = None,
                        path: str | os.PathLike | None = None, engine: str = "threads",
                        scheduler: str | None = None, done_blocks: Collection[int] = (),
-                       on_block: Callable[[int, str], None] | None = None) -> xr.Dataset:
+                       on_block: Callable[[int, str], None] | None = None,
+                       variables: Sequence[str] | None = None) -> xr.Dataset:
     """Every case of a config on common random numbers, as one Dataset with a ``scenario`` dimension.
 
     Each case's main result (after mitigation) by iteration and year: the net change to the MTFP,
@@ -133,22 +136,26 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     cases are written to that new netCDF file block by block and the Dataset is opened lazily from it.
     ``engine`` and ``scheduler`` are as for :func:`fsp_risk.simulate` (with ``dask`` and no ``path``, a
     dask-backed Dataset, one task per block), ``done_blocks`` and ``on_block`` (resuming an interrupted
-    run written to ``path``).
+    run written to ``path``). ``variables`` keeps only those (a run folder keeps what its outputs read);
+    the model's invariants are checked on every variable either way.
     """
     all_cases = cases(config, stresses, counterfactual)
     _, plan = central_case(config)
     design = shared_design([c.config for c in all_cases], sampler)
-    keys = _case_keys(config)
+    every = _case_keys(config)
+    keys = every if variables is None else [k for k in every if k in set(variables)]
+    if variables is not None and len(keys) != len(set(variables)):
+        raise ValueError(f"variables: expected some of {', '.join(every)}, got {list(variables)}")
     n_years = len(config.years)
+
     def run_block(chunk: Chunk) -> dict[str, np.ndarray]:
         outs = []
         for case in all_cases:  # every case on this block's random numbers
             x, u, z = block_inputs(case.config, seed, chunk.block, chunk.size, design)
             out = simulate_block(case.config, plan, x, u, z, seed=seed, block=chunk.block, size=chunk.size,
                                  sampler=design, overrides=case.pins, main_only=True)
-            kept = {k: out[k] for k in keys}
-            invariants.check_block(case.config, kept, chunk.pos, case.name)
-            outs.append(kept)
+            invariants.check_block(case.config, {k: out[k] for k in every}, chunk.pos, case.name)
+            outs.append({k: out[k] for k in keys})
         return {k: np.stack([out[k] for out in outs]) for k in keys}  # (cases, size, years)
 
     return run_blocks(run_block, chunks(iterations), {k: (len(all_cases), n_years) for k in keys},
