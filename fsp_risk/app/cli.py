@@ -227,7 +227,8 @@ def report_command(args) -> int:
     from fsp_risk.app.results import rebuild_outputs
 
     folder = rebuild_outputs(args.run_dir)
-    print(f"Tables, charts, workbook and report rebuilt in {folder} from its results.nc (no new simulation)")
+    print(f"Tables, charts, workbook and report rebuilt in {folder} from its stored results and analyses "
+          "(nothing run again)")
     return 0
 
 
