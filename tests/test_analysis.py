@@ -22,7 +22,7 @@ def test_summary_agrees_with_numpy(run_2019):
                                    atol=0.01)
         assert row["mean"] == pytest.approx(values.mean(), abs=0.01)
         assert row.p_target_met == pytest.approx((values <= 0).mean(), abs=1e-4)  # rounded to 4 dp
-        assert row.expected_shortfall == pytest.approx(np.maximum(values, 0).mean(), abs=0.01)
+        assert row.mean_shortfall == pytest.approx(np.maximum(values, 0).mean(), abs=0.01)
         assert row.contingency_p80 == pytest.approx(max(np.percentile(values, 80), 0), abs=0.01)
     total = net.sum("year").values
     row = table.loc[("net_change_to_mtfp", "total")]

@@ -98,7 +98,7 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
     percentiles; ``p80_prudent`` is the prudent 80%-confidence figure, the value no worse than in 80% of
     outcomes (the 80th percentile of a pressure, the 20th of a saving). For ``net_change_to_mtfp`` the
     table also gives ``p_target_met`` (share of iterations whose net change is zero or below: the MTFP
-    savings are met), ``expected_shortfall`` (mean of the positive part) and ``contingency_p80`` (the
+    savings are met), ``mean_shortfall`` (mean of the positive part) and ``contingency_p80`` (the
     sum that covers the shortfall in 80% of outcomes).
     """
     from fsp_risk.engine.variables import VARIABLES
@@ -136,7 +136,7 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
             row["p80_prudent"], row["p80_prudent_se"] = pct[-1, j], pct_se[-1, j]
             rows.append(row)
     table = pd.DataFrame(rows)
-    met, expected_shortfall, total = [], [], np.zeros(n)
+    met, mean_shortfall, total = [], [], np.zeros(n)
     for j in range(ds.sizes["year"] + 1):
         if j < ds.sizes["year"]:
             col = ds["net_change_to_mtfp"].isel(year=j).values
@@ -144,14 +144,14 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
         else:
             col = total
         met.append((col <= 0).mean())
-        expected_shortfall.append(np.maximum(col, 0.0).mean())
-    met, expected_shortfall = np.array(met), np.array(expected_shortfall)
+        mean_shortfall.append(np.maximum(col, 0.0).mean())
+    met, mean_shortfall = np.array(met), np.array(mean_shortfall)
     sel = table["variable"] == "net_change_to_mtfp"
-    for col in ("p_target_met", "p_target_met_se", "expected_shortfall", "contingency_p80"):
+    for col in ("p_target_met", "p_target_met_se", "mean_shortfall", "contingency_p80"):
         table[col] = np.nan
     table.loc[sel, "p_target_met"] = met
     table.loc[sel, "p_target_met_se"] = proportion_se(met, n)
-    table.loc[sel, "expected_shortfall"] = expected_shortfall
+    table.loc[sel, "mean_shortfall"] = mean_shortfall
     table.loc[sel, "contingency_p80"] = np.maximum(table.loc[sel, "p80_prudent"].values, 0.0)
     money = [c for c in table.columns if c not in ("variable", "positive_means", "year", "p_target_met",
                                                    "p_target_met_se")]

@@ -64,7 +64,8 @@ _ALL = (
              "Workforce cost above the budget set on the plan: pay, vacancy, agency and turnover", "GBP", summary=11,
              positive="spend above the budget"),
     Variable("grant_loss", "Funding lost and not replaced by partners", "GBP", summary=10, positive="funding lost"),
-    Variable("total_costs", "Gross programme costs, including workforce variance", "GBP", summary=6, positive="cost"),
+    Variable("total_costs", "Gross programme costs, including workforce variance", "GBP", summary=6,
+             positive="cost or pressure (negative: spending below budgets)"),
     Variable("total_savings", "Savings realised, cashable and cost avoidance (stored negative = saving)", "GBP",
              summary=7, positive="saving", reported=-1.0),
     Variable("cashable_savings", "Cashable savings realised (stored negative = saving)", "GBP", summary=8,
@@ -77,7 +78,7 @@ _ALL = (
     Variable("net_savings_pv", "Present value of net savings: real terms discounted to the price base year", "GBP",
              summary=4, positive="saving against the MTFP"),
     Variable("shortfall", "Shortfall against the MTFP target (positive part of the net change)", "GBP", summary=5,
-             positive="shortfall"),
+             positive="shortfall (the total row adds each year's: not the total's shortfall)"),
     Variable("programme_costs", "The programme's own costs, whoever pays: project, posts, contracts, workforce "
              "above plan, the register's risks and mitigations", "GBP", positive="cost"),
     Variable("programme_benefits", "Costs the programme avoids (placements, teams, demand-led budgets), after the "

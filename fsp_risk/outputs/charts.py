@@ -78,7 +78,9 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: p
     horizon = period(ds)
     after = " after mitigation" if "net_change_inherent" in ds else ""
 
-    fan_title = f"A {p_met:.0%} chance the {years[0]}–{years[-1]} MTFP target is met"
+    lo_p, hi_p = float(p_met_year.min()), float(p_met_year.max())
+    fan_title = (f"Each year's MTFP target met in {lo_p:.0%}–{hi_p:.0%} of outcomes"
+                 if round(lo_p, 2) != round(hi_p, 2) else f"Each year's MTFP target met in {lo_p:.0%} of outcomes")
     fan_caption = (f"Net savings against the MTFP{after} by financial year (minus the net change to the MTFP; "
                    f"zero or more meets the target), cash terms. {_source(ds, config)}")
     actual = {**_actual_points(backtest, "net_savings", years),
@@ -97,13 +99,13 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: p
     title = (f"80% chance net savings exceed {format_money(p20)}" if p20 >= 0
              else f"80% chance the net pressure stays under {format_money(-p20)}")  # P80: the prudent side
     caption = (f"Cumulative distribution of net savings against the MTFP over {horizon}{after}, cash terms; "
-               f"the 80%-confidence level is the P80 of the pressure. {_source(ds, config)}")
+               f"the P80 is the prudent figure, no worse than it in 80% of outcomes. {_source(ds, config)}")
     alt = (f"S-curve of total net savings over {horizon}: the median outcome is {pressure_or_saving(-p50)}; in 80% "
            f"of outcomes it is no worse than {pressure_or_saving(-p20)}; a {p_met:.0%} chance of meeting the MTFP "
            "target over the period.")
     charts.append(_save(plots.s_curve(total, title, caption), folder, "net_savings_s_curve", title, alt))
 
-    title = ten_words(f"In 80% of outcomes, from {_outcome(p10)} to {_outcome(p90)}",
+    title = ten_words(f"Middle 80% of outcomes: {_outcome(p10)} to {_outcome(p90)}",
                       f"From {_outcome(p10)} to {_outcome(p90)}")
     caption = (f"Distribution of total net savings against the MTFP over {horizon}{after}, cash terms; the middle "
                f"80% of outcomes lie between the 10th and 90th percentiles. {_source(ds, config)}")
@@ -130,7 +132,8 @@ def demand_charts(ds: xr.Dataset, config: Config, folder: Path, plan: pd.DataFra
         gap = as_is[50][-1] - fsp[50][-1]
         measure = lower_first(m.title)
         march = int(years[-1][:4]) + 1
-        title = (f"{gap:,.0f} fewer {m.short} with FSP by March {march}" if gap > 0
+        title = (ten_words(f"Median {gap:,.0f} fewer {m.short} with FSP by March {march}",
+                           f"{gap:,.0f} fewer {m.short} with FSP by March {march}") if gap > 0
                  else f"FSP does not lower {m.short} by March {march}")
         caption = (f"{m.title} at 31 March at the end of each financial year, as is and with FSP (median and 10th to "
                    f"90th percentiles), and the planned trajectory of the central case. {_source(ds, config)}")
@@ -181,9 +184,9 @@ def grouped_tornado_chart(ds: xr.Dataset, config: Config, folder: Path, table: p
     else:
         title = f"Holding {name.lower()} central raises the P80 by {format_money(-top['adds_to_p80'])}"
     n = int(top["iterations"])
-    caption = (f"Change in the P80 (80%-confidence level) of the total net change to the MTFP over {period(ds)} when "
-               "each group of inputs, or each risk, is held at its central value (a risk with a £ impact at its "
-               f"expected value), on the same {n:,} random draws. Orange hatched bars: the central value is itself a bad "
+    caption = (f"Change in the P80 (no worse than it in 80% of outcomes) of the total net change to the MTFP over {period(ds)} when "
+               "each group of inputs, or each risk, is held at its central value (a risk with a £ impact is held at "
+               f"its average cost), on the same {n:,} random draws. Orange hatched bars: the central value is itself a bad "
                "case (such as a grant most likely to end), so holding it there raises the P80. Groups interact, so the "
                "bars do not add up. "
                f"{_source(ds, config)}")
@@ -206,7 +209,7 @@ def risk_heat_map_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.
     moved = int(((table["residual_impact_score"] < table["simulated_impact_score"])
                  | (table["p_occurs_residual"] < table["p_occurs"] - 1e-9)).sum())
     alt = (f"Risk heat map of {len(table)} risks by probability band and impact score: {moved} become less likely "
-           f"or smaller after mitigation; the highest after mitigation is {worst['risk']} "
+           f"or smaller after mitigation; the highest after mitigation is {worst['risk']}, {worst['title']} "
            f"({worst['residual_probability_band']} probability, impact score {worst['residual_impact_score']}).")
     return _save(fig, folder, "risk_heat_map", title, alt)
 
@@ -249,7 +252,8 @@ def value_for_money_chart(ds: xr.Dataset, config: Config, folder: Path, table: p
                f"{ds.attrs['iterations']:,} iterations, config {config.name}.")
     alt = (f"Histogram of FSP's net present value over {period(ds)}: median {format_money(npv_row['p50'])}, P10 "
            f"{format_money(npv_row['p10'])}, P90 {format_money(npv_row['p90'])}; positive in {share(p_gain)} of outcomes.")
-    fig = plots.histogram(npv, title, caption, "Net present value of FSP over the horizon", "Break-even")
+    fig = plots.histogram(npv, title, caption, "Net present value of FSP (positive = benefits above costs)",
+                          "Break-even", ("benefit", "cost"))
     return _save(fig, folder, "value_for_money", title, alt)
 
 

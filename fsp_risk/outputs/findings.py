@@ -86,8 +86,8 @@ def money_over_time_sentence(ds: xr.Dataset, summary: pd.DataFrame) -> str:
         if avoided == 0:
             text += f" All {format_money(cashable)} of savings realised (on average) are cashable."
         elif cashable == 0:
-            text += (f" None of the savings realised is cashable: all {format_money(avoided)} (on average) is cost "
-                     "avoidance, spending that would otherwise have grown, not money taken from budgets.")
+            text += (f" FSP avoids {format_money(avoided)} of costs on average over the period (cash terms), none of "
+                     "it cashable: spending that would otherwise have grown, not money taken from budgets.")
         else:
             text += (f" Of the savings realised, {format_money(cashable)} on average is cashable (taken from budgets) "
                      f"and {format_money(avoided)} is cost avoidance (spending that would otherwise have grown).")
@@ -237,15 +237,15 @@ def reserve_and_contingency(config: Config, summary: pd.DataFrame, portfolio: pd
     q = config.risk_register.reserve_confidence
     reserve = max(float(portfolio.set_index("risk").loc["total", f"p{round(q * 100)}_exposure"]), 0.0)
     contingency = float(summary.set_index(["variable", "year"]).loc[("net_change_to_mtfp", "total"), "contingency_p80"])
-    text = (f"The register reserve ({format_money(reserve)}) covers the register's risks alone. The contingency of "
-            f"{format_money(contingency)}, what covers the shortfall against the MTFP in 80% of outcomes, covers the "
-            "whole plan: demand, prices, workforce, funding and the register's risks together. The reserve is part "
-            "of that contingency, not in addition to it.")
+    text = (f"A contingency of {format_money(contingency)} would cover the shortfall against the MTFP in 80% of "
+            "outcomes; it covers the whole plan: demand, prices, workforce, funding and the register's risks "
+            f"together. The register reserve of {format_money(reserve)} covers the register's risks alone and is "
+            "part of that contingency, not in addition to it.")
     if reserve > contingency:
         text += (" Here the register's risks alone need more at that confidence than the whole plan does, because "
                  "in most outcomes savings elsewhere absorb part of them; a prudent budget holds the larger figure.")
-    text += (" Each risk's effect on the reserve (risk_portfolio.csv) shows how far the reserve would fall without "
-             "it; risks overlap, so these do not add up to the reserve.")
+    text += (" How far the reserve would fall without each risk is in the risk portfolio table; risks overlap, so "
+             "these amounts do not add up to the reserve.")
     return text
 
 

@@ -11,7 +11,8 @@ SIGN_CONVENTION = (
     "savings and costs avoided are positive when money is saved; costs, losses and spending above budget are "
     "positive when money is spent. Each table's positive_means column says which applies to each row. A P80 "
     "is always the prudent figure: the outcome is no worse than it in 80% of outcomes (the 80th percentile of "
-    "a pressure or cost, the 20th of a saving)."
+    "a pressure or cost, the 20th of a saving). Percentiles do not add up across years: the P80 of the total "
+    "is not the sum of each year's P80."
 )
 
 

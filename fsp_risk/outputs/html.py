@@ -82,12 +82,12 @@ def html_report(ds: xr.Dataset, config: Config, folder: Path, charts: list[Chart
     net = tables["summary"][tables["summary"]["variable"] == "net_change_to_mtfp"]
     cols = {"year": "Year", "mean": "Mean", "p10": "P10", "p50": "P50", "p80_prudent": "P80 (no worse in 80%)",
             "p90": "P90",
-            "p_target_met": "Chance target met", "expected_shortfall": "Expected shortfall",
+            "p_target_met": "Chance target met", "mean_shortfall": "Mean shortfall",
             "contingency_p80": "Contingency at P80"}
     section("by-year", "Net change to the MTFP by year (positive = pressure)")
     parts += [
               _table_html(net[list(cols)].rename(columns=cols),
-                          money={"Mean", "P10", "P50", "P80 (no worse in 80%)", "P90", "Expected shortfall",
+                          money={"Mean", "P10", "P50", "P80 (no worse in 80%)", "P90", "Mean shortfall",
                                  "Contingency at P80"},
                           percent={"Chance target met"})]
     money_time = money_over_time_table(tables["summary"])

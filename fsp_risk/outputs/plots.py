@@ -21,7 +21,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from fsp_risk.outputs.formatting import format_money  # noqa: E402
+from fsp_risk.outputs.formatting import format_money as _format_money  # noqa: E402
+
+
+def format_money(value: float, decimals: int = 1) -> str:
+    """Money on a chart: as in the text, with a true minus sign (as the axes have)."""
+    return _format_money(value, decimals).replace("-", "\u2212")
 
 from afcharts.af_colours import get_af_colours  # noqa: E402
 
@@ -90,11 +95,14 @@ def _caption(fig, caption: str) -> None:
 
 
 def _heat_title(table: pd.DataFrame) -> str:
-    lowered = int((table["residual_rating"] < table["inherent_rating"]).sum())
-    n = len(table)
-    if lowered == 0:
+    """What mitigation does to the risks, in the terms that moved: likelihood, size, or both."""
+    likelier = table["res_row"] < table["inh_row"]
+    smaller = table["res_col"] < table["inh_col"]
+    moved, n = int((likelier | smaller).sum()), len(table)
+    if moved == 0:
         return "Mitigation does not lower any risk's score"
-    return f"Mitigation lowers {lowered} of {n} risks' scores"
+    what = ("less likely" if not smaller.any() else "smaller" if not likelier.any() else "less likely or smaller")
+    return f"Mitigation makes {moved} of {n} risks {what}"
 
 
 def risk_heat_map(table: pd.DataFrame, bands: tuple[str, ...], caption: str):
@@ -415,16 +423,20 @@ def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], 
     return _finish(fig, ax, title, caption, legend=True)
 
 
-def histogram(total: np.ndarray, title: str, caption: str, what: str = "Total net savings over the horizon",
-              zero: str = "MTFP target"):
-    """Histogram of a total over the horizon [GBP] with zero (by default the MTFP target) and the median marked."""
+def histogram(total: np.ndarray, title: str, caption: str,
+              what: str = "Total net savings over the horizon (positive = saving)", zero: str = "MTFP target",
+              median_words: tuple[str, str] = ("saving", "pressure")):
+    """Histogram of a total over the horizon [GBP] with zero (by default the MTFP target) and the median marked;
+    the median is labelled in words (``median_words``: what a positive and a negative value are)."""
     scale, unit = money_scale(total)
     fig, ax = plt.subplots(figsize=(WIDTH, 3.84), layout="constrained")
     # Bars as shares of all outcomes, so ticks fall on round percentages (no "4%, 4%" from rounding counts).
     ax.hist(total, bins=60, weights=np.full(total.size, 1.0 / total.size), color=SEQUENTIAL[1], edgecolor="white",
             linewidth=0.4)
     ax.axvline(0, color=ORANGE, linewidth=2, linestyle="--", label=zero)
-    ax.axvline(np.median(total), color=DARK_BLUE, linewidth=2, label=f"Median: {format_money(float(np.median(total)))}")
+    median = float(np.median(total))
+    ax.axvline(median, color=DARK_BLUE, linewidth=2,
+               label=f"Median: {format_money(abs(median))} {median_words[0] if median >= 0 else median_words[1]}")
     _money_axis(ax, scale, unit, axis="x")
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=1))
     ax.set_xlabel(f"{what} ({unit})")

@@ -89,7 +89,8 @@ def headline(ds, summary: pd.DataFrame) -> pd.DataFrame:
         ("P50 net change to the MTFP (positive = pressure)", row["p50"]),
         ("P80 net change to the MTFP: no worse than this in 80% of outcomes (positive = pressure)",
          row["p80_prudent"]),
-        ("Expected shortfall against the MTFP target", row["expected_shortfall"]),
+        ("Mean shortfall against the MTFP target (positive = shortfall; a saving counts as none)",
+         row["mean_shortfall"]),
         ("Contingency to cover the shortfall in 80% of outcomes", row["contingency_p80"]),
         *extra,
     ], columns=["measure", "value"])
