@@ -133,6 +133,7 @@ def demand_charts(ds: xr.Dataset, config: Config, folder: Path, plan: pd.DataFra
         measure = lower_first(m.title)
         march = int(years[-1][:4]) + 1
         title = (ten_words(f"Median {gap:,.0f} fewer {m.short} with FSP by March {march}",
+                           f"Median {gap:,.0f} fewer {m.short} with FSP by {march}",
                            f"{gap:,.0f} fewer {m.short} with FSP by March {march}") if gap > 0
                  else f"FSP does not lower {m.short} by March {march}")
         caption = (f"{m.title} at 31 March at the end of each financial year, as is and with FSP (median and 10th to "
