@@ -253,8 +253,7 @@ def value_for_money_chart(ds: xr.Dataset, config: Config, folder: Path, table: p
                f"{ds.attrs['iterations']:,} iterations, config {config.name}.")
     alt = (f"Histogram of FSP's net present value over {period(ds)}: median {format_money(npv_row['p50'])}, P10 "
            f"{format_money(npv_row['p10'])}, P90 {format_money(npv_row['p90'])}; positive in {share(p_gain)} of outcomes.")
-    fig = plots.histogram(npv, title, caption, "Net present value of FSP (positive = benefits above costs)",
-                          "Break-even", ("benefit", "cost"))
+    fig = plots.histogram(npv, title, caption, "Net present value of FSP", "Break-even", ("benefit", "cost"))
     return _save(fig, folder, "value_for_money", title, alt)
 
 

@@ -424,7 +424,7 @@ def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], 
 
 
 def histogram(total: np.ndarray, title: str, caption: str,
-              what: str = "Total net savings over the horizon (positive = saving)", zero: str = "MTFP target",
+              what: str = "Total net savings over the horizon", zero: str = "MTFP target",
               median_words: tuple[str, str] = ("saving", "pressure")):
     """Histogram of a total over the horizon [GBP] with zero (by default the MTFP target) and the median marked;
     the median is labelled in words (``median_words``: what a positive and a negative value are)."""
@@ -439,7 +439,7 @@ def histogram(total: np.ndarray, title: str, caption: str,
                label=f"Median: {format_money(abs(median))} {median_words[0] if median >= 0 else median_words[1]}")
     _money_axis(ax, scale, unit, axis="x")
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=1))
-    ax.set_xlabel(f"{what} ({unit})")
+    ax.set_xlabel(f"{what} ({unit}; positive = {median_words[0]})")
     ax.set_ylabel("Share of outcomes in each bar")
     return _finish(fig, ax, title, caption, legend=True)
 
