@@ -96,13 +96,14 @@ def money_over_time_sentence(ds: xr.Dataset, summary: pd.DataFrame) -> str:
 
 @dataclass(frozen=True)
 class Headline:
-    """The run's headline numbers: chance the target is met over the horizon and by year, P50 and P80 of
-    the total net change [GBP]."""
+    """The run's headline numbers: chance the target is met over the horizon and by year, P50, P80 and
+    mean of the total net change [GBP]."""
 
     p_met: float
     p50: float
     p80: float
     by_year: np.ndarray
+    mean: float = float("nan")
 
     @classmethod
     def of(cls, ds: xr.Dataset) -> "Headline":
@@ -110,7 +111,7 @@ class Headline:
         total = horizon_total(net)
         p50, p80 = np.percentile(total, [50, 80])
         return cls(float((total <= 0).mean()), float(p50), float(p80),
-                   np.array([(c <= 0).mean() for c in year_columns(net)]))
+                   np.array([(c <= 0).mean() for c in year_columns(net)]), float(total.mean()))
 
 
 def headline_paragraph(ds: xr.Dataset, config: Config, h: Headline) -> str:
@@ -138,8 +139,17 @@ def headline_paragraph(ds: xr.Dataset, config: Config, h: Headline) -> str:
     return (
         f"Over {period(ds)} as a whole, the simulation gives a {p_met:.0%} chance that {config.council}'s programme "
         f"meets its MTFP target{after}. The median outcome over the period is {pressure_or_saving(p50)} against "
-        f"the MTFP; in 80% of outcomes it is no worse than {pressure_or_saving(p80)}. {yearly}"
+        f"the MTFP; in 80% of outcomes it is no worse than {pressure_or_saving(p80)}.{_average(h)} {yearly}"
     )
+
+
+def _average(h: Headline) -> str:
+    """The mean, where it differs enough from the median to matter to a budget set on the expected value."""
+    if not np.isfinite(h.mean) or abs(h.mean - h.p50) < 0.1 * max(abs(h.p50), 1.0):
+        return ""
+    worse = h.mean > h.p50
+    return (f" The average outcome is {pressure_or_saving(h.mean)}, {'worse' if worse else 'better'} than the median "
+            f"because a minority of outcomes are much {'worse' if worse else 'better'}.")
 
 
 def _and(parts) -> str:
@@ -167,6 +177,7 @@ def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: 
         "",
         f"- Chance the MTFP target is met over the whole period: {p_met:.1%}",
         f"- Median net change to the MTFP over the period (positive = pressure): {format_money(p50)}",
+        f"- Mean net change to the MTFP over the period (positive = pressure): {format_money(h.mean)}",
         f"- P80 net change to the MTFP, no worse than this in 80% of outcomes (positive = pressure): "
         f"{format_money(p80)}",
         *[f"- Chance the {y} target is met, that year alone: {p:.0%}" for y, p in zip(years, by_year)],
