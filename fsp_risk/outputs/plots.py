@@ -10,6 +10,7 @@ figure from numbers given to them; :mod:`fsp_risk.outputs.charts` chooses the nu
 """
 from __future__ import annotations
 
+import functools
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +38,22 @@ SEQUENTIAL = tuple(reversed(get_af_colours("sequential", number_of_colours=3))) 
 #: Chart width [inches]: inside a 16 cm column, with room for labels at the edges.
 WIDTH = 15.5 / 2.54
 TEXT_PT, TITLE_PT = 9, 11
-plt.style.use("afcharts.afcharts")
-plt.rcParams.update({"font.size": TEXT_PT, "axes.titlesize": TITLE_PT, "axes.titleweight": "bold",
-                     "axes.labelsize": TEXT_PT, "xtick.labelsize": TEXT_PT, "ytick.labelsize": TEXT_PT,
-                     "legend.fontsize": TEXT_PT, "figure.titlesize": TITLE_PT, "axes.spines.left": True})
+#: The house style: afcharts' matplotlib style with the sizes for print. Applied around each chart (see
+#: :func:`_styled`), never to the process, so a notebook's own plots keep their style.
+STYLE = ["afcharts.afcharts",
+         {"font.size": TEXT_PT, "axes.titlesize": TITLE_PT, "axes.titleweight": "bold", "axes.labelsize": TEXT_PT,
+          "xtick.labelsize": TEXT_PT, "ytick.labelsize": TEXT_PT, "legend.fontsize": TEXT_PT,
+          "figure.titlesize": TITLE_PT, "axes.spines.left": True,
+          "svg.fonttype": "none"}]  # SVG text stays text: a tenth of the size, searchable, read by screen readers
+
+
+def _styled(draw):
+    """Draw a chart in the house style (and only it)."""
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        with plt.style.context(STYLE):
+            return draw(*args, **kwargs)
+    return styled
 
 
 @dataclass(frozen=True)
@@ -67,8 +80,7 @@ def save_figure(fig, folder: Path, name: str) -> list[Path]:
     for text in fig.findobj(matplotlib.text.Text):
         text.set_parse_math(False)
     paths = [folder / f"{name}.{fmt}" for fmt in RENDERING.formats]
-    # SVG text stays text (not outlines): a tenth of the size, searchable, and read by screen readers.
-    with matplotlib.rc_context({"svg.fonttype": "none"}):
+    with plt.style.context(STYLE):  # drawing happens here: in the style the figure was made in
         for path in paths:
             fig.savefig(path, dpi=RENDERING.dpi, bbox_inches="tight" if RENDERING.tight else None, pad_inches=0.02)
     plt.close(fig)
@@ -105,6 +117,7 @@ def _heat_title(table: pd.DataFrame) -> str:
     return f"Mitigation makes {moved} of {n} risks {what}"
 
 
+@_styled
 def risk_heat_map(table: pd.DataFrame, bands: tuple[str, ...], caption: str):
     """Probability band x impact score, each risk before (circle) and after (square) mitigation.
 
@@ -234,6 +247,7 @@ def _actuals(ax, actual) -> None:
     ax.plot(xs, ys, "D", color="black", markersize=7, markeredgecolor="white", zorder=5, label="Actual")
 
 
+@_styled
 def fan_chart(years, pct: dict[int, np.ndarray], p_met: np.ndarray, title: str, caption: str, actual=None):
     """Net savings by year: P10-P90 and P25-P75 bands, the median, and the MTFP target (zero).
 
@@ -261,6 +275,7 @@ def fan_chart(years, pct: dict[int, np.ndarray], p_met: np.ndarray, title: str, 
     return fig
 
 
+@_styled
 def s_curve(total: np.ndarray, title: str, caption: str):
     """Cumulative distribution of total net savings with the target, the P50 and the 80%-confidence level.
 
@@ -303,6 +318,7 @@ def _finish_bars(fig, ax, title: str, caption: str, xlabel: str):
     return fig
 
 
+@_styled
 def tornado(table: pd.DataFrame, median: float, title: str, caption: str, top: int = 10):
     """The inputs that swing the total net change to the MTFP most, in £: for each, the median net change
     when the input is in its lowest tenth (light bar) and its highest tenth (dark bar), from the run's
@@ -333,6 +349,7 @@ def tornado(table: pd.DataFrame, median: float, title: str, caption: str, top: i
     return _finish_bars(fig, ax, title, caption, f"Median total net change to the MTFP ({unit}; positive = pressure)")
 
 
+@_styled
 def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12):
     """Horizontal bars of what each driver group or risk adds to the P80 of total net change [GBP].
 
@@ -361,6 +378,7 @@ def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12
                         f"Added to the P80 net change ({unit}; + raises the pressure)")
 
 
+@_styled
 def waterfall(labels, start: float, changes, end: float, title: str, caption: str, axis_label: str):
     """A horizontal bridge from ``start`` to ``end`` through ``changes`` [GBP], top to bottom.
 
@@ -399,6 +417,7 @@ def waterfall(labels, start: float, changes, end: float, title: str, caption: st
     return _finish_bars(fig, ax, title, caption, f"{axis_label} ({unit})")
 
 
+@_styled
 def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], plan: np.ndarray, measure: str,
                title: str, caption: str, actual=None):
     """A demand measure as is and with FSP (median and P10-P90 band each) against the planned trajectory.
@@ -423,6 +442,7 @@ def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], 
     return _finish(fig, ax, title, caption, legend=True)
 
 
+@_styled
 def histogram(total: np.ndarray, title: str, caption: str,
               what: str = "Total net savings over the horizon", zero: str = "MTFP target",
               median_words: tuple[str, str] = ("saving", "pressure")):
@@ -444,6 +464,7 @@ def histogram(total: np.ndarray, title: str, caption: str,
     return _finish(fig, ax, title, caption, legend=True)
 
 
+@_styled
 def scenario_ranges(table: pd.DataFrame, title: str, caption: str):
     """Each case's total net change over the horizon: P10 to P90 as a bar, P50 a circle, P80 a diamond [GBP].
 
@@ -473,6 +494,7 @@ def scenario_ranges(table: pd.DataFrame, title: str, caption: str):
     return _finish_bars(fig, ax, title, caption, f"Total net change to the MTFP ({unit}; positive = pressure)")
 
 
+@_styled
 def convergence(table: pd.DataFrame, title: str, caption: str):
     """Running P50 and P80 of the total net change against iterations, each with its 95% interval [GBP].
 
@@ -497,6 +519,7 @@ def convergence(table: pd.DataFrame, title: str, caption: str):
     return _finish(fig, ax, title, caption, legend=True)
 
 
+@_styled
 def pit_histogram(pits: dict[str, np.ndarray], title: str, caption: str, bins: int = 10):
     """Probability integral transforms of hindcast outcomes, one bar series per measure: a calibrated
     forecast gives flat bars at 1/bins; a U shape means ranges too narrow, a hump too wide."""
