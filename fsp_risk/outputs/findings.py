@@ -62,9 +62,11 @@ def value_for_money_sentence(ds: xr.Dataset, config: Config, table: pd.DataFrame
 
 def convergence_sentence(ds: xr.Dataset, table: pd.DataFrame, p80: float, half_width: float) -> str:
     """How well the run pins down its P80 (and P50)."""
-    sentence = (f"Monte Carlo precision: after {ds.sizes['iteration']:,} iterations the P80 of the total net change is "
-                f"{format_money(p80)} ± {format_money(half_width)} and the P50 {format_money(table.iloc[-1]['p50'])} "
-                f"(95% confidence intervals).")
+    last = table.iloc[-1]
+    p50_half = (float(last["p50_high"]) - float(last["p50_low"])) / 2
+    sentence = (f"Precision of the simulation: after {ds.sizes['iteration']:,} iterations the P80 of the total net "
+                f"change is {format_money(p80)} to within ±{format_money(half_width)} and the median "
+                f"{format_money(float(last['p50']))} to within ±{format_money(p50_half)} (95% confidence).")
     if "stop_reason" in ds.attrs:
         sentence += f" The run stopped on reaching its precision target: {ds.attrs['stop_reason']}."
     return sentence
