@@ -262,10 +262,11 @@ def _optimism_bias(config: Config) -> str:
     return f", with the benefits cut by {bias:.0%} for optimism bias" if bias else ""
 
 
-def convergence_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame, half_width: float) -> Chart:
+def convergence_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame) -> Chart:
     """The running P50 and P80 against the iterations (``table``:
-    :func:`fsp_risk.analysis.convergence.convergence_table`; ``half_width`` of the final P80's 95% interval)."""
+    :func:`fsp_risk.analysis.convergence.convergence_table`, whose last row is the whole run)."""
     n = int(ds.sizes["iteration"])
+    half_width = (float(table.iloc[-1]["p80_high"]) - float(table.iloc[-1]["p80_low"])) / 2
     title = f"The P80 is known to ±{format_money(half_width)} after {n:,} iterations"
     caption = (f"Running P50 and P80 of the total net change to the MTFP over {period(ds)} (positive = pressure) "
                f"against the number of iterations, with distribution-free 95% confidence intervals. "

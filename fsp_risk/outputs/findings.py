@@ -60,9 +60,10 @@ def value_for_money_sentence(ds: xr.Dataset, config: Config, table: pd.DataFrame
         f"costs avoids a median £{bcr['p50']:.2f} (P10 £{bcr['p10']:.2f}, P90 £{bcr['p90']:.2f}).")
 
 
-def convergence_sentence(ds: xr.Dataset, table: pd.DataFrame, p80: float, half_width: float) -> str:
-    """How well the run pins down its P80 (and P50)."""
+def convergence_sentence(ds: xr.Dataset, table: pd.DataFrame) -> str:
+    """How well the run pins down its P80 and median (``table``'s last row: the whole run)."""
     last = table.iloc[-1]
+    p80, half_width = float(last["p80"]), (float(last["p80_high"]) - float(last["p80_low"])) / 2
     p50_half = (float(last["p50_high"]) - float(last["p50_low"])) / 2
     sentence = (f"Precision of the simulation: after {ds.sizes['iteration']:,} iterations the P80 of the total net "
                 f"change is {format_money(p80)} to within ±{format_money(half_width)} and the median "

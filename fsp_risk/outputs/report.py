@@ -27,8 +27,6 @@ def write_outputs(ds: xr.Dataset, config: Config, folder: Path, tables: dict[str
     ``tables`` are the run's analyses (:func:`fsp_risk.analysis.run.analyse`, as stored) and
     ``scenarios`` its :func:`fsp_risk.engine.scenarios.simulate_scenarios` Dataset, if any.
     """
-    from fsp_risk.analysis.convergence import half_width
-    from fsp_risk.analysis.summary import horizon_total
     from fsp_risk.outputs.html import html_report
     from fsp_risk.outputs.workbook import write_workbook
 
@@ -49,9 +47,8 @@ def write_outputs(ds: xr.Dataset, config: Config, folder: Path, tables: dict[str
     if "grouped_sensitivity" in tables:
         charts.append(draw.grouped_tornado_chart(ds, config, charts_dir, tables["grouped_sensitivity"]))
     if "convergence" in tables:
-        p80, hw = half_width(horizon_total(ds["net_change_to_mtfp"]))
-        charts.append(draw.convergence_chart(ds, config, charts_dir, tables["convergence"], hw))
-        extra.append(findings.convergence_sentence(ds, tables["convergence"], p80, hw))
+        charts.append(draw.convergence_chart(ds, config, charts_dir, tables["convergence"]))
+        extra.append(findings.convergence_sentence(ds, tables["convergence"]))
     if "value_for_money" in tables:
         charts.append(draw.value_for_money_chart(ds, config, charts_dir, tables["value_for_money"],
                                                  tables["npv"]["npv"].to_numpy()))
