@@ -220,6 +220,11 @@ def test_html_report_is_self_contained_and_accessible(tmp_path):
     assert {"findings", "charts", "by-year", "assumptions", "provenance"} <= set(anchors)
     assert all(f"id='{a}'" in page for a in anchors)
     assert "Provenance" in page and "seed 20240410" in page and "Assumption book" in page
+    # Rebuilt from the same run, the page and its vector charts are the same bytes (no date or random ids).
+    svgs = {p.name: p.read_bytes() for p in (folder / "charts").glob("*.svg")}
+    assert cli.main(["report", str(folder)]) == 0
+    assert (folder / "report.html").read_text() == page
+    assert {p.name: p.read_bytes() for p in (folder / "charts").glob("*.svg")} == svgs
 
 
 def test_report_command_renders_from_stored_data_without_running_the_model(tmp_path, monkeypatch):

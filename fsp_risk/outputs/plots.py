@@ -44,7 +44,9 @@ STYLE = ["afcharts.afcharts",
          {"font.size": TEXT_PT, "axes.titlesize": TITLE_PT, "axes.titleweight": "bold", "axes.labelsize": TEXT_PT,
           "xtick.labelsize": TEXT_PT, "ytick.labelsize": TEXT_PT, "legend.fontsize": TEXT_PT,
           "figure.titlesize": TITLE_PT, "axes.spines.left": True,
-          "svg.fonttype": "none"}]  # SVG text stays text: a tenth of the size, searchable, read by screen readers
+          # SVG text stays text (a tenth of the size, searchable, read by screen readers); a fixed salt for the
+          # SVG's element ids, so the same chart gives the same file.
+          "svg.fonttype": "none", "svg.hashsalt": "fsp-risk"}]
 
 
 def _styled(draw):
@@ -82,7 +84,9 @@ def save_figure(fig, folder: Path, name: str) -> list[Path]:
     paths = [folder / f"{name}.{fmt}" for fmt in RENDERING.formats]
     with plt.style.context(STYLE):  # drawing happens here: in the style the figure was made in
         for path in paths:
-            fig.savefig(path, dpi=RENDERING.dpi, bbox_inches="tight" if RENDERING.tight else None, pad_inches=0.02)
+            # No creation date in the SVG, so a run or a report rebuilt from it gives the same bytes.
+            fig.savefig(path, dpi=RENDERING.dpi, bbox_inches="tight" if RENDERING.tight else None, pad_inches=0.02,
+                        metadata={"Date": None} if path.suffix == ".svg" else None)
     plt.close(fig)
     return paths
 
