@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+import fsp_risk
 from fsp_risk.app import cli, runs
 
 from pathlib import Path
@@ -132,11 +133,31 @@ def test_a_run_folder_from_python_as_from_the_command_line(tmp_path, config_2024
     said = []
     folder, lines = run(config_2024, out=tmp_path, iterations=2_000, say=said.append)
     assert lines == [] and said == []  # nothing to say without a summary, nothing kept from before
-    assert {"results.nc", "scenarios.nc", "findings.md", "summary.xlsx", "value_for_money.csv"} <= {
-        p.name for p in folder.iterdir()}
+    names = {p.name for p in folder.iterdir()}
+    assert {"results.nc", "findings.md", "summary.xlsx", "value_for_money.csv", "scenarios.csv"} <= names
+    assert not names & {"detail.nc", "scenarios.nc"}  # kept only with keep="all"
+    expected = fsp_risk.simulate(config_2024, iterations=2_000, seed=config_2024.run.seed)
     with xr.open_dataset(folder / "results.nc") as ds:
-        expected = fsp_risk.simulate(config_2024, iterations=2_000, seed=config_2024.run.seed)
-        np.testing.assert_array_equal(ds["net_change_to_mtfp"].values, expected["net_change_to_mtfp"].values)
+        # results.nc keeps every variable but the breakdowns and those computed exactly from the ones it keeps
+        from fsp_risk.engine.variables import DETAIL
+
+        assert set(ds.data_vars) == set(expected.data_vars) - set(DETAIL)
+        for name in ds.data_vars:
+            np.testing.assert_array_equal(ds[name].values, expected[name].values)
+
+
+def test_keep_all_adds_the_breakdowns_which_open_results_reads_with_results(tmp_path, config_2024):
+    from fsp_risk.app.results import open_results
+    from fsp_risk.app.runs import run
+
+    folder, _ = run(config_2024, out=tmp_path, iterations=1_500, keep="all", say=lambda line: None)
+    assert {"results.nc", "detail.nc", "scenarios.nc"} <= {p.name for p in folder.iterdir()}
+    expected = fsp_risk.simulate(config_2024, iterations=1_500, seed=config_2024.run.seed)
+    with open_results(folder) as (ds, _):
+        assert set(ds.data_vars) == set(expected.data_vars)
+        ds = ds.load()
+        ds.attrs.pop("run_id")
+        xr.testing.assert_identical(ds, expected)
 
 
 def test_every_phase_of_a_run_says_so_on_stderr_and_quiet_says_nothing(tmp_path, capsys):
@@ -158,9 +179,23 @@ def test_keep_summaries_leaves_a_small_folder_that_report_explains(tmp_path, cap
     assert cli.main(["run", CONFIG_2019, "--iterations", "3000", "--keep", "summaries", "--out", str(tmp_path)]) == 0
     folder = next(tmp_path.iterdir())
     names = {p.name for p in folder.iterdir()}
-    assert "results.nc" not in names and "scenarios.nc" not in names
+    assert not names & {"results.nc", "detail.nc", "scenarios.nc"}
     assert {"analysis.nc", "summary.csv", "findings.md", "report.html", "summary.xlsx", "run.json"} <= names
     assert not (tmp_path / ".partial").exists() or not any((tmp_path / ".partial").iterdir())
     capsys.readouterr()
     assert cli.main(["report", str(folder)]) == 2
     assert "this run kept only its summaries (--keep summaries)" in capsys.readouterr().err
+
+
+def test_a_console_without_the_true_minus_prints_a_plain_one(monkeypatch):
+    # A Windows code page (output piped on a council laptop) has no U+2212: the line is printed, not lost to a
+    # UnicodeEncodeError at the end of a run.
+    import io
+
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="cp1252")
+    monkeypatch.setattr(sys, "stdout", stream)
+    cli._console_safe()
+    print("P10 \u2212£4.9m, 45%\u201347%, ±£2k, \u2264 £1m")
+    stream.flush()
+    assert raw.getvalue().decode("cp1252") == "P10 -£4.9m, 45%\u201347%, ±£2k, <= £1m\n"

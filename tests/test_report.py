@@ -48,9 +48,15 @@ def test_findings_cover_every_chart(tmp_path):
     assert title == (f"P80 pressure {format_money(cases['p80'].min())} to {format_money(cases['p80'].max())} across "
                      f"scenarios; {format_money(without['p80'].iloc[0])} without FSP")
     assert alt.endswith(f"Highest P80 (no worse than this in 80% of outcomes): {scen.loc[scen['p80'].idxmax(), 'title']}.")
+    # Every risk the simulation scores differently from the council's register is named in the findings.
+    register = pd.read_csv(folder / "risk_register.csv", keep_default_na=False)
+    differ = register[register["differs_from_register"] != ""]
+    assert len(differ) and f"scores {len(differ)} of the register's {len(register)} risks differently" in findings
+    for _, r in differ.iterrows():
+        assert f"{r['risk']}, " in findings and r["differs_from_register"] in findings
     # The histogram's range is the total's P10 to P90 of net savings, in words that say which way is good.
     with xr.open_dataset(folder / "results.nc") as ds:
-        total = ds["net_savings"].sum("year").values
+        total = -ds["net_change_to_mtfp"].sum("year").values
     p10, p90 = np.percentile(total, [10, 90])
     title = re.search(r"`charts/net_savings_histogram\.png` — \*\*(.+?)\*\*", findings).group(1)
     words = [f"{format_money(abs(v))} {'saving' if v >= 0 else 'pressure'}" for v in (p10, p90)]

@@ -13,6 +13,7 @@ import xarray as xr
 import fsp_risk
 from fsp_risk.app import cli, runs
 from fsp_risk.engine import simulate as model
+from fsp_risk.engine import store
 from fsp_risk.errors import RunError
 from fsp_risk.app.partial import PartialRun
 from fsp_risk.engine.sampling import BLOCK
@@ -40,7 +41,8 @@ def _wait_for_blocks(out, count, proc, timeout=300):
 
 def test_ctrl_c_keeps_no_run_folder_and_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch, capsys):
     out = tmp_path / "outputs"
-    args = ["run", CONFIG_2019, "--iterations", str(N), "--seed", "3", "--workers", "1", "--out", str(out)]
+    args = ["run", CONFIG_2019, "--iterations", str(N), "--seed", "3", "--workers", "1", "--out", str(out),
+            "--keep", "all"]
     proc = subprocess.Popen([sys.executable, "-m", "fsp_risk.app.cli", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     _wait_for_blocks(out, 2, proc)
@@ -65,6 +67,7 @@ def test_ctrl_c_keeps_no_run_folder_and_resume_equals_an_uninterrupted_run(tmp_p
 
     monkeypatch.setattr(model, "simulate_block", counted)
     monkeypatch.setattr(runs, "finish_run", lambda *a, **k: {})  # what is checked is the data, not the outputs
+    monkeypatch.setattr(cli, "_summary", lambda *a: [])
     assert cli.main([*args, "--resume"]) == 0
     printed = capsys.readouterr().out
     assert f"Resuming: {len(kept)} block(s) of results" in printed
@@ -73,7 +76,7 @@ def test_ctrl_c_keeps_no_run_folder_and_resume_equals_an_uninterrupted_run(tmp_p
     (run,) = out.iterdir()
 
     config = fsp_risk.load_config(CONFIG_2019)
-    with xr.open_dataset(run / "results.nc") as resumed, \
+    with store.open_split(run / "results.nc", run / "detail.nc") as resumed, \
             fsp_risk.simulate(config, iterations=N, seed=3, path=tmp_path / "whole.nc") as whole:
         assert resumed.attrs.pop("run_id")  # the one attribute a run adds
         xr.testing.assert_identical(resumed.load(), whole.load())
@@ -128,7 +131,7 @@ def _interrupted(tmp_path, monkeypatch, n=2 * BLOCK):
     import fsp_risk.engine.scenarios
 
     out = tmp_path / "outputs"
-    args = ["run", CONFIG_2019, "--iterations", str(n), "--seed", "3", "--out", str(out)]
+    args = ["run", CONFIG_2019, "--iterations", str(n), "--seed", "3", "--out", str(out), "--keep", "all"]
 
     def stop(*a, **k):
         raise KeyboardInterrupt
@@ -143,11 +146,12 @@ def _interrupted(tmp_path, monkeypatch, n=2 * BLOCK):
 def _resumed_equals_whole(tmp_path, out, args, capsys, n=2 * BLOCK):
     with pytest.MonkeyPatch.context() as m:  # what is checked here is results.nc: skip the tables and charts
         m.setattr(runs, "finish_run", lambda *a, **k: {})
+        m.setattr(cli, "_summary", lambda *a: [])
         assert cli.main([*args, "--resume"]) == 0
     captured = capsys.readouterr()
     (run,) = [p for p in out.iterdir() if not p.name.startswith(".")]
     config = fsp_risk.load_config(CONFIG_2019)
-    with xr.open_dataset(run / "results.nc") as resumed:
+    with store.open_split(run / "results.nc", run / "detail.nc") as resumed:  # results.nc and detail.nc as one
         assert resumed.attrs.pop("run_id")
         xr.testing.assert_identical(resumed.load(), fsp_risk.simulate(config, iterations=n, seed=3))
     return captured
@@ -179,11 +183,11 @@ def test_a_damaged_kept_block_is_named_and_simulated_again(tmp_path, monkeypatch
         # block's checksum recomputed by the published algorithm, without the user's secret key.
         from fsp_risk.engine.store import block_digest, read_block
 
-        with netCDF4.Dataset(results, "a") as nc:
+        with netCDF4.Dataset(results, "a") as nc, netCDF4.Dataset(folder / "detail.nc", "a") as detail:
             nc["net_change_to_mtfp"][BLOCK:] = nc["net_change_to_mtfp"][BLOCK:] - 5e6
-            nc["net_change_by_line"][BLOCK:, :, 0] = nc["net_change_by_line"][BLOCK:, :, 0] - 5e6
-        with netCDF4.Dataset(results) as nc:
-            values = read_block(nc, BLOCK, BLOCK)
+            detail["net_change_by_line"][BLOCK:, :, 0] = detail["net_change_by_line"][BLOCK:, :, 0] - 5e6
+        with netCDF4.Dataset(results) as nc, netCDF4.Dataset(folder / "detail.nc") as detail:
+            values = read_block([nc, detail], BLOCK, BLOCK)
         key_digest = hashlib.sha256(json.dumps(record["key"], sort_keys=True).encode()).hexdigest()
         record["results"]["1"] = hashlib.sha256(f"{key_digest}/results/1/{block_digest(values)}".encode()).hexdigest()
         (folder / "progress.json").write_text(json.dumps(record))
@@ -192,8 +196,8 @@ def test_a_damaged_kept_block_is_named_and_simulated_again(tmp_path, monkeypatch
 
         with netCDF4.Dataset(results, "a") as nc:
             nc["net_change_to_mtfp"][BLOCK + 7, 2] = float("nan")
-        with netCDF4.Dataset(results) as nc:
-            values = read_block(nc, BLOCK, BLOCK)
+        with netCDF4.Dataset(results) as nc, netCDF4.Dataset(folder / "detail.nc") as detail:
+            values = read_block([nc, detail], BLOCK, BLOCK)
         p = PartialRun(out, "x", {})
         p.key_digest = hashlib.sha256(json.dumps(record["key"], sort_keys=True).encode()).hexdigest()
         record["results"]["1"] = p._seal("results", 1, block_digest(values))

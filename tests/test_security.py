@@ -201,7 +201,8 @@ def _kept(out) -> bool:
 def two_runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("two")
     for seed in ("1", "2"):
-        assert cli.main(["run", CONFIG_2019, "--iterations", "500", "--seed", seed, "--out", str(out)]) == 0
+        assert cli.main(["run", CONFIG_2019, "--iterations", "500", "--seed", seed, "--out", str(out),
+                         "--keep", "all"]) == 0
     return sorted(out.iterdir())
 
 
@@ -214,10 +215,16 @@ def test_report_refuses_a_results_file_from_another_run(two_runs, tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"fsp-risk: error: {mixed / 'run.json'}: run.json belongs to run ") and err.count("\n") == 0
     assert "expected the files of one run folder, as 'fsp-risk run' wrote them" in err
-    (mixed / "run.json").unlink()  # without the record, scenarios.nc still names its run
+    (mixed / "run.json").unlink()  # without the record, detail.nc and scenarios.nc still name their run
     assert cli.main(["report", str(mixed)]) == 2
     assert f"{mixed / 'scenarios.nc'}: scenarios.nc belongs to run" in capsys.readouterr().err
     assert cli.main(["compare", str(a), str(mixed), "--out", str(tmp_path / "c")]) == 2
+    (mixed / "scenarios.nc").unlink()
+    assert cli.main(["report", str(mixed)]) == 2
+    assert f"{mixed / 'detail.nc'}: detail.nc belongs to run" in capsys.readouterr().err
+    (mixed / "detail.nc").unlink()  # and analysis.nc too
+    assert cli.main(["report", str(mixed)]) == 2
+    assert f"{mixed / 'analysis.nc'}: analysis.nc belongs to run" in capsys.readouterr().err
 
 
 def test_report_says_cannot_read_for_a_damaged_results_file(two_runs, tmp_path, capsys):

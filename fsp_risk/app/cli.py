@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
-
-import numpy as np
 
 from fsp_risk import __version__
 from fsp_risk.config import MAX_ITERATIONS, MAX_SEED, SAMPLERS, load_config
@@ -108,9 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sampler", choices=SAMPLERS, help="mc (plain Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol')")
     run.add_argument("--deterministic", action="store_true", help="one run with every input at its central value")
     run.add_argument("--out", default="outputs", help="folder for run folders (default: outputs)")
-    run.add_argument("--keep", choices=("all", "summaries"), default="all",
-                     help="all (default) keeps results.nc and scenarios.nc, which 'report' and 'compare' read; "
-                          "summaries keeps only the tables, analyses, charts and report: a few MB for a shared drive")
+    run.add_argument("--keep", choices=("results", "all", "summaries"), default="results",
+                     help="results (default) keeps results.nc, each iteration's main figures, which 'report' and "
+                          "'compare' read; all adds detail.nc (breakdowns by line and risk) and scenarios.nc; "
+                          "summaries keeps only the tables, analyses, charts and report: a few MB")
     loud = run.add_mutually_exclusive_group()
     loud.add_argument("-q", "--quiet", action="store_true", help="no progress or phase lines (warnings and errors "
                                                                   "still show)")
@@ -156,21 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _headline(ds) -> list[str]:
-    from fsp_risk.analysis.summary import horizon_total, year_columns
+def _headline(ds, summary) -> list[str]:
+    """The terminal's headline, from the stored summary table (the figures summary.csv and findings.md give)."""
+    from fsp_risk.outputs.findings import Headline
 
-    net = ds["net_change_to_mtfp"]
-    total = horizon_total(net)
+    h = Headline.of(summary)
     after = " after mitigation" if "net_change_inherent" in ds else ""
     lines = [f"Net change to MTFP over {ds.year.values[0]} to {ds.year.values[-1]}{after} (positive = pressure):"]
     if ds.sizes["iteration"] == 1:
-        lines.append(f"  central case: {pounds(float(total[0]))}")
+        lines.append(f"  central case: {pounds(h.p50)}")
     else:
-        p50, p80 = np.percentile(total, [50, 80])
-        met = float((total <= 0).mean())
-        lines.append(f"  P50 {pounds(p50)}; P80 {pounds(p80)}; chance the MTFP target is met over the horizon {met:.0%}")
-        by_year = [(c <= 0).mean() for c in year_columns(net)]
-        lines.append("  chance met by year: " + ", ".join(f"{y} {p:.0%}" for y, p in zip(ds.year.values, by_year)))
+        lines.append(f"  P50 {pounds(h.p50)}; P80 {pounds(h.p80)}; chance the MTFP target is met over the horizon "
+                     f"{h.p_met:.0%}")
+        lines.append("  chance met by year: " + ", ".join(f"{y} {p:.0%}" for y, p in zip(ds.year.values, h.by_year)))
     return lines
 
 
@@ -213,7 +211,7 @@ def run_command(args) -> int:
 
 def _summary(ds, tables, config) -> list[str]:
     """What the terminal shows of a finished run: the headline, each scenario, the register's reserve."""
-    lines = _headline(ds)
+    lines = _headline(ds, tables["summary"])
     if "scenarios" in tables:
         lines += _scenario_lines(tables["scenarios"])
     if "risk_portfolio" in tables:
@@ -267,8 +265,29 @@ _LEFT = {"run": "no run folder was written", "report": "the run folder's files a
          "compare": "no comparison folder was written", "calibrate": "no calibration folder was written"}
 
 
+#: What a console that cannot print a character (a Windows code page, output piped) shows instead.
+_PLAIN = {"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+          "\u00b1": "+/-", "\u2264": "<=", "\u2265": ">="}
+
+
+def _plain(exc: UnicodeEncodeError):
+    return "".join(_PLAIN.get(ch, "?") for ch in exc.object[exc.start:exc.end]), exc.end
+
+
+codecs.register_error("fsp_risk_plain", _plain)
+
+
+def _console_safe() -> None:
+    """Let a console whose encoding lacks a character (a true minus, an en dash) print a plain one instead
+    of failing with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and (getattr(stream, "encoding", "") or "").lower() not in ("utf-8", "utf8"):
+            stream.reconfigure(errors="fsp_risk_plain")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _console_safe()
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)

@@ -20,7 +20,7 @@ class PartialRun:
     """The simulated blocks of a run not yet finished, kept so that an interrupted run can be resumed.
 
     They live in ``<out>/.partial/<config name>-<key hash>/`` (hidden: never mistaken for a run folder):
-    ``results.nc`` and ``scenarios.nc`` filled block by block, and ``progress.json`` recording each
+    ``results.nc`` with ``detail.nc`` and ``scenarios.nc`` filled block by block, and ``progress.json`` recording each
     block on disk with its checksum, rewritten atomically (and synced) after the block itself is synced.
     ``key`` is everything the numbers depend on (config hash, seed, sampler, iterations, stress tests,
     version): only the same run resumes, and each block's checksum is bound to the key, its file and its
@@ -29,6 +29,8 @@ class PartialRun:
     """
 
     PHASES = ("results", "scenarios")
+    #: The files each phase fills block by block (a block's checksum covers all of them).
+    FILES = {"results": ("results.nc", "detail.nc"), "scenarios": ("scenarios.nc",)}
 
     def __init__(self, out_root: str | Path, name: str, key: dict):
         self.key = json.loads(json.dumps(key, sort_keys=True))
@@ -100,32 +102,41 @@ class PartialRun:
         from fsp_risk.engine.sampling import BLOCK, block_sizes
         from fsp_risk.engine.store import block_digest, read_block
 
-        done, path = self.blocks[phase], self.folder / f"{phase}.nc"
+        done, paths = self.blocks[phase], [self.folder / name for name in self.FILES[phase]]
+        paths = [p for p in paths if p.exists() or p.is_symlink()] or paths[:1]
         if not done:
-            remove_unless_regular(path)
+            for path in paths:
+                remove_unless_regular(path)
             return []
-        nc, why = None, "is not a regular file"  # a link (perhaps out of --out) or a folder: never opened
-        if is_regular(path):
-            try:
-                nc = netCDF4.Dataset(path, "r")
-            except (OSError, RuntimeError, ValueError) as exc:
-                why = f"cannot be read ({exc})"
-        if nc is None:  # the whole file goes, and every block it held is simulated again
+        files, problems = [], []
+        for path in paths:
+            why = "is not a regular file"  # a link (perhaps out of --out) or a folder: never opened
+            if is_regular(path):
+                try:
+                    files.append(netCDF4.Dataset(path, "r"))
+                    continue
+                except (OSError, RuntimeError, ValueError) as exc:
+                    why = f"cannot be read ({exc})"
+            problems.append(f"{path} {why}")
+        if problems:  # the phase's files go, and every block they held is simulated again
+            for nc in files:
+                nc.close()
             n = len(done)
             done.clear()
-            if not remove_unless_regular(path):
-                path.unlink(missing_ok=True)
+            for path in paths:
+                if not remove_unless_regular(path):
+                    path.unlink(missing_ok=True)
             self._save()
-            return [f"{path} {why}; its {n} kept block(s) will be simulated again"]
+            return [f"{'; '.join(problems)}; its {n} kept block(s) will be simulated again"]
         sizes = block_sizes(self.key["iterations"])
-        bad, problems = [], []
-        with nc:
+        bad = []
+        try:
             for block, seal in sorted(done.items()):
                 pos = block * BLOCK
                 try:
                     if block >= len(sizes):
                         raise ValueError("there is no such block in this run")
-                    values = read_block(nc, pos, sizes[block])
+                    values = read_block(files, pos, sizes[block])
                     if self._seal(phase, block, block_digest(values)) != seal:
                         raise ValueError("its values do not match the checksum recorded when it was written")
                     if check is not None:
@@ -136,7 +147,10 @@ class PartialRun:
                                              f"{exc.iteration:,}") from None
                 except (OSError, RuntimeError, ValueError, IndexError) as exc:
                     bad.append(block)
-                    problems.append(f"kept block {block} of {path} is damaged ({exc}); it will be simulated again")
+                    problems.append(f"kept block {block} of {paths[0]} is damaged ({exc}); it will be simulated again")
+        finally:
+            for nc in files:
+                nc.close()
         for block in bad:
             del done[block]
         if bad:

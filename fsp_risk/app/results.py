@@ -21,7 +21,8 @@ from fsp_risk.outputs.report import write_outputs
 
 @contextmanager
 def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
-    """A run folder's ``results.nc`` (opened lazily) and the config stored in it, checked first.
+    """A run folder's ``results.nc`` (opened lazily; with ``detail.nc``'s variables too where the run kept
+    it) and the config stored in it, checked first.
 
     ``needs`` names variables the caller reads; a file without them, or without a config, is refused
     with the file named.
@@ -62,13 +63,23 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
                 _same_run(ds, scen.attrs.get("run_id"), scenarios)
         attachments = _check_provenance(ds, results)
         config = parse_config(ds.attrs["config_text"], file=f"{results} (config_text)", attachments=attachments)
-        try:
-            yield ds, config
-        except RuntimeError as exc:  # netCDF's own read errors ("NetCDF: HDF error") while the caller reads
-            if isinstance(exc, ModelError) or "NetCDF" not in str(exc):
-                raise
-            raise ConfigError(f"cannot read results.nc ({exc}); expected an undamaged file: run 'fsp-risk run' on "
-                              "its config again", file=str(results)) from None
+        with ExitStack() as stack:
+            detail = Path(run_dir) / "detail.nc"
+            if detail.is_file():  # kept with --keep all: its variables join results.nc's
+                more = stack.enter_context(_open_netcdf(detail))
+                _same_run(ds, more.attrs.get("run_id"), detail)
+                try:
+                    ds = xr.merge([ds, more], compat="override", join="exact", combine_attrs="override")
+                except ValueError as exc:
+                    raise ConfigError(f"detail.nc does not match results.nc ({exc}); expected the files of one run "
+                                      "folder, as 'fsp-risk run' wrote them", file=str(detail)) from None
+            try:
+                yield ds, config
+            except RuntimeError as exc:  # netCDF's own read errors ("NetCDF: HDF error") while the caller reads
+                if isinstance(exc, ModelError) or "NetCDF" not in str(exc):
+                    raise
+                raise ConfigError(f"cannot read results.nc ({exc}); expected an undamaged file: run 'fsp-risk run' "
+                                  "on its config again", file=str(results)) from None
 
 
 def _kept(folder: Path) -> str | None:
@@ -173,11 +184,7 @@ def rebuild_outputs(run_dir: str | Path) -> Path:
         remove_stale_temporaries(folder)
         tmp.mkdir()
         try:
-            with ExitStack() as stack:
-                scenarios = None
-                if (folder / "scenarios.nc").is_file():  # checked to be this run's by open_results
-                    scenarios = stack.enter_context(_open_netcdf(folder / "scenarios.nc"))
-                write_outputs(ds, config, tmp, read_analyses(folder, ds), scenarios)
+            write_outputs(ds, config, tmp, read_analyses(folder, ds))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

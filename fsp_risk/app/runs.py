@@ -19,15 +19,20 @@ from fsp_risk.errors import ConfigError, ModelError
 from fsp_risk.outputs.report import write_outputs
 
 
-#: What a run folder keeps: everything, or only what readers read (tables, analyses, charts, report).
-KEEP = ("all", "summaries")
+#: What a run folder keeps of its per-iteration data, beside its tables, analyses, charts and report:
+#: "results" (the default) results.nc, each iteration's main figures, which 'report' and 'compare' read;
+#: "all" also detail.nc (the breakdowns by line and risk, and figures computed exactly from results.nc)
+#: and scenarios.nc (each scenario's net change); "summaries" none of it.
+KEEP = ("results", "all", "summaries")
+#: The files of each level of ``KEEP``, as the partial folder holds them.
+KEPT_FILES = {"results": ("results.nc",), "all": ("results.nc", "detail.nc", "scenarios.nc"), "summaries": ()}
 #: What a run folder's scenarios.nc keeps of each case: what the scenario analyses read. (Python callers
 #: of simulate_scenarios get every variable.)
 SCENARIO_VARIABLES = ("net_change_to_mtfp",)
 
 
 def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | None = None,
-               phase: Callable[[str], None] = lambda name: None, kept: str = "all") -> dict:
+               phase: Callable[[str], None] = lambda name: None, kept: str = "results") -> dict:
     """Analyse a run whose results are in ``folder`` once, store the analyses (``analysis.nc``), and write
     its tables, charts, workbook, report and ``run.json`` from what is stored; returns the analyses.
     ``phase(name)`` is called as each of the two phases starts."""
@@ -36,7 +41,7 @@ def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | Non
     store.write_tables(analysis, analyse(ds, config, scenarios), {"run_id": str(ds.attrs.get("run_id", ""))})
     tables = store.read_tables(analysis)  # rendered from the stored copy, exactly as 'fsp-risk report' will
     phase("outputs: tables, charts, workbook, findings and report")
-    write_outputs(ds, config, folder, tables, scenarios)
+    write_outputs(ds, config, folder, tables)
     meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
     meta.update({k: ds.attrs[k] for k in ("run_id", "precision_target", "stop_reason") if k in ds.attrs})
     meta["kept"] = kept
@@ -57,7 +62,7 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
         progress: Callable[[], Callable[[int, int], None]] | None = None,
         say: Callable[[str], None] = print, warn: Callable[[str], None] = _stderr,
         phase: Callable[[str], None] | None = None, summarise: Callable | None = None,
-        keep: str = "all") -> tuple[Path, list[str]]:
+        keep: str = "results") -> tuple[Path, list[str]]:
     """A whole run, as ``fsp-risk run`` makes it: simulate, the scenarios and counterfactual, every table,
     chart and report, in a new folder under ``out``; returns the folder and ``summarise(ds, tables,
     config)``'s lines (none without it; ``tables`` the run's analyses), computed while the results are open.
@@ -67,9 +72,10 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
     ``stresses`` are pinned inputs (:func:`fsp_risk.engine.scenarios.parse_stress`), ``actuals`` a CSV of outturns,
     ``precision`` a target such as "£50k" that sets the iterations. ``progress`` makes a progress
     callback for each simulation; ``say`` and ``warn`` take the lines a terminal shows on stdout and stderr,
-    ``phase(name)`` the start of each phase (simulation, scenarios, analyses, outputs). ``keep`` "summaries"
-    leaves the per-iteration results out of the folder (tables, analyses, charts and report only): a few
-    megabytes a run, which 'fsp-risk report' and 'compare' cannot read back.
+    ``phase(name)`` the start of each phase (simulation, scenarios, analyses, outputs). ``keep`` says which
+    per-iteration files the folder keeps (:data:`KEEP`): "results" by default, "all" for the breakdowns and
+    scenarios too, "summaries" none (a few megabytes a run, which 'fsp-risk report' and 'compare' cannot
+    read back).
     """
     from fsp_risk.engine.sampling import BLOCK
     from fsp_risk.engine.scenarios import scenario_bytes_per_iteration
@@ -172,15 +178,17 @@ def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed,
     blocks = dict(engine=engine, workers=workers)
     lines: list[str] = []
     with cluster(engine, scheduler, workers), StagedFolder(out, run_folder_name(config.name, seed)) as staged:
-        results = partial.folder / "results.nc"
+        results, detail = partial.folder / "results.nc", partial.folder / "detail.nc"
         phase("simulation: " + ("the central case" if deterministic else f"{iterations:,} iterations"))
         simulate(config, iterations=iterations, seed=seed, sampler=sampler, deterministic=deterministic,
                  progress=progress() if progress else None, path=results, done_blocks=partial.blocks["results"],
-                 on_block=lambda b, digest: partial.record("results", b, digest), **blocks).close()
-        add_attrs(results, extra_attrs)
+                 on_block=lambda b, digest: partial.record("results", b, digest), detail_path=detail,
+                 **blocks).close()
+        for f in (results, detail):
+            add_attrs(f, extra_attrs)
         scenarios_file = partial.folder / "scenarios.nc"
         scenarios = None
-        with xr.open_dataset(results, engine="netcdf4", cache=False) as ds:  # read variable by variable
+        with store.open_split(results, detail) as ds:  # read variable by variable
             if not deterministic:
                 # Scenarios, stress tests and the counterfactual without FSP, on the run's own random numbers.
                 phase("scenarios, stress tests and the counterfactual without FSP")
@@ -196,8 +204,8 @@ def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed,
             if scenarios is not None:
                 scenarios.close()
                 add_attrs(scenarios_file, {"run_id": extra_attrs["run_id"]})
-        for f in (results, scenarios_file):
-            if f.exists() and keep != "summaries":
-                os.replace(f, staged.tmp / f.name)
+        for name in KEPT_FILES[keep]:
+            if (partial.folder / name).exists():
+                os.replace(partial.folder / name, staged.tmp / name)
     partial.remove()
     return staged.final, lines

@@ -34,7 +34,8 @@ def run_blocks(compute: Callable[[Chunk], dict[str, np.ndarray]], todo: list[Chu
                dtypes: dict[str, type] | None = None, path: str | os.PathLike | None = None,
                engine: str = "threads", workers: int | None = None, scheduler: str | None = None,
                done_blocks: Collection[int] = (), on_block: Callable[[int, str], None] | None = None,
-               progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
+               progress: Callable[[int, int], None] | None = None, detail_path: str | os.PathLike | None = None,
+               detail: Collection[str] = ()) -> xr.Dataset:
     """Compute every chunk and gather the results as the Dataset ``dataset`` builds from the arrays.
 
     ``compute(chunk)`` returns each variable's values for the chunk, with the iteration axis at
@@ -42,6 +43,8 @@ def run_blocks(compute: Callable[[Chunk], dict[str, np.ndarray]], todo: list[Chu
     (default float64). With ``path`` the results go to that new netCDF file block by block (memory
     bounded by the blocks in flight), ``done_blocks`` already in it are skipped and ``on_block`` is
     called once each block is flushed; the Dataset returned is opened lazily from the file. With
+    ``detail_path`` too, the variables named in ``detail`` go to that second file instead (a run folder
+    keeps it only when asked) and the Dataset returned holds both files' variables. With
     ``engine`` dask and no ``path`` nothing runs yet: the arrays are dask arrays, one task per block.
     ``progress(done, total)`` is called after each block. Results never depend on the executor or
     the number of workers.
@@ -55,14 +58,25 @@ def run_blocks(compute: Callable[[Chunk], dict[str, np.ndarray]], todo: list[Chu
 
     if engine == "dask" and path is None:
         return dataset(lazy_blocks(compute, todo, [c.size for c in todo], shapes, axis=axis))
-    sink = None
+    sinks: list = []
     if path is None:
         results = {k: np.empty(with_iterations(k, total), dtypes.get(k, np.float64)) for k in shapes}
     else:
-        empty = {k: np.empty(with_iterations(k, 0), dtypes.get(k, np.float64)) for k in shapes}
-        with store.writing(path):
-            sink = store.open_for_blocks(path, dataset(empty), total, resume=bool(done_blocks))
-        results = {k: sink[k] for k in shapes}
+        empty = dataset({k: np.empty(with_iterations(k, 0), dtypes.get(k, np.float64)) for k in shapes})
+        names = list(empty.data_vars)
+        split = {path: [k for k in names if detail_path is None or k not in detail]}
+        if detail_path is not None:
+            split[detail_path] = [k for k in names if k in detail]
+        results = {}
+        try:
+            for file, kept in split.items():
+                with store.writing(file):
+                    sinks.append(store.open_for_blocks(file, empty[kept], total, resume=bool(done_blocks)))
+                results.update({k: sinks[-1][k] for k in kept if k in shapes})
+        except BaseException:
+            for sink in sinks:
+                sink.close()
+            raise
         done_blocks = set(done_blocks)
         todo = [c for c in todo if (c.block or 0) not in done_blocks]
 
@@ -75,15 +89,15 @@ def run_blocks(compute: Callable[[Chunk], dict[str, np.ndarray]], todo: list[Chu
             with store.writing(path):
                 for k, arr in results.items():
                     arr[where] = written[k]
-                if sink is not None:
-                    store.block_written(sink, chunk.pos, chunk.size, chunk.block, on_block, written)
+                if sinks:
+                    store.block_written(sinks, chunk.pos, chunk.size, chunk.block, on_block, written)
             done += chunk.size
             if progress is not None:
                 progress(done, total)
     finally:
-        if sink is not None:
-            with store.writing(path):  # closing flushes: it can meet a full disk too
+        for sink in sinks:
+            with store.writing(sink.filepath()):  # closing flushes: it can meet a full disk too
                 sink.close()
     if path is not None:
-        return xr.open_dataset(path, engine="netcdf4", cache=False)  # each variable read when used, not kept
+        return store.open_split(path, detail_path)
     return dataset(results)

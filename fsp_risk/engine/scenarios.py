@@ -1,6 +1,6 @@
 """Scenarios, stress tests and the counterfactual without FSP, all on common random numbers.
 
-Every case of a run — the config as written (``base``), each scenario named in its config, each stress
+Every case of a run — the base case, every assumption as set (``base``), each scenario named in its config, each stress
 test and the counterfactual without the programme (``without_fsp``) — draws the same random numbers
 (each input from its own named stream; under Sobol' one shared design) and is measured against the same
 plan: the base config's central case, which the MTFP budgets and planned savings were set on. The
@@ -26,7 +26,7 @@ from fsp_risk.engine.variables import describe
 from fsp_risk.errors import ConfigError, excerpt
 
 #: Kinds of case, in the order they are reported.
-KINDS = ("as written", "scenario", "stress test", "counterfactual")
+KINDS = ("base case", "scenario", "stress test", "counterfactual")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def pin_text(config: Config, pins: dict[str, float]) -> dict[str, str]:
 
 def cases(config: Config, stresses: list[dict[str, float]] = (), counterfactual: bool = True) -> list[Case]:
     """The cases a run compares: base, the config's scenarios, stress tests, then without FSP."""
-    out = [Case("base", "Base case: the config as written", "as written", "", config, {})]
+    out = [Case("base", "Base case: every assumption as set, no scenario applied", "base case", "", config, {})]
     out += [Case(s.name, s.title, "scenario", s.source, s.config, s.pins) for s in config.scenarios.values()]
     for i, pins in enumerate(stresses, start=1):
         label = ", ".join(f"{name} = {value}" for name, value in pin_text(config, pins).items())

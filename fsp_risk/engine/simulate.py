@@ -22,7 +22,7 @@ from fsp_risk.engine.blocks import (block_inputs, block_net_change_totals, centr
 from fsp_risk.engine.executors import map_blocks
 from fsp_risk.engine.loop import Chunk, chunks, run_blocks
 from fsp_risk.engine.sampling import BLOCK, block_sizes, resolve_sampler
-from fsp_risk.engine.variables import describe, stored_variables
+from fsp_risk.engine.variables import DETAIL, describe, stored_variables
 from fsp_risk.errors import ConfigError
 from fsp_risk.model.rollup import line_names
 
@@ -71,6 +71,7 @@ def simulate(
     check_invariants: bool = True,
     done_blocks: Collection[int] = (),
     on_block: Callable[[int, str], None] | None = None,
+    detail_path: str | os.PathLike | None = None,
 ) -> xr.Dataset:
     """Run the Monte Carlo simulation of a config.
 
@@ -115,6 +116,10 @@ def simulate(
     on_block : callable, optional
         With ``path``: called as ``on_block(block, digest)`` once a block is written and flushed to the
         file, with the SHA-256 of its values (:func:`fsp_risk.engine.store.block_digest`).
+    detail_path : path, optional
+        With ``path``: a second new netCDF file for the variables a run folder keeps only when asked
+        (breakdowns by line and risk, and figures computed exactly from the others: ``detail`` in
+        :mod:`fsp_risk.engine.variables`); the Dataset returned holds both files' variables.
 
     Returns
     -------
@@ -158,7 +163,7 @@ def simulate(
                       lambda results: _to_dataset(config, results, lines, total, seed, sampler, deterministic),
                       dtypes={k: np.int8 for k in shapes if describe(config, k).kind == "flag"}, path=path,
                       engine=engine, workers=workers, scheduler=scheduler, done_blocks=done_blocks,
-                      on_block=on_block, progress=progress)
+                      on_block=on_block, progress=progress, detail_path=detail_path, detail=DETAIL)
 
 
 def net_change_totals(config: Config, iterations: int, seed: int, sampler: str,

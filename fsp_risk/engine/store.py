@@ -23,8 +23,9 @@ from fsp_risk.files import fsync_file
 
 #: The layout of results.nc, scenarios.nc and analysis.nc (variables, dimensions, attributes) that this
 #: version writes and reads; raised whenever a change would make an older file read wrongly. Format 5: a
-#: run's analyses are stored in analysis.nc, which 'fsp-risk report' renders from.
-RESULTS_FORMAT = 5
+#: run's analyses are stored in analysis.nc, which 'fsp-risk report' renders from. Format 6: a run folder's
+#: results.nc holds each iteration's main figures; the breakdowns and derived figures are in detail.nc.
+RESULTS_FORMAT = 6
 #: zlib level of the results files: on shuffled float64, level 1 compresses within a few per cent of 9, and
 #: zlib is what every netCDF reader can open. 0 stores the chunks uncompressed (the tests, for speed).
 COMPRESSION = 1
@@ -82,18 +83,22 @@ def open_for_blocks(path: str | os.PathLike, skeleton: xr.Dataset, iterations: i
     return nc
 
 
-def block_written(nc: netCDF4.Dataset, pos: int, size: int, block, on_block=None,
+def block_written(files: list[netCDF4.Dataset], pos: int, size: int, block, on_block=None,
                   written: dict[str, np.ndarray] | None = None) -> None:
-    """Finish a block whose values are in ``nc``: number its iterations, flush it to stable storage and
-    only then report it done, as ``on_block(block, digest)`` with the :func:`block_digest` of the values
-    ``written`` (each variable's slice of the block, as given to the file), so that a record of done
-    blocks never runs ahead of the file and a resumed run can check each block it keeps."""
+    """Finish a block whose values are in ``files`` (a run's results, split over one or more files):
+    number its iterations in each, flush them to stable storage and only then report it done, as
+    ``on_block(block, digest)`` with the :func:`block_digest` of the values ``written`` (each variable's
+    slice of the block, as given to the files), so that a record of done blocks never runs ahead of the
+    files and a resumed run can check each block it keeps."""
     iteration = np.arange(pos, pos + size)
-    nc["iteration"][pos : pos + size] = iteration
-    nc.sync()
-    fsync_file(nc.filepath())
+    dtypes = {}
+    for nc in files:
+        nc["iteration"][pos : pos + size] = iteration
+        nc.sync()
+        fsync_file(nc.filepath())
+        dtypes.update({k: v.dtype for k, v in nc.variables.items()})
     if on_block is not None:
-        stored = {k: np.asarray(v, dtype=nc[k].dtype) for k, v in (written or {}).items()}
+        stored = {k: np.asarray(v, dtype=dtypes[k]) for k, v in (written or {}).items()}
         on_block(block, block_digest({**stored, "iteration": iteration}))
 
 
@@ -108,15 +113,36 @@ def block_digest(values: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def read_block(nc: netCDF4.Dataset, pos: int, size: int) -> dict[str, np.ndarray]:
-    """Every variable's slice of the block of ``size`` iterations at ``pos``, as stored (no masking)."""
-    nc.set_auto_mask(False)
+def read_block(files: list[netCDF4.Dataset], pos: int, size: int) -> dict[str, np.ndarray]:
+    """Every variable's slice of the block of ``size`` iterations at ``pos``, as stored (no masking), from
+    the files a run's results are split over."""
     out = {}
-    for name, var in nc.variables.items():
-        if "iteration" in var.dimensions:
-            index = tuple(slice(pos, pos + size) if d == "iteration" else slice(None) for d in var.dimensions)
-            out[name] = np.asarray(var[index])
+    for nc in files:
+        nc.set_auto_mask(False)
+        for name, var in nc.variables.items():
+            if "iteration" in var.dimensions:
+                index = tuple(slice(pos, pos + size) if d == "iteration" else slice(None) for d in var.dimensions)
+                values = np.asarray(var[index])
+                if name in out and not np.array_equal(out[name], values):  # each file numbers the iterations
+                    raise ValueError(f"its {name} differs between {files[0].filepath()} and {nc.filepath()}")
+                out[name] = values
     return out
+
+
+def open_split(path: str | os.PathLike, detail: str | os.PathLike | None = None) -> xr.Dataset:
+    """A results file opened lazily (each variable read when used, not kept), with the variables of its
+    ``detail`` file beside it when given: one Dataset, whose ``close`` closes both."""
+    ds = xr.open_dataset(path, engine="netcdf4", cache=False)
+    if detail is None:
+        return ds
+    try:
+        more = xr.open_dataset(detail, engine="netcdf4", cache=False)
+    except BaseException:
+        ds.close()
+        raise
+    both = xr.merge([ds, more], compat="override", join="exact", combine_attrs="override")
+    both.set_close(lambda: (ds.close(), more.close()))
+    return both
 
 
 @contextmanager

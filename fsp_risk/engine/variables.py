@@ -30,6 +30,9 @@ class Variable:
     #: and reported positive: ``reported`` is the factor from stored to reported.
     positive: str = "pressure on the MTFP"
     reported: float = 1.0
+    #: In a run folder, kept in ``detail.nc`` (only with ``--keep all``), not ``results.nc``: a breakdown by
+    #: line or risk, or a figure computed exactly from the variables ``results.nc`` keeps.
+    detail: bool = False
 
     @property
     def prudent_percentile(self) -> int:
@@ -72,31 +75,31 @@ _ALL = (
              positive="saving", reported=-1.0),
     Variable("net_change_to_mtfp", "Net change to the MTFP (positive = pressure)", "GBP", summary=1),
     Variable("net_savings", "Net savings against the MTFP (= minus net change)", "GBP", summary=2,
-             positive="saving against the MTFP"),
+             positive="saving against the MTFP", detail=True),
     Variable("net_savings_real", "Net savings in real terms at price-base-year prices", "GBP", summary=3,
-             positive="saving against the MTFP"),
+             positive="saving against the MTFP", detail=True),
     Variable("net_savings_pv", "Present value of net savings: real terms discounted to the price base year", "GBP",
-             summary=4, positive="saving against the MTFP"),
+             summary=4, positive="saving against the MTFP", detail=True),
     Variable("shortfall", "Shortfall against the MTFP target (positive part of the net change)", "GBP", summary=5,
-             positive="shortfall (the total row adds each year's: not the total's shortfall)"),
+             positive="shortfall (the total row adds each year's: not the total's shortfall)", detail=True),
     Variable("programme_costs", "The programme's own costs, whoever pays: project, posts, contracts, workforce "
              "above plan, the register's risks and mitigations", "GBP", positive="cost"),
     Variable("programme_benefits", "Costs the programme avoids (placements, teams, demand-led budgets), after the "
              "optimism-bias adjustment", "GBP", positive="cost avoided"),
     Variable("programme_costs_pv", "Present value of the programme's own costs: real terms discounted to the price "
-             "base year", "GBP", positive="cost"),
+             "base year", "GBP", positive="cost", detail=True),
     Variable("programme_benefits_pv", "Present value of the costs the programme avoids, after optimism bias: real "
-             "terms discounted to the price base year", "GBP", positive="cost avoided"),
+             "terms discounted to the price base year", "GBP", positive="cost avoided", detail=True),
     Variable("net_change_by_line", "Contribution of each line to the net change to the MTFP", "GBP",
-             extra_dim="line"),
+             extra_dim="line", detail=True),
     Variable("risk_occurred", "Risk occurred in the year, before mitigation (1 = yes)", "1", "flag", "risk",
-             needs="register", positive="occurred"),
+             needs="register", positive="occurred", detail=True),
     Variable("risk_occurred_residual", "Risk occurred in the year, after mitigation (1 = yes)", "1", "flag", "risk",
-             needs="register", positive="occurred"),
+             needs="register", positive="occurred", detail=True),
     Variable("risk_impact", "Impact of the risk on the MTFP before mitigation (threats positive)", "GBP",
-             extra_dim="risk", needs="register"),
+             extra_dim="risk", needs="register", detail=True),
     Variable("risk_impact_residual", "Impact of the risk on the MTFP after mitigation, excluding its cost", "GBP",
-             extra_dim="risk", needs="register"),
+             extra_dim="risk", needs="register", detail=True),
     Variable("net_change_inherent", "Net change to the MTFP before any mitigation (positive = pressure)", "GBP",
              needs="register"),
     # Summarised, not stored: total savings less cashable savings.
@@ -108,6 +111,8 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in _ALL}
 RISK_KEYS = tuple(v.name for v in _ALL if v.extra_dim == "risk")
 #: Outputs that must lie in [0, 1].
 SHARES = tuple(v.name for v in _ALL if v.kind in ("share", "flag"))
+#: Kept in a run folder's detail.nc, not results.nc (see ``Variable.detail``).
+DETAIL = tuple(v.name for v in _ALL if v.detail)
 #: The variables summarised in summary.csv, in the order a finance reader expects.
 SUMMARY_VARIABLES = tuple(v.name for v in sorted((v for v in _ALL if v.summary), key=lambda v: v.summary))
 

@@ -14,7 +14,8 @@ import xarray as xr
 from fsp_risk.analysis.summary import column_percentiles, horizon_total, year_columns
 from fsp_risk.config import Config
 from fsp_risk.outputs import plots
-from fsp_risk.outputs.formatting import format_money, lower_first, period, pressure_or_saving, share, ten_words
+from fsp_risk.outputs.formatting import (format_money, lower_first, optimism_bias_words, period, pressure_or_saving,
+                                         share, ten_words)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ def _save(fig, folder: Path, name: str, title: str, alt: str) -> Chart:
 def _outcome(net_savings: float) -> str:
     """A net saving in a title's few words: '£3.2m saving' or '£4.5m pressure'."""
     return f"{format_money(abs(net_savings))} {'saving' if net_savings >= 0 else 'pressure'}"
+
+
+#: What a histogram's caption says of its end bars (:data:`fsp_risk.outputs.plots.HISTOGRAM_TAILS`).
+_TAILS = (f"The end bars also count the rarest {plots.HISTOGRAM_TAILS:.1%} of outcomes at each end, beyond the axis.")
 
 
 def _source(ds: xr.Dataset, config: Config) -> str:
@@ -69,11 +74,11 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: p
     With a ``backtest`` table, actual net savings (or minus the actual net change) appear on the fan chart.
     """
     years = [str(y) for y in ds.year.values]
-    columns = year_columns(ds["net_savings"])
+    columns = [-c for c in year_columns(ds["net_change_to_mtfp"])]  # net savings (results.nc keeps the net change)
     pct = dict(zip((10, 25, 50, 75, 90), np.column_stack([np.percentile(c, [10, 25, 50, 75, 90]) for c in columns])))
     p_met_year = np.array([(c >= 0).mean() for c in columns])
     del columns
-    total = horizon_total(ds["net_savings"])
+    total = -horizon_total(ds["net_change_to_mtfp"])
     p_met = float((total >= 0).mean())
     horizon = period(ds)
     after = " after mitigation" if "net_change_inherent" in ds else ""
@@ -108,11 +113,12 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: p
     title = ten_words(f"Middle 80% of outcomes: {_outcome(p10)} to {_outcome(p90)}",
                       f"From {_outcome(p10)} to {_outcome(p90)}")
     caption = (f"Distribution of total net savings against the MTFP over {horizon}{after}, cash terms; the middle "
-               f"80% of outcomes lie between the 10th and 90th percentiles. {_source(ds, config)}")
+               f"80% of outcomes lie between the 10th and 90th percentiles. {_TAILS} {_source(ds, config)}")
     alt = (f"Histogram of total net savings over {horizon} (positive = saving): the median outcome is "
            f"{pressure_or_saving(-p50)}; the middle 80% of outcomes run from {pressure_or_saving(-p10)} to "
            f"{pressure_or_saving(-p90)}; {p_met:.0%} of outcomes meet the MTFP target over the period.")
-    charts.append(_save(plots.histogram(total, title, caption), folder, "net_savings_histogram", title, alt))
+    charts.append(_save(plots.histogram(total, title, caption, f"Total net savings, {horizon}"), folder,
+                        "net_savings_histogram", title, alt))
     return charts
 
 
@@ -215,12 +221,11 @@ def risk_heat_map_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.
     return _save(fig, folder, "risk_heat_map", title, alt)
 
 
-def scenario_chart(scen: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame) -> Chart:
+def scenario_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame) -> Chart:
     """The range of the total net change in each scenario, stress test and the counterfactual (``table``:
-    :func:`fsp_risk.analysis.scenarios.scenario_table`)."""
-    horizon = period(scen)
-    source = (f"Source: fsp-risk simulation, {scen.attrs['iterations']:,} iterations on common random numbers, "
-              f"config {config.name}.")
+    :func:`fsp_risk.analysis.scenarios.scenario_table`, run on the same iterations as ``ds``)."""
+    horizon = period(ds)
+    source = _source(ds, config)
     cases = table[table["kind"] != "counterfactual"]
     without = table[table["kind"] == "counterfactual"]
     worst = table.loc[table["p80"].idxmax()]  # over every row drawn, the counterfactual too
@@ -229,7 +234,8 @@ def scenario_chart(scen: xr.Dataset, config: Config, folder: Path, table: pd.Dat
     if len(without):
         title = ten_words(f"{title}; {format_money(without['p80'].iloc[0])} without FSP", title)
     caption = (f"Total net change to the MTFP over {horizon} by scenario (positive = pressure): bar P10 to P90, circle "
-               f"P50, diamond P80. Every scenario uses the same random numbers and the same plan. {source}")
+               f"P50, diamond P80. Every scenario uses the same random numbers (common random numbers) and the same "
+               f"plan. {source}")
     alt = ("Ranges of total net change to the MTFP by scenario: " + "; ".join(
         f"{r['title']} P50 {format_money(r['p50'])}, P80 {format_money(r['p80'])}" for _, r in table.iterrows())
         + f". Highest P80 (no worse than this in 80% of outcomes): {worst['title']}.")
@@ -245,21 +251,15 @@ def value_for_money_chart(ds: xr.Dataset, config: Config, folder: Path, table: p
     base_year = ds.attrs.get("price_base_year", config.price_base.base_year)
     npv_row = rows.loc["net_present_value"]
     p_gain = float(npv_row["p_npv_positive"])
-    adjusted = _optimism_bias(config)
+    adjusted = optimism_bias_words(config)
     title = (f"FSP's benefits exceed its costs in {share(p_gain)} of outcomes" if p_gain >= 0.5 else
              f"FSP's costs exceed its benefits in {share(1 - p_gain)} of outcomes")
     caption = (f"Net present value of FSP over {period(ds)}: the costs it avoids{adjusted}, less all its own costs "
-               f"whoever pays, in {base_year} prices discounted at {rate:.1%} a year. Source: fsp-risk simulation, "
-               f"{ds.attrs['iterations']:,} iterations, config {config.name}.")
+               f"whoever pays, in {base_year} prices discounted at {rate:.1%} a year. {_TAILS} {_source(ds, config)}")
     alt = (f"Histogram of FSP's net present value over {period(ds)}: median {format_money(npv_row['p50'])}, P10 "
            f"{format_money(npv_row['p10'])}, P90 {format_money(npv_row['p90'])}; positive in {share(p_gain)} of outcomes.")
     fig = plots.histogram(npv, title, caption, "Net present value of FSP", "Break-even", ("benefit", "cost"))
     return _save(fig, folder, "value_for_money", title, alt)
-
-
-def _optimism_bias(config: Config) -> str:
-    bias = config.inputs[config.optimism_bias].dist.central if config.optimism_bias else 0.0
-    return f", with the benefits cut by {bias:.0%} for optimism bias" if bias else ""
 
 
 def convergence_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.DataFrame) -> Chart:

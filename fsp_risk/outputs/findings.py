@@ -8,17 +8,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from fsp_risk.analysis.summary import horizon_total, year_columns
 from fsp_risk.config import Config
 from fsp_risk.outputs.charts import Chart
 from fsp_risk.outputs.escape import markdown
-from fsp_risk.outputs.formatting import SIGN_CONVENTION, format_money, period, pressure_or_saving, share
+from fsp_risk.outputs.formatting import (SIGN_CONVENTION, format_money, lower_first, optimism_bias_words, period,
+                                         pressure_or_saving, share)
 
 
-def scenario_sentences(scen: xr.Dataset, table: pd.DataFrame, improvement: np.ndarray | None) -> list[str]:
-    """A sentence per scenario and stress test against the base case (the config as written), and one on what FSP does to
+def scenario_sentences(ds: xr.Dataset, table: pd.DataFrame, improvement: np.ndarray | None) -> list[str]:
+    """A sentence per scenario and stress test against the base case (every assumption as set), and one on what FSP does to
     the MTFP position against the counterfactual (``improvement``: :func:`fsp_risk.analysis.scenarios.mtfp_improvement`)."""
-    horizon = period(scen)
+    horizon = period(ds)
     base = table.iloc[0]
     sentences = []
     for _, row in table.iloc[1:].iterrows():
@@ -45,8 +45,6 @@ def scenario_sentences(scen: xr.Dataset, table: pd.DataFrame, improvement: np.nd
 
 def value_for_money_sentence(ds: xr.Dataset, config: Config, table: pd.DataFrame) -> str:
     """The programme's own costs, whoever pays, against the costs it avoids, at the Green Book rate."""
-    from fsp_risk.outputs.charts import _optimism_bias
-
     rows = table.set_index("measure")
     rate = float(ds.attrs.get("discount_rate", config.price_base.discount_rate))
     base_year = ds.attrs.get("price_base_year", config.price_base.base_year)
@@ -54,7 +52,7 @@ def value_for_money_sentence(ds: xr.Dataset, config: Config, table: pd.DataFrame
     p_gain = float(npv_row["p_npv_positive"])
     return (
         f"Value for money over {period(ds)}: all the programme's own costs, whoever pays, against the costs it avoids"
-        f"{_optimism_bias(config)}, in {base_year} prices discounted at {rate:.1%} a year (HM Treasury Green Book). "
+        f"{optimism_bias_words(config)}, in {base_year} prices discounted at {rate:.1%} a year (HM Treasury Green Book). "
         f"The net present value has a median of {format_money(npv_row['p50'])} (P10 {format_money(npv_row['p10'])}, "
         f"P90 {format_money(npv_row['p90'])}) and is positive in {share(p_gain)} of outcomes; each £1 the programme "
         f"costs avoids a median £{bcr['p50']:.2f} (P10 £{bcr['p10']:.2f}, P90 £{bcr['p90']:.2f}).")
@@ -109,12 +107,13 @@ class Headline:
     mean: float = float("nan")
 
     @classmethod
-    def of(cls, ds: xr.Dataset) -> "Headline":
-        net = ds["net_change_to_mtfp"]
-        total = horizon_total(net)
-        p50, p80 = np.percentile(total, [50, 80])
-        return cls(float((total <= 0).mean()), float(p50), float(p80),
-                   np.array([(c <= 0).mean() for c in year_columns(net)]), float(total.mean()))
+    def of(cls, summary: pd.DataFrame) -> "Headline":
+        """The headline as the run's summary table (:func:`fsp_risk.analysis.summary.summary_table`, as
+        stored) gives it, so that the findings, the terminal and summary.csv quote the same figures."""
+        rows = summary[summary["variable"] == "net_change_to_mtfp"].set_index("year")
+        total = rows.loc["total"]
+        return cls(float(total["p_target_met"]), float(total["p50"]), float(total["p80_prudent"]),
+                   rows.drop(index="total")["p_target_met"].to_numpy(float), float(total["mean"]))
 
 
 def headline_paragraph(ds: xr.Dataset, config: Config, h: Headline) -> str:
@@ -161,9 +160,9 @@ def _and(parts) -> str:
 
 
 def findings_text(ds: xr.Dataset, config: Config, charts: list[Chart], reserve: str | None,
-                  extra: list[str] = (), headline: Headline | None = None) -> str:
+                  extra: list[str], headline: Headline) -> str:
     """``findings.md``: a paragraph a cabinet paper can quote, the headline figures, alt text per chart."""
-    h = headline or Headline.of(ds)
+    h = headline
     p_met, p50, p80, by_year = h.p_met, h.p50, h.p80, h.by_year
     years = [str(y) for y in ds.year.values]
     reds = sum(1 for i in config.inputs.values() if i.evidence == "red")
@@ -243,6 +242,20 @@ def reserve_statement(ds: xr.Dataset, config: Config, portfolio: pd.DataFrame) -
             f"iterations, seed {ds.attrs['seed']}).") + (
         " The expected cost is above the reserve because the cost falls in a minority of outcomes: in 80% the "
         "risks cost no more than the reserve, in the rest much more." if float(total["emv"]) > reserve else "")
+
+
+def register_differences(ds: xr.Dataset, table: pd.DataFrame) -> str | None:
+    """Where the simulated risks' scores differ from the council's own register, named risk by risk
+    (``table``: :func:`fsp_risk.analysis.register.risk_table`); None where they all agree."""
+    differ = table[table["differs_from_register"].astype(str) != ""]
+    if differ.empty:
+        return None
+    parts = [f"{r['risk']}, {lower_first(str(r['title']))} ({r['differs_from_register']}; a "
+             f"{share(float(r['p_occurs']))} chance it occurs over {period(ds)})" for _, r in differ.iterrows()]
+    return (f"The simulation scores {len(differ)} of the register's {len(table)} risks differently from the council's "
+            f"own register, before mitigation: {'; '.join(parts)}. Each should be reviewed: the register's score "
+            "against the evidence in the assumption book, or the simulation's inputs against the risk owner's "
+            "judgement.")
 
 
 def reserve_and_contingency(config: Config, summary: pd.DataFrame, portfolio: pd.DataFrame) -> str:

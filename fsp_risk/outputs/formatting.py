@@ -16,9 +16,14 @@ SIGN_CONVENTION = (
 )
 
 
+#: The true minus sign, used for every negative amount a reader sees.
+MINUS = "\u2212"
+
+
 def format_money(value: float, decimals: int = 1) -> str:
-    """£ with a sign and a scale a reader can quote: -£1.2m, £350k, £900."""
-    sign = "-" if value < 0 else ""
+    """£ with a sign and a scale a reader can quote: −£1.2m, £350k, £900 (a true minus, as on the charts' axes,
+    which screen readers read as "minus")."""
+    sign = MINUS if value < 0 else ""
     v = abs(value)
     if v >= 1e6:
         return f"{sign}£{v / 1e6:,.{decimals}f}m"
@@ -28,7 +33,8 @@ def format_money(value: float, decimals: int = 1) -> str:
 
 
 def pounds(value: float) -> str:
-    """£ to the pound, with a sign: for the terminal's exact figures (-£1,234,567)."""
+    """£ to the pound, with a sign: for the terminal's exact figures (-£1,234,567; a hyphen-minus, which every
+    console encoding can print)."""
     return f"{'-' if value < 0 else ''}£{abs(value):,.0f}"
 
 
@@ -59,3 +65,9 @@ def pressure_or_saving(net_change: float) -> str:
 def ten_words(*titles: str) -> str:
     """The first of ``titles`` in ten words or fewer (an active chart title), else the last."""
     return next((t for t in titles if len(t.split()) <= 10), titles[-1])
+
+
+def optimism_bias_words(config) -> str:
+    """", with the benefits cut by 15% for optimism bias" where the value-for-money view cuts them, else ""."""
+    bias = config.inputs[config.optimism_bias].dist.central if config.optimism_bias else 0.0
+    return f", with the benefits cut by {bias:.0%} for optimism bias" if bias else ""

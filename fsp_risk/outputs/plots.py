@@ -446,17 +446,26 @@ def demand_fan(years, as_is: dict[int, np.ndarray], fsp: dict[int, np.ndarray], 
     return _finish(fig, ax, title, caption, legend=True)
 
 
+#: The share of outcomes at each end of a histogram counted in its end bar rather than drawn to scale.
+HISTOGRAM_TAILS = 0.005
+
+
 @_styled
 def histogram(total: np.ndarray, title: str, caption: str,
-              what: str = "Total net savings over the horizon", zero: str = "MTFP target",
+              what: str = "Total net savings", zero: str = "MTFP target",
               median_words: tuple[str, str] = ("saving", "pressure")):
     """Histogram of a total over the horizon [GBP] with zero (by default the MTFP target) and the median marked;
-    the median is labelled in words (``median_words``: what a positive and a negative value are)."""
-    scale, unit = money_scale(total)
+    the median is labelled in words (``median_words``: what a positive and a negative value are).
+
+    The axis spans the 0.5th to 99.5th percentiles (and zero): the rarest 1% of outcomes, which would
+    stretch it to extremes no bar is tall enough to show, are counted in the end bars (:data:`HISTOGRAM_TAILS`)."""
+    lo, hi = np.percentile(total, [100 * HISTOGRAM_TAILS, 100 * (1 - HISTOGRAM_TAILS)])
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    scale, unit = money_scale(np.array([lo, hi]))
     fig, ax = plt.subplots(figsize=(WIDTH, 3.84), layout="constrained")
     # Bars as shares of all outcomes, so ticks fall on round percentages (no "4%, 4%" from rounding counts).
-    ax.hist(total, bins=60, weights=np.full(total.size, 1.0 / total.size), color=SEQUENTIAL[1], edgecolor="white",
-            linewidth=0.4)
+    ax.hist(np.clip(total, lo, hi), bins=np.linspace(lo, hi, 61), weights=np.full(total.size, 1.0 / total.size),
+            color=SEQUENTIAL[1], edgecolor="white", linewidth=0.4)
     ax.axvline(0, color=ORANGE, linewidth=2, linestyle="--", label=zero)
     median = float(np.median(total))
     ax.axvline(median, color=DARK_BLUE, linewidth=2,
@@ -488,7 +497,9 @@ def scenario_ranges(table: pd.DataFrame, title: str, caption: str):
         ax.annotate(format_money(v), (v, kk), xytext=(0, 9), textcoords="offset points", ha="center",
                     fontsize=TEXT_PT, color=GREY_TEXT)
     ax.axvline(0, color=ORANGE, linewidth=2, linestyle="--", label="MTFP target met at or below")
-    ax.set_yticks(k, [textwrap.fill(x, 30) for x in t["title"]], fontsize=TEXT_PT)
+    # Each row by its short name (the title before its colon): the full titles are in the alt text and the
+    # findings, and would not fit beside the bars.
+    ax.set_yticks(k, [textwrap.fill(str(x).split(":")[0], 26) for x in t["title"]], fontsize=TEXT_PT)
     _money_axis(ax, scale, unit, axis="x")
     ax.grid(axis="x", color="#BFBFBF", linewidth=0.6)
     ax.set_axisbelow(True)

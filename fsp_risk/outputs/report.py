@@ -19,13 +19,12 @@ CSV_TABLES = ("summary", "cumulative", "backtest", "switching_values", "sensitiv
               "convergence", "value_for_money", "scenarios", "risk_register", "risk_portfolio")
 
 
-def write_outputs(ds: xr.Dataset, config: Config, folder: Path, tables: dict[str, pd.DataFrame],
-                  scenarios: xr.Dataset | None = None) -> None:
+def write_outputs(ds: xr.Dataset, config: Config, folder: Path, tables: dict[str, pd.DataFrame]) -> None:
     """Write every table, chart, the workbook, the findings and the HTML report of a run into ``folder``
     (which must exist).
 
-    ``tables`` are the run's analyses (:func:`fsp_risk.analysis.run.analyse`, as stored) and
-    ``scenarios`` its :func:`fsp_risk.engine.scenarios.simulate_scenarios` Dataset, if any.
+    ``tables`` are the run's analyses (:func:`fsp_risk.analysis.run.analyse`, as stored), the scenarios'
+    among them: nothing here reads a run's per-iteration scenarios.
     """
     from fsp_risk.outputs.html import html_report
     from fsp_risk.outputs.workbook import write_workbook
@@ -54,19 +53,20 @@ def write_outputs(ds: xr.Dataset, config: Config, folder: Path, tables: dict[str
                                                  tables["npv"]["npv"].to_numpy()))
         extra.append(findings.value_for_money_sentence(ds, config, tables["value_for_money"]))
         extra.append(findings.target_and_value_for_money(tables["summary"], tables["value_for_money"]))
-    if scenarios is not None and "scenarios" in tables:
-        charts.append(draw.scenario_chart(scenarios, config, charts_dir, tables["scenarios"]))
+    if "scenarios" in tables:
+        charts.append(draw.scenario_chart(ds, config, charts_dir, tables["scenarios"]))
         improvement = tables["mtfp_improvement"]["improvement"].to_numpy() if "mtfp_improvement" in tables else None
-        extra += findings.scenario_sentences(scenarios, tables["scenarios"], improvement)
+        extra += findings.scenario_sentences(ds, tables["scenarios"], improvement)
     reserve = None
     if config.risk_register is not None:
         reserve = findings.reserve_statement(ds, config, tables["risk_portfolio"])
         (folder / "risk_reserve.txt").write_text(reserve + "\n", encoding="utf-8")
         extra.append(findings.reserve_and_contingency(config, tables["summary"], tables["risk_portfolio"]))
+        extra += [x for x in [findings.register_differences(ds, tables["risk_register"])] if x]
         charts.append(draw.risk_heat_map_chart(ds, config, charts_dir, tables["risk_register"]))
 
     write_workbook(folder / "summary.xlsx", ds, config, tables)
-    headline = findings.Headline.of(ds)
+    headline = findings.Headline.of(tables["summary"])
     (folder / "findings.md").write_text(findings.findings_text(ds, config, charts, reserve, extra, headline),
                                         encoding="utf-8")
     paragraphs = [findings.headline_paragraph(ds, config, headline), *([reserve] if reserve else []), *extra]
