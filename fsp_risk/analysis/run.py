@@ -80,6 +80,7 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None)
     deterministic one, the risk tables out of a config without a register.
     """
     from fsp_risk.analysis.sensitivity import grouped_tornado, p50_switching_values, rank_correlations, switching_values
+    from fsp_risk.engine.blocks import reusing_draws
 
     tables = {"summary": summary_table(ds), "cumulative": cumulative_table(ds), "plan": plan_table(config)}
     if "actuals_csv" in ds.attrs:
@@ -91,12 +92,13 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None)
     switching = switching_values(config)
     if is_monte_carlo(ds):
         tables["sensitivity"] = rank_correlations(ds, config)
-        tables["grouped_sensitivity"] = grouped_tornado(ds, config)
-        # P50 switching values for the key inputs: the five that move net savings most, on the run's own
-        # first iterations (up to P50_ITERATIONS: a P50 settles long before a large run's size).
-        key = [n for n in tables["sensitivity"]["input"] if n in set(switching["input"])][:5]
-        p50 = p50_switching_values(config, key, int(ds.attrs["seed"]), ds.attrs["sampler"],
-                                   iterations=min(P50_ITERATIONS, ds.sizes["iteration"]))
+        with reusing_draws():  # the what-if re-runs share the run's draws: made once a block, not once a run
+            tables["grouped_sensitivity"] = grouped_tornado(ds, config)
+            # P50 switching values for the key inputs: the five that move net savings most, on the run's own
+            # first iterations (up to P50_ITERATIONS: a P50 settles long before a large run's size).
+            key = [n for n in tables["sensitivity"]["input"] if n in set(switching["input"])][:5]
+            p50 = p50_switching_values(config, key, int(ds.attrs["seed"]), ds.attrs["sampler"],
+                                       iterations=min(P50_ITERATIONS, ds.sizes["iteration"]))
         switching["switching_value_p50"] = switching["input"].map(p50)
     tables["switching_values"] = switching
     if is_monte_carlo(ds):

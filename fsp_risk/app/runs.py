@@ -148,6 +148,7 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
 def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed, sampler, deterministic, stresses,
                         out, workers, engine, scheduler, extra_attrs, progress, summarise,
                         phase, keep) -> tuple[Path, list[str]]:
+    from fsp_risk.engine.blocks import reusing_draws
     from fsp_risk.engine.executors import cluster
     from fsp_risk.engine.scenarios import simulate_scenarios
     from fsp_risk.engine.simulate import simulate
@@ -177,13 +178,16 @@ def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed,
     # stays bounded whatever the iterations.
     blocks = dict(engine=engine, workers=workers)
     lines: list[str] = []
-    with cluster(engine, scheduler, workers), StagedFolder(out, run_folder_name(config.name, seed)) as staged:
+    # One block's draws serve the main run, every scenario and the what-if re-runs (common random numbers):
+    # made once and kept, up to a limit, rather than drawn again for each.
+    with cluster(engine, scheduler, workers), StagedFolder(out, run_folder_name(config.name, seed)) as staged, \
+            reusing_draws():
         results, detail = partial.folder / "results.nc", partial.folder / "detail.nc"
         phase("simulation: " + ("the central case" if deterministic else f"{iterations:,} iterations"))
         simulate(config, iterations=iterations, seed=seed, sampler=sampler, deterministic=deterministic,
                  progress=progress() if progress else None, path=results, done_blocks=partial.blocks["results"],
                  on_block=lambda b, digest: partial.record("results", b, digest), detail_path=detail,
-                 **blocks).close()
+                 compress_detail="detail.nc" in KEPT_FILES[keep], **blocks).close()
         for f in (results, detail):
             add_attrs(f, extra_attrs)
         scenarios_file = partial.folder / "scenarios.nc"
@@ -195,6 +199,7 @@ def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed,
                 scenarios = simulate_scenarios(config, iterations, seed, sampler, stresses, path=scenarios_file,
                                                progress=progress() if progress else None,
                                                variables=SCENARIO_VARIABLES,
+                                               compress="scenarios.nc" in KEPT_FILES[keep],
                                                done_blocks=partial.blocks["scenarios"],
                                                on_block=lambda b, digest: partial.record("scenarios", b, digest),
                                                **blocks)

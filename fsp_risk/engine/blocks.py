@@ -2,6 +2,9 @@
 and with each linked risk switched off), and the central case that plans are measured against."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 from scipy.special import ndtri
 
@@ -55,7 +58,8 @@ def _standalone_risks(config: Config, x: Arrays, x_res: Arrays, seed: int, block
 
 def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None, z: list[np.ndarray] | None, *,
                    seed: int, block: int | None, size: int, sampler: Sampler,
-                   overrides: dict[str, float] | None = None, main_only: bool = False) -> Arrays:
+                   overrides: dict[str, float] | None = None, main_only: bool = False,
+                   net_only: bool = False) -> Arrays:
     """All outputs for one block of iterations.
 
     ``x`` are the sampled inputs and ``u`` their uniforms (None in the deterministic case). With a risk
@@ -64,7 +68,8 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
     net change with its inputs as sampled minus with them switched off, on the same random numbers.
     ``overrides`` pin inputs in every iteration, after any mitigation has redrawn them. ``main_only``
     skips the inherent (unmitigated) result and the per-risk impacts: one model evaluation, not
-    2 + 2 per linked risk, for what-if runs that need only the net change.
+    2 + 2 per linked risk, for what-if runs that need only the net change; ``net_only`` (with it) returns
+    only ``net_change_to_mtfp``, bitwise as the full evaluation gives it.
     """
     reg = config.risk_register
     n_years = len(config.years)
@@ -72,7 +77,7 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
     x = pin(x, overrides)
     if reg is None:
         d = evaluate_drivers(config, x, z)
-        return {**d, **rollup(config, x, d, central)}
+        return {**d, **rollup(config, x, d, central, net_only=net_only)}
 
     x_res = dict(x)
     for m in reg.mitigations:
@@ -94,6 +99,8 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
                       net_only=True)["net_change_to_mtfp"]
 
     d = evaluate_drivers(config, x_res, z)
+    if main_only and net_only:
+        return rollup(config, x_res, d, central, lines_res, net_only=True)
     out = {**d, **rollup(config, x_res, d, central, lines_res)}
     if main_only:
         return out
@@ -121,14 +128,90 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
 # --------------------------------------------------------------------------- simulate
 def block_inputs(config: Config, seed: int, block: int, size: int, sampler: Sampler,
                  placement_spread: bool = True) -> tuple[Arrays, Arrays, list[np.ndarray] | None]:
-    """Uniforms, input values and placement cost scores of one block: everything random in it.
+    """Input values, uniforms and placement cost scores of one block: everything random in it.
 
     ``placement_spread`` False takes each child-year at its expected cost (no spread between children).
+    Inside :func:`reusing_draws` a block's draws are made once and shared, read-only, by every run that
+    asks for them again (common random numbers: the same draws by construction).
     """
+    if _reuse is not None:
+        return _reuse.get(config, seed, block, size, sampler, placement_spread)
+    return _draw(config, seed, block, size, sampler, placement_spread)
+
+
+def _draw(config, seed, block, size, sampler, placement_spread):
     u = block_input_uniforms(config, seed, block, size, sampler)
     x = {name: config.inputs[name].dist.ppf(uu) for name, uu in u.items()}
-    z = placement_scores(config, seed, block, size, sampler) if placement_spread else None
-    return x, u, z
+    return x, u, placement_scores(config, seed, block, size, sampler) if placement_spread else None
+
+
+def same_draws(a: Config, b: Config) -> bool:
+    """Whether two configs draw the same inputs from the same seed: the same inputs and distributions, rank
+    correlations, years and placement types (a scenario that changes only costs, lines or the register)."""
+    types = (lambda c: None if c.placements is None else [t.name for t in c.placements.types])
+    return a is b or (a.inputs == b.inputs and a.correlation == b.correlation and a.years == b.years
+                      and types(a) == types(b))
+
+
+class _DrawCache:
+    """Blocks' draws kept while :func:`reusing_draws` is open, up to ``limit`` bytes (then drawn afresh)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+        self.entries: list[tuple[tuple, Config, list]] = []  # (key, config, [x, u, z])
+        self.lock = threading.Lock()
+
+    def get(self, config, seed, block, size, sampler, placement_spread):
+        layout = getattr(sampler, "layout", None)  # a Sobol' design's columns depend on the streams it spans
+        key = (seed, block, size, sampler.name, None if layout is None else tuple(layout.items()))
+        with self.lock:
+            entry = next((e for e in self.entries if e[0] == key and same_draws(e[1], config)), None)
+        if entry is None:
+            draws = list(_draw(config, seed, block, size, sampler, placement_spread))
+            self._keep(draws[0].values(), draws[1].values(), draws[2] or (),
+                       then=lambda: self.entries.append((key, config, draws)))
+            return tuple(draws)
+        draws = entry[2]
+        if placement_spread and draws[2] is None:  # kept from a run without the placements' spread
+            z = placement_scores(config, seed, block, size, sampler)
+            self._keep(z, then=lambda: draws.__setitem__(2, z))
+            return draws[0], draws[1], z
+        return draws[0], draws[1], (draws[2] if placement_spread else None)
+
+    def _keep(self, *groups, then) -> None:
+        """Mark the arrays read-only and keep them (``then()``) if they fit within the limit."""
+        arrays = [a for group in groups for a in group]
+        nbytes = sum(a.nbytes for a in arrays)
+        with self.lock:
+            if self.used + nbytes > self.limit:
+                return
+            for a in arrays:
+                a.flags.writeable = False  # shared: a run that wrote into its inputs would change the others'
+            self.used += nbytes
+            then()
+
+
+_reuse: _DrawCache | None = None
+#: What :func:`reusing_draws` keeps at most: the draws of the what-if runs' four blocks (70-85 MiB each
+#: for the shipped configs) and of the P50 switching values' part block.
+REUSE_LIMIT = 400 * 2**20
+
+
+@contextmanager
+def reusing_draws(limit: int = REUSE_LIMIT):
+    """Within the block, each block's draws (:func:`block_inputs`) are made once and reused by every run on
+    the same config (or one that draws the same inputs), seed, sampler, block and size: the what-if re-runs
+    and scenarios share common random numbers, so drawing them again only repeats work. Results are bitwise
+    the same as without it."""
+    global _reuse
+    if _reuse is not None:  # already open (nested): the outer one keeps the draws
+        yield
+        return
+    _reuse = _DrawCache(limit)
+    try:
+        yield
+    finally:
+        _reuse = None
 
 
 def check_central_case(config: Config, central: Arrays) -> None:
@@ -182,6 +265,6 @@ def block_net_change_totals(config: Config, central: Arrays, seed: int, block: i
     """:func:`net_change_totals` for one block [GBP, shape (size,)]; ``design`` from :func:`resolve_sampler`."""
     x, u, z = block_inputs(config, seed, block, size, design, placement_spread)
     out = simulate_block(config, central, x, u, z, seed=seed, block=block, size=size, sampler=design,
-                         overrides=overrides or {}, main_only=True)
+                         overrides=overrides or {}, main_only=True, net_only=True)
     return out["net_change_to_mtfp"].sum(axis=1)
 

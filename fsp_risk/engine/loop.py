@@ -35,7 +35,7 @@ def run_blocks(compute: Callable[[Chunk], dict[str, np.ndarray]], todo: list[Chu
                engine: str = "threads", workers: int | None = None, scheduler: str | None = None,
                done_blocks: Collection[int] = (), on_block: Callable[[int, str], None] | None = None,
                progress: Callable[[int, int], None] | None = None, detail_path: str | os.PathLike | None = None,
-               detail: Collection[str] = ()) -> xr.Dataset:
+               detail: Collection[str] = (), compress: tuple[bool, bool] = (True, True)) -> xr.Dataset:
     """Compute every chunk and gather the results as the Dataset ``dataset`` builds from the arrays.
 
     ``compute(chunk)`` returns each variable's values for the chunk, with the iteration axis at
@@ -44,7 +44,8 @@ def run_blocks(compute: Callable[[Chunk], dict[str, np.ndarray]], todo: list[Chu
     bounded by the blocks in flight), ``done_blocks`` already in it are skipped and ``on_block`` is
     called once each block is flushed; the Dataset returned is opened lazily from the file. With
     ``detail_path`` too, the variables named in ``detail`` go to that second file instead (a run folder
-    keeps it only when asked) and the Dataset returned holds both files' variables. With
+    keeps it only when asked) and the Dataset returned holds both files' variables. ``compress`` says
+    whether each file's chunks are compressed (a file that will not be kept need not be). With
     ``engine`` dask and no ``path`` nothing runs yet: the arrays are dask arrays, one task per block.
     ``progress(done, total)`` is called after each block. Results never depend on the executor or
     the number of workers.
@@ -69,9 +70,10 @@ def run_blocks(compute: Callable[[Chunk], dict[str, np.ndarray]], todo: list[Chu
             split[detail_path] = [k for k in names if k in detail]
         results = {}
         try:
-            for file, kept in split.items():
+            for (file, kept), squeeze in zip(split.items(), compress):
                 with store.writing(file):
-                    sinks.append(store.open_for_blocks(file, empty[kept], total, resume=bool(done_blocks)))
+                    sinks.append(store.open_for_blocks(file, empty[kept], total, resume=bool(done_blocks),
+                                                       compress=squeeze))
                 results.update({k: sinks[-1][k] for k in kept if k in shapes})
         except BaseException:
             for sink in sinks:

@@ -18,7 +18,7 @@ import xarray as xr
 
 from fsp_risk.config import Config, check_pins
 from fsp_risk.engine import invariants, store
-from fsp_risk.engine.blocks import block_inputs, central_case, simulate_block
+from fsp_risk.engine.blocks import block_inputs, central_case, same_draws, simulate_block
 from fsp_risk.engine.loop import Chunk, chunks, run_blocks
 from fsp_risk.engine.sampling import BLOCK, SobolDesign, resolve_sampler, stream_layout
 from fsp_risk.engine.simulate import _versions
@@ -126,7 +126,7 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
                        path: str | os.PathLike | None = None, engine: str = "threads",
                        scheduler: str | None = None, done_blocks: Collection[int] = (),
                        on_block: Callable[[int, str], None] | None = None,
-                       variables: Sequence[str] | None = None) -> xr.Dataset:
+                       variables: Sequence[str] | None = None, compress: bool = True) -> xr.Dataset:
     """Every case of a config on common random numbers, as one Dataset with a ``scenario`` dimension.
 
     Each case's main result (after mitigation) by iteration and year: the net change to the MTFP,
@@ -137,7 +137,8 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     ``engine`` and ``scheduler`` are as for :func:`fsp_risk.simulate` (with ``dask`` and no ``path``, a
     dask-backed Dataset, one task per block), ``done_blocks`` and ``on_block`` (resuming an interrupted
     run written to ``path``). ``variables`` keeps only those (a run folder keeps what its outputs read);
-    the model's invariants are checked on every variable either way.
+    the model's invariants are checked on every variable either way. ``compress`` False writes ``path``
+    uncompressed (a file that will not be kept).
     """
     all_cases = cases(config, stresses, counterfactual)
     _, plan = central_case(config)
@@ -149,9 +150,12 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     n_years = len(config.years)
 
     def run_block(chunk: Chunk) -> dict[str, np.ndarray]:
-        outs = []
-        for case in all_cases:  # every case on this block's random numbers
-            x, u, z = block_inputs(case.config, seed, chunk.block, chunk.size, design)
+        outs, drawn = [], []
+        for case in all_cases:  # every case on this block's random numbers, drawn once for cases that share them
+            same = next((d for c, d in drawn if same_draws(c, case.config)), None)
+            x, u, z = same or block_inputs(case.config, seed, chunk.block, chunk.size, design)
+            if same is None:
+                drawn.append((case.config, (x, u, z)))
             out = simulate_block(case.config, plan, x, u, z, seed=seed, block=chunk.block, size=chunk.size,
                                  sampler=design, overrides=case.pins, main_only=True)
             invariants.check_block(case.config, {k: out[k] for k in every}, chunk.pos, case.name)
@@ -161,7 +165,7 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
     return run_blocks(run_block, chunks(iterations), {k: (len(all_cases), n_years) for k in keys},
                       lambda data: _scenario_dataset(config, all_cases, data, iterations, seed, sampler), axis=1,
                       path=path, engine=engine, workers=workers, scheduler=scheduler, done_blocks=done_blocks,
-                      on_block=on_block, progress=progress)
+                      on_block=on_block, progress=progress, compress=(compress, compress))
 
 
 def check_stored_block(config: Config, stresses: list[dict[str, float]], values: dict[str, np.ndarray],

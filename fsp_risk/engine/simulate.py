@@ -72,6 +72,7 @@ def simulate(
     done_blocks: Collection[int] = (),
     on_block: Callable[[int, str], None] | None = None,
     detail_path: str | os.PathLike | None = None,
+    compress_detail: bool = True,
 ) -> xr.Dataset:
     """Run the Monte Carlo simulation of a config.
 
@@ -120,6 +121,9 @@ def simulate(
         With ``path``: a second new netCDF file for the variables a run folder keeps only when asked
         (breakdowns by line and risk, and figures computed exactly from the others: ``detail`` in
         :mod:`fsp_risk.engine.variables`); the Dataset returned holds both files' variables.
+    compress_detail : bool
+        Compress ``detail_path``'s chunks (lossless, as ``path``'s always are); False for a file that will
+        not be kept, which is then written several times faster.
 
     Returns
     -------
@@ -163,7 +167,8 @@ def simulate(
                       lambda results: _to_dataset(config, results, lines, total, seed, sampler, deterministic),
                       dtypes={k: np.int8 for k in shapes if describe(config, k).kind == "flag"}, path=path,
                       engine=engine, workers=workers, scheduler=scheduler, done_blocks=done_blocks,
-                      on_block=on_block, progress=progress, detail_path=detail_path, detail=DETAIL)
+                      on_block=on_block, progress=progress, detail_path=detail_path, detail=DETAIL,
+                      compress=(True, compress_detail))
 
 
 def net_change_totals(config: Config, iterations: int, seed: int, sampler: str,

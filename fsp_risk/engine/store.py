@@ -31,10 +31,12 @@ RESULTS_FORMAT = 6
 COMPRESSION = 1
 
 
-def create(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> netCDF4.Dataset:
+def create(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int, compress: bool = True) -> netCDF4.Dataset:
     """A new netCDF file shaped like ``skeleton`` (whose ``iteration`` dimension may be empty) with
     ``iterations`` iterations; everything without an ``iteration`` dimension is written now, the rest
-    is left for the caller to fill block by block. Returns the file open for writing."""
+    is left for the caller to fill block by block. ``compress`` False stores the chunks as they are (a
+    file that will not be kept: compressing is most of the time writing takes). Returns the file open
+    for writing."""
     nc = netCDF4.Dataset(path, "w", format="NETCDF4")
     try:
         for dim, size in skeleton.sizes.items():
@@ -45,7 +47,7 @@ def create(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> ne
             text = var.dtype.kind in "UO"
             if "iteration" in var.dims and not text:
                 chunks = [min(BLOCK, iterations) if d == "iteration" else skeleton.sizes[d] for d in var.dims]
-                squeeze = dict(zlib=True, complevel=COMPRESSION, shuffle=True) if COMPRESSION else {}
+                squeeze = dict(zlib=True, complevel=COMPRESSION, shuffle=True) if COMPRESSION and compress else {}
                 out = nc.createVariable(name, var.dtype, var.dims, chunksizes=chunks, fill_value=False, **squeeze)
                 out.set_var_chunk_cache(size=0, nelems=0)  # whole chunks go straight to disk, none kept
             else:
@@ -67,12 +69,12 @@ def create(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int) -> ne
 
 
 def open_for_blocks(path: str | os.PathLike, skeleton: xr.Dataset, iterations: int,
-                    resume: bool = False) -> netCDF4.Dataset:
+                    resume: bool = False, compress: bool = True) -> netCDF4.Dataset:
     """The file a run fills block by block: new (:func:`create`), or with ``resume`` an interrupted run's
     file reopened to write its remaining blocks, refused unless shaped as ``skeleton`` with
     ``iterations`` iterations (the same run)."""
     if not resume:
-        return create(path, skeleton, iterations)
+        return create(path, skeleton, iterations, compress)
     nc = netCDF4.Dataset(path, "a")
     want = {dim: iterations if dim == "iteration" else size for dim, size in skeleton.sizes.items()}
     have = {dim: len(d) for dim, d in nc.dimensions.items()}
