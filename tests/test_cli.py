@@ -47,10 +47,12 @@ def test_runs_never_overwrite(tmp_path):
 
 
 def test_failure_leaves_no_partial_folder(tmp_path, monkeypatch):
-    def broken(ds, config, folder, tables, scenarios=None):
+    import fsp_risk.outputs.report
+
+    def broken(ds, config, folder, tables):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(runs, "write_outputs", broken)
+    monkeypatch.setattr(fsp_risk.outputs.report, "write_outputs", broken)
     assert cli.main(["run", CONFIG_2019, "--deterministic", "--out", str(tmp_path)]) == 1
     assert list(tmp_path.iterdir()) == []
 

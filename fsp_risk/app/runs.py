@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import Callable
@@ -16,7 +17,6 @@ from fsp_risk.app.folders import StagedFolder, add_attrs, check_disk_space, run_
 from fsp_risk.app.partial import PartialRun
 from fsp_risk.engine import store
 from fsp_risk.errors import ConfigError, ModelError
-from fsp_risk.outputs.report import write_outputs
 
 
 #: What a run folder keeps of its per-iteration data, beside its tables, analyses, charts and report:
@@ -41,6 +41,8 @@ def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | Non
     store.write_tables(analysis, analyse(ds, config, scenarios), {"run_id": str(ds.attrs.get("run_id", ""))})
     tables = store.read_tables(analysis)  # rendered from the stored copy, exactly as 'fsp-risk report' will
     phase("outputs: tables, charts, workbook, findings and report")
+    from fsp_risk.outputs.report import write_outputs
+
     write_outputs(ds, config, folder, tables)
     meta = {k: ds.attrs[k] for k in ("config_name", "config_path", "config_sha256", "seed", "sampler", "iterations")}
     meta.update({k: ds.attrs[k] for k in ("run_id", "precision_target", "stop_reason") if k in ds.attrs})
@@ -51,6 +53,14 @@ def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | Non
     text = json.dumps(meta, indent=2, default=lambda v: v.item() if hasattr(v, "item") else str(v))
     (folder / "run.json").write_text(text + "\n", encoding="utf-8")
     return tables
+def _import_outputs() -> None:
+    try:
+        import fsp_risk.outputs.report  # noqa: F401
+        import fsp_risk.outputs.workbook  # noqa: F401  (used by report; named so it is imported here)
+    except Exception:  # imported again where used, which raises it there
+        pass
+
+
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr)
 
@@ -81,6 +91,9 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
     from fsp_risk.engine.scenarios import scenario_bytes_per_iteration
     from fsp_risk.engine.simulate import _versions, result_bytes_per_iteration
 
+    # The charts, workbook and report need matplotlib and openpyxl only at the end: imported meanwhile, on
+    # another thread, while the simulation (NumPy, which releases the interpreter) runs.
+    threading.Thread(target=_import_outputs, name="fsp-risk-imports", daemon=True).start()
     actuals_text = None
     if actuals is not None:
         from fsp_risk.config.actuals import parse_actuals, read_actuals

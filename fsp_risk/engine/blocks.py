@@ -13,7 +13,7 @@ from fsp_risk.engine.sampling import Sampler, block_input_uniforms, block_unifor
 from fsp_risk.engine.variables import RISK_KEYS
 from fsp_risk.errors import ConfigError
 from fsp_risk.model import risks
-from fsp_risk.model.drivers import Arrays, _driver, central_inputs, evaluate_drivers
+from fsp_risk.model.drivers import Arrays, Memo, _driver, central_inputs, evaluate_drivers
 from fsp_risk.model.rollup import rollup
 
 
@@ -94,11 +94,15 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
     lines_res = [standalone[r.id]["risk_impact_residual"] for r in reg.risks if not r.link] + mitigation_lines
     lines_inh = [standalone[r.id]["risk_impact"] for r in reg.risks if not r.link] + no_mitigation
 
+    # Sub-results shared by the block's evaluations (after and before mitigation, each linked risk off):
+    # each is computed once for the arrays it reads (dependency-aware; bitwise as computing it again).
+    memo = Memo()
+
     def net(inputs, extra_lines):
-        return rollup(config, inputs, evaluate_drivers(config, inputs, z), central, extra_lines,
+        return rollup(config, inputs, evaluate_drivers(config, inputs, z, memo), central, extra_lines,
                       net_only=True)["net_change_to_mtfp"]
 
-    d = evaluate_drivers(config, x_res, z)
+    d = evaluate_drivers(config, x_res, z, memo)
     if main_only and net_only:
         return rollup(config, x_res, d, central, lines_res, net_only=True)
     out = {**d, **rollup(config, x_res, d, central, lines_res)}
@@ -255,8 +259,9 @@ def central_net_savings(config: Config, overrides: dict[str, float] | None = Non
     ``case`` is :func:`central_case`'s result, for callers that evaluate many overrides.
     """
     x_central, central = case or central_case(config)
-    return simulate_block(config, central, x_central, None, None, seed=0, block=None, size=1, sampler="mc",
-                          overrides=check_overrides(config, overrides or {}))["net_savings"][0]
+    net = simulate_block(config, central, x_central, None, None, seed=0, block=None, size=1, sampler="mc",
+                         overrides=check_overrides(config, overrides or {}), main_only=True, net_only=True)
+    return -net["net_change_to_mtfp"][0]  # as the full evaluation's net_savings: the main result only
 
 
 

@@ -38,99 +38,185 @@ def effect_fraction(config: Config, x: Arrays) -> np.ndarray:
     return effect
 
 
-def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] | None) -> Arrays:
+class Memo:
+    """Sub-results of the model for one block, each kept with the arrays it was computed from, so that a
+    later evaluation whose arrays are the same objects reuses it instead of computing it again.
+
+    The re-runs of a block (each linked risk switched off, the inherent case, a what-if with some inputs
+    pinned) replace only the arrays they change; every sub-result that reads none of them is the same
+    computation on the same arrays, so reusing it is bitwise what computing it would give. ``depth``
+    results are kept per sub-result (the first ones: the main and the inherent evaluation); 0 keeps none.
+    """
+
+    def __init__(self, depth: int = 2):
+        self.depth = depth
+        self.kept: dict[str, list[tuple[tuple, object]]] = {}
+
+    def __call__(self, name: str, fn, *args):
+        """``fn(*args)``, or the result kept for ``name`` from the same ``args`` (compared by identity)."""
+        for kept_args, result in self.kept.get(name, ()):
+            if len(kept_args) == len(args) and all(a is b for a, b in zip(kept_args, args)):
+                return result
+        result = fn(*args)
+        entries = self.kept.setdefault(name, [])
+        if len(entries) < self.depth:
+            entries.append((args, result))  # the args are held too, so that their identities stay theirs
+        return result
+
+
+def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] | None,
+                     memo: Memo | None = None) -> Arrays:
     """Demand, workforce, placements and funding for one set of inputs.
 
     ``x`` maps input names to arrays of shape (n, 1) or (n, years). ``z_placements`` holds a standard
     normal score per placement type for the spread of its child-years' costs (None: expected costs).
     Returns arrays of shape (n, years) keyed by output name; ``avoided:<measure>`` holds avoided
-    child-years (or case-years).
+    child-years (or case-years). With a ``memo`` (one block's), each sub-result whose inputs are the same
+    arrays as an earlier evaluation's is reused from it (see :class:`Memo`).
     """
+    memo = memo or Memo(depth=0)
     n_years = len(config.years)
     first = config.first_year
     out: Arrays = {}
+    central = {name: item.dist.central for name, item in config.inputs.items()}
+    n = np.shape(x[config.programme.delay_months])[0]
 
     # Workforce cost (its variance from the central case is a pressure).
-    n = np.shape(x[config.programme.delay_months])[0]
-    staff = np.zeros((n, n_years))
-    budget = np.zeros((n, n_years))
-    central = {name: item.dist.central for name, item in config.inputs.items()}
-    for g in config.workforce:
-        rates = (g.vacancy, g.agency_cover, g.agency_premium, g.turnover, g.recruitment_cost)
-        staff = staff + workforce.staff_cost(x[g.fte], x[g.cost_per_fte], *(x[r] for r in rates))
-        # The budget was set once on the plan: the central establishment, pay, vacancy, agency and turnover
-        # rates. Dearer posts or more agency cover are pressures against it.
-        budget = budget + workforce.staff_cost(central[g.fte], central[g.cost_per_fte], *(central[r] for r in rates))
-    out["staff_cost"] = staff
-    out["staff_budget"] = budget
-    effect = effect_fraction(config, x)
+    rate_names = [(g.fte, g.cost_per_fte, g.vacancy, g.agency_cover, g.agency_premium, g.turnover,
+                   g.recruitment_cost) for g in config.workforce]
+    out["staff_cost"], out["staff_budget"] = memo(
+        "workforce", lambda *v: _staff(config, central, n, n_years, v), *(x[k] for names in rate_names for k in names))
+    effect = memo("effect", lambda *v: effect_fraction(config, x), *(x[k] for k in _effect_inputs(config)))
     if config.programme.switched_off:  # the counterfactual: no programme, so no effect at all
         effect = np.zeros_like(effect)
     out["effect_fraction"] = np.broadcast_to(effect, (n, n_years))
-    planned_effect = None
 
     # Demand, as-is and with FSP.
     # Counts at 31 March of calendar years first .. first + n_years: before year 0, then each year's end.
     march_years = np.arange(first, first + n_years + 1)
     for m in config.demand.values():
-        points = demand.interpolate_points(m.as_is.march_years, m.as_is.values, march_years, m.as_is.extrapolate)
-        as_is = demand.as_is_trajectory(points, x[m.growth])
-        if m.fsp.method == "stock_flow":
-            fsp = demand.stock_flow(as_is, x[m.fsp.leaving_rate], x[m.fsp.effect] * out["effect_fraction"])
-        elif m.fsp.method == "path":
-            if planned_effect is None:  # the plan's timing: central inputs with the programme in place
-                planned_effect = effect_fraction(config, central_inputs(config))
-            plan = demand.interpolate_points(m.fsp.path.march_years, m.fsp.path.values, march_years,
-                                             m.fsp.path.extrapolate)
-            delivery = (demand.delivery_ratio(out["effect_fraction"], planned_effect)
-                        * x[m.fsp.effect] / central[m.fsp.effect])
-            fsp = demand.planned_path(as_is, points, plan, delivery)
-        else:
-            floor = None
-            if m.fsp.floor is not None:
-                floor = demand.interpolate_points(m.fsp.floor.march_years, m.fsp.floor.values, march_years,
-                                                  m.fsp.floor.extrapolate)
-            fsp = demand.year_on_year(as_is, x[m.fsp.effect], out["effect_fraction"], floor)
-        if m.level is not None:
-            # Year-to-year noise around the projection moves as-is demand, and FSP's effect applies to it as
-            # a share of the level: noise and the programme's effect are not confused.
-            drift = x[m.level.drift] if m.level.drift else 0.0
-            factor = np.exp(demand.stochastic_level(np.broadcast_to(x[m.level.shock], (n, n_years)),
-                                                    x[m.level.persistence], drift))
-            as_is, fsp = as_is * factor, fsp * factor
-        out[f"{m.name}_as_is"] = as_is[:, 1:]
-        out[f"{m.name}_fsp"] = fsp[:, 1:]
-        out[f"avoided:{m.name}"] = demand.child_years(as_is - fsp)
-        out[f"child_years_fsp:{m.name}"] = demand.child_years(fsp)
-        out[f"child_years_as_is:{m.name}"] = demand.child_years(as_is)
+        as_is_inputs = [x[m.growth]] + ([] if m.level is None else [x[k] for k in _level_inputs(m)])
+        points, as_is, factor = memo(f"as_is:{m.name}", lambda *v, m=m: _as_is(m, x, march_years, n, n_years),
+                                     *as_is_inputs)
+        fsp_inputs = [x[k] for k in _fsp_inputs(m)]
+        got = memo(f"fsp:{m.name}", lambda *v, m=m, points=points, as_is=as_is, factor=factor:
+                   _with_fsp(config, m, x, central, out["effect_fraction"], march_years, points, as_is, factor),
+                   as_is, effect, *fsp_inputs)  # (as_is stands for its points and factor: one result)
+        out.update(got)
 
     p = config.placements
     if p is not None:
-        fy_starts = np.arange(first, first + n_years)
-        shares = [x[t.share] for t in p.types]
-        known = config.inputs[p.inflation].dist.central
-        unit_costs = [x[t.unit_cost] * placements.unit_cost_index(x[p.inflation], fy_starts - t.price_year, known)
-                      for t in p.types]
-        # Children kept out of care are costed at the mix of those who would have entered (mostly younger,
-        # mostly fostered), not the mix of the children already in care.
-        avoided_shares = [x[t.avoided_share] if t.avoided_share else x[t.share] for t in p.types]
-        out["placement_cost_avoidance"] = placements.placement_cost_avoidance(
-            out[f"avoided:{p.measure}"], avoided_shares, unit_costs, [x[t.cost_cv] for t in p.types], z_placements,
-        )
-        # Expected spend with FSP: the as-is children at the mix in care, less those kept out at theirs.
-        out["placement_spend"] = (out[f"child_years_as_is:{p.measure}"] * placements.mean_cost(shares, unit_costs)
-                                  - out[f"avoided:{p.measure}"] * placements.mean_cost(avoided_shares, unit_costs))
+        type_inputs = [x[k] for t in p.types for k in (t.share, t.unit_cost, t.cost_cv)
+                       + ((t.avoided_share,) if t.avoided_share else ())]
+        unit_costs = memo("unit_costs", lambda *v: _unit_costs(config, x, first, n_years), x[p.inflation],
+                          *(x[t.unit_cost] for t in p.types))
+        got = memo("placements", lambda *v: _placements(config, x, out, unit_costs, z_placements), *type_inputs,
+                   unit_costs, out[f"avoided:{p.measure}"], out[f"child_years_as_is:{p.measure}"],
+                   *(z_placements or ()))
+        out.update(got)
     s = config.service
     if s is not None:
-        out["service_cost_avoidance"] = np.broadcast_to(
+        out["service_cost_avoidance"] = memo("service", lambda *v: np.broadcast_to(
             placements.service_cost_avoidance(out[f"avoided:{s.measure}"], x[s.cases_per_team], x[s.team_cost]),
-            (n, n_years))
+            (n, n_years)), out[f"avoided:{s.measure}"], x[s.cases_per_team], x[s.team_cost])
 
     for f in config.funding:
-        end_index = np.rint(x[f.end_year]).astype(int)
-        out[f"grant_loss:{f.name}"] = funding.grant_loss(np.asarray(f.amounts.values), x[f.ends], end_index, x[f.replaced])
+        out[f"grant_loss:{f.name}"] = memo(f"funding:{f.name}", lambda *v, f=f: funding.grant_loss(
+            np.asarray(f.amounts.values), x[f.ends], np.rint(x[f.end_year]).astype(int), x[f.replaced]),
+            x[f.ends], x[f.end_year], x[f.replaced])
     return out
 
+
+# The inputs each sub-result reads (what the memo compares), next to the code that reads them.
+def _staff(config, central, n, n_years, values):
+    staff = np.zeros((n, n_years))
+    budget = np.zeros((n, n_years))
+    for k, g in enumerate(config.workforce):
+        v = values[7 * k: 7 * k + 7]
+        staff = staff + workforce.staff_cost(*v)
+        # The budget was set once on the plan: the central establishment, pay, vacancy, agency and turnover
+        # rates. Dearer posts or more agency cover are pressures against it.
+        names = (g.fte, g.cost_per_fte, g.vacancy, g.agency_cover, g.agency_premium, g.turnover, g.recruitment_cost)
+        budget = budget + workforce.staff_cost(*(central[r] for r in names))
+    return staff, budget
+
+
+def _effect_inputs(config) -> list[str]:
+    prog = config.programme
+    names = [prog.delay_months, prog.ramp_months]
+    if config.weakening is not None:
+        names += [k for g in config.workforce if g.weakens_effect for k in (g.fte, g.turnover)]
+        names += [config.weakening.threshold, config.weakening.slope]
+    return names + [scale.input for scale in prog.effect_scales]
+
+
+def _level_inputs(m) -> list[str]:
+    return [m.level.shock, m.level.persistence] + ([m.level.drift] if m.level.drift else [])
+
+
+def _fsp_inputs(m) -> list[str]:
+    if m.fsp.method == "stock_flow":
+        return [m.fsp.leaving_rate, m.fsp.effect]
+    return [m.fsp.effect]
+
+
+def _as_is(m, x, march_years, n, n_years):
+    """As-is counts before and after the year-to-year noise, and the noise's factor (1.0 without)."""
+    points = demand.interpolate_points(m.as_is.march_years, m.as_is.values, march_years, m.as_is.extrapolate)
+    as_is = demand.as_is_trajectory(points, x[m.growth])
+    factor = None
+    if m.level is not None:
+        # Year-to-year noise around the projection moves as-is demand, and FSP's effect applies to it as
+        # a share of the level: noise and the programme's effect are not confused.
+        drift = x[m.level.drift] if m.level.drift else 0.0
+        factor = np.exp(demand.stochastic_level(np.broadcast_to(x[m.level.shock], (n, n_years)),
+                                                x[m.level.persistence], drift))
+    return points, as_is, factor
+
+
+def _with_fsp(config, m, x, central, effect, march_years, points, as_is, factor) -> Arrays:
+    """Counts with FSP, child-years and child-years avoided for one measure (as-is from :func:`_as_is`)."""
+    if m.fsp.method == "stock_flow":
+        fsp = demand.stock_flow(as_is, x[m.fsp.leaving_rate], x[m.fsp.effect] * effect)
+    elif m.fsp.method == "path":
+        planned_effect = effect_fraction(config, central_inputs(config))  # the plan's timing
+        plan = demand.interpolate_points(m.fsp.path.march_years, m.fsp.path.values, march_years,
+                                         m.fsp.path.extrapolate)
+        delivery = demand.delivery_ratio(effect, planned_effect) * x[m.fsp.effect] / central[m.fsp.effect]
+        fsp = demand.planned_path(as_is, points, plan, delivery)
+    else:
+        floor = None
+        if m.fsp.floor is not None:
+            floor = demand.interpolate_points(m.fsp.floor.march_years, m.fsp.floor.values, march_years,
+                                              m.fsp.floor.extrapolate)
+        fsp = demand.year_on_year(as_is, x[m.fsp.effect], effect, floor)
+    if factor is not None:
+        as_is, fsp = as_is * factor, fsp * factor
+    return {f"{m.name}_as_is": as_is[:, 1:], f"{m.name}_fsp": fsp[:, 1:],
+            f"avoided:{m.name}": demand.child_years(as_is - fsp), f"child_years_fsp:{m.name}": demand.child_years(fsp),
+            f"child_years_as_is:{m.name}": demand.child_years(as_is)}
+
+
+def _unit_costs(config, x, first, n_years) -> list[np.ndarray]:
+    p = config.placements
+    fy_starts = np.arange(first, first + n_years)
+    known = config.inputs[p.inflation].dist.central
+    return [x[t.unit_cost] * placements.unit_cost_index(x[p.inflation], fy_starts - t.price_year, known)
+            for t in p.types]
+
+
+def _placements(config, x, out, unit_costs, z_placements) -> Arrays:
+    p = config.placements
+    shares = [x[t.share] for t in p.types]
+    # Children kept out of care are costed at the mix of those who would have entered (mostly younger,
+    # mostly fostered), not the mix of the children already in care.
+    avoided_shares = [x[t.avoided_share] if t.avoided_share else x[t.share] for t in p.types]
+    avoidance = placements.placement_cost_avoidance(
+        out[f"avoided:{p.measure}"], avoided_shares, unit_costs, [x[t.cost_cv] for t in p.types], z_placements)
+    # Expected spend with FSP: the as-is children at the mix in care, less those kept out at theirs.
+    spend = (out[f"child_years_as_is:{p.measure}"] * placements.mean_cost(shares, unit_costs)
+             - out[f"avoided:{p.measure}"] * placements.mean_cost(avoided_shares, unit_costs))
+    return {"placement_cost_avoidance": avoidance, "placement_spend": spend}
 
 
 def _saving_rate(s, central: Arrays) -> np.ndarray:
