@@ -1,5 +1,7 @@
 """Run outputs for readers: findings with alt text for every chart, charts in print resolution."""
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -303,3 +305,43 @@ def test_every_table_says_what_a_positive_figure_means(tmp_path):
     assert summary.loc[("net_savings", "total"), "p80_prudent"] == pytest.approx(
         -summary.loc[("net_change_to_mtfp", "total"), "p80_prudent"], abs=0.02)
     assert "p80" not in summary.columns
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="charts are drawn in a forked process on Linux only")
+def test_charts_drawn_in_a_second_process_keep_their_order_and_errors(monkeypatch):
+    import os
+    import threading
+
+    from fsp_risk.outputs import report
+
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # as in a command-line run: no other thread
+    here = os.getpid()
+    jobs = [(True, lambda: [("reads data", os.getpid() == here)]), (False, lambda: [("tables", os.getpid() == here)]),
+            (False, lambda: [("tables too", os.getpid() == here)])]
+    done = []
+    assert report.render_charts(jobs, also=lambda: done.append(os.getpid() == here)) == [
+        [("reads data", True)], [("tables", False)], [("tables too", False)]]
+    assert done == [True]
+
+    def broken():
+        raise ValueError("a chart could not be drawn")
+
+    with pytest.raises(ValueError, match="a chart could not be drawn"):
+        report.render_charts([(False, broken), (False, lambda: [])])
+
+
+@pytest.mark.print_charts
+def test_a_run_draws_the_same_chart_files_in_two_processes_as_in_one(tmp_path, monkeypatch):
+    # The command line draws the table-only charts in a forked process; 'report' here draws them all in this
+    # one (forced): the files are the same bytes.
+    out = tmp_path / "runs"
+    proc = subprocess.run([sys.executable, "-m", "fsp_risk.app.cli", "run", "--iterations", "3000", "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    folder = next(out.iterdir())
+    drawn = {p.name: p.read_bytes() for p in (folder / "charts").iterdir()}
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert cli.main(["report", str(folder)]) == 0
+    assert {p.name: p.read_bytes() for p in (folder / "charts").iterdir()} == drawn and len(drawn) == 20

@@ -2,6 +2,7 @@
 the analyses (once, stored), every output, in a new run folder that appears only complete."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -17,7 +18,6 @@ from fsp_risk.app.folders import StagedFolder, add_attrs, check_disk_space, run_
 from fsp_risk.app.partial import PartialRun
 from fsp_risk.engine import store
 from fsp_risk.errors import ConfigError, ModelError
-
 
 #: What a run folder keeps of its per-iteration data, beside its tables, analyses, charts and report:
 #: "results" (the default) results.nc, each iteration's main figures, which 'report' and 'compare' read;
@@ -53,10 +53,13 @@ def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | Non
     text = json.dumps(meta, indent=2, default=lambda v: v.item() if hasattr(v, "item") else str(v))
     (folder / "run.json").write_text(text + "\n", encoding="utf-8")
     return tables
+
+
 def _import_outputs() -> None:
+    """Import what the outputs need (matplotlib, afcharts, openpyxl) ahead of use."""
     try:
-        import fsp_risk.outputs.report  # noqa: F401
-        import fsp_risk.outputs.workbook  # noqa: F401  (used by report; named so it is imported here)
+        for module in ("fsp_risk.outputs.report", "fsp_risk.outputs.workbook"):
+            importlib.import_module(module)
     except Exception:  # imported again where used, which raises it there
         pass
 
