@@ -56,6 +56,18 @@ def _standalone_risks(config: Config, x: Arrays, x_res: Arrays, seed: int, block
     return out
 
 
+class _Rows(dict):
+    """Inputs restricted to some rows (iterations), each indexed when first read."""
+
+    def __init__(self, inputs: Arrays, rows: np.ndarray):
+        super().__init__()
+        self.inputs, self.rows = inputs, rows
+
+    def __missing__(self, name: str) -> np.ndarray:
+        value = self[name] = self.inputs[name][self.rows]
+        return value
+
+
 def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None, z: list[np.ndarray] | None, *,
                    seed: int, block: int | None, size: int, sampler: Sampler,
                    overrides: dict[str, float] | None = None, main_only: bool = False,
@@ -102,6 +114,23 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
         return rollup(config, inputs, evaluate_drivers(config, inputs, z, memo), central, extra_lines,
                       net_only=True)["net_change_to_mtfp"]
 
+    def impact_when_off(net_on, inputs, extra_lines, r):
+        """The net change with the risk as sampled less with it switched off, evaluated only on the rows
+        where the risk is live: elsewhere its inputs are already off, the two evaluations are the same
+        arithmetic on the same numbers, and the impact is exactly zero."""
+        live = np.flatnonzero(risks.linked_event(inputs, r, np.shape(net_on)).any(axis=1))
+        impact = np.zeros_like(net_on)
+        if live.size == np.shape(net_on)[0]:
+            return net_on - net(risks.switched_off(inputs, r), extra_lines)
+        if live.size:
+            off = _Rows(inputs, live)  # only the inputs the model reads are indexed
+            for name, value in r.link:  # as risks.switched_off does, on the live rows
+                off[name] = np.full(np.shape(off[name]), value)
+            d_off = evaluate_drivers(config, off, None if z is None else [zz[live] for zz in z])
+            impact[live] = net_on[live] - rollup(config, off, d_off, central, [line[live] for line in extra_lines],
+                                                 net_only=True)["net_change_to_mtfp"]
+        return impact
+
     d = evaluate_drivers(config, x_res, z, memo)
     if main_only and net_only:
         return rollup(config, x_res, d, central, lines_res, net_only=True)
@@ -115,8 +144,8 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
         if not r.link:
             per_risk.append(standalone[r.id])
             continue
-        imp_inh = net_inh - net(risks.switched_off(x, r), lines_inh)
-        imp_res = out["net_change_to_mtfp"] - net(risks.switched_off(x_res, r), lines_res)
+        imp_inh = impact_when_off(net_inh, x, lines_inh, r)
+        imp_res = impact_when_off(out["net_change_to_mtfp"], x_res, lines_res, r)
         shape = imp_inh.shape
         per_risk.append({
             "risk_occurred": (risks.linked_event(x, r, shape) & (np.abs(imp_inh) > 0.005)).astype(float),
