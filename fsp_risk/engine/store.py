@@ -172,25 +172,24 @@ ANALYSIS_FILE = "analysis.nc"
 
 def write_tables(path: str | os.PathLike, tables: dict, attrs: dict | None = None) -> None:
     """Write tables (DataFrames by name) to a new netCDF file, one group each with a ``row`` dimension and
-    the columns in order; ``attrs`` go on the root (the run's id)."""
+    the columns in order; ``attrs`` go on the root (the run's id). One file opening for all of them."""
+    groups = {f"/{name}": xr.Dataset({str(col): _column(frame[col].to_numpy()) for col in frame.columns},
+                                     attrs={"columns": [str(c) for c in frame.columns]})
+              for name, frame in tables.items()}
+    root = xr.Dataset(attrs={"results_format": RESULTS_FORMAT, "tables": list(tables), **(attrs or {})})
     with writing(path):
-        with netCDF4.Dataset(path, "w") as nc:
-            nc.setncatts({"results_format": RESULTS_FORMAT, "tables": list(tables), **(attrs or {})})
-        for name, frame in tables.items():
-            data = {str(col): _column(frame[col].to_numpy()) for col in frame.columns}
-            xr.Dataset(data, attrs={"columns": [str(c) for c in frame.columns]}).to_netcdf(
-                path, mode="a", group=name, engine="netcdf4")
+        xr.DataTree.from_dict({"/": root, **groups}).to_netcdf(path, engine="netcdf4")
 
 
 def read_tables(path: str | os.PathLike) -> dict:
     """The tables of :func:`write_tables`, as DataFrames by name, columns in their stored order."""
     import pandas as pd
 
-    with netCDF4.Dataset(path) as nc:
-        names = [str(n) for n in np.atleast_1d(nc.getncattr("tables"))] if "tables" in nc.ncattrs() else []
-    out = {}
-    for name in names:
-        with xr.open_dataset(path, group=name, engine="netcdf4") as ds:
+    with xr.open_datatree(path, engine="netcdf4") as tree:
+        names = [str(n) for n in np.atleast_1d(tree.attrs.get("tables", []))]
+        out = {}
+        for name in names:
+            ds = tree[name].to_dataset()
             columns = [str(c) for c in np.atleast_1d(ds.attrs.get("columns", []))]
             out[name] = pd.DataFrame({c: _values(ds[c]) for c in columns})
     return out
