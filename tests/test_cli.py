@@ -201,3 +201,25 @@ def test_a_console_without_the_true_minus_prints_a_plain_one(monkeypatch):
     print("P10 \u2212£4.9m, 45%\u201347%, ±£2k, \u2264 £1m")
     stream.flush()
     assert raw.getvalue().decode("cp1252") == "P10 -£4.9m, 45%\u201347%, ±£2k, <= £1m\n"
+
+
+def test_a_terminal_sees_each_analysis_as_it_starts(tmp_path):
+    # On a terminal no part of a phase is silent: each analysis shows in place on the phase's line; in a pipe,
+    # one plain line a phase (tested above).
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    log = cli.PhaseLog(stream=screen)
+    from fsp_risk.app.runs import run
+
+    run(fsp_risk.load_config(CONFIG_2019), out=tmp_path, iterations=2_000, say=lambda line: None, phase=log)
+    log.finish()
+    shown = screen.getvalue()
+    for step in ("summary tables", "rank correlations and the tornado", "what-if re-runs", "the risk register"):
+        assert f"\r\033[K  {step}" in shown, step
+    # The steps' line is cleared before the next phase's line is written over it, from its start.
+    assert "\r\033[Kfsp-risk: outputs: tables, charts" in shown

@@ -7,6 +7,8 @@ wherever they are computed.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import pandas as pd
 import xarray as xr
 
@@ -72,16 +74,19 @@ def plan_table(config: Config) -> pd.DataFrame:
                          for m in config.demand for y, v in zip(config.years, central[f"{m}_fsp"][0])])
 
 
-def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None) -> dict[str, pd.DataFrame]:
+def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
+            step: Callable[[str], None] = lambda name: None) -> dict[str, pd.DataFrame]:
     """Every table a run's outputs show, by name (the name of its CSV where it has one).
 
     ``ds`` is the run's results and ``scenarios`` its scenarios Dataset, if any. Tables that need a
     Monte Carlo run (sensitivity, grouped tornado, convergence, value for money) are left out of a
-    deterministic one, the risk tables out of a config without a register.
+    deterministic one, the risk tables out of a config without a register. ``step(name)`` is called as
+    each analysis starts (a terminal shows it, so that no part of the phase is silent).
     """
     from fsp_risk.analysis.sensitivity import grouped_tornado, p50_switching_values, rank_correlations, switching_values
     from fsp_risk.engine.blocks import reusing_draws
 
+    step("summary tables")
     tables = {"summary": summary_table(ds), "cumulative": cumulative_table(ds), "plan": plan_table(config)}
     if "actuals_csv" in ds.attrs:
         from fsp_risk.analysis.backtest import backtest_table
@@ -89,9 +94,12 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None)
 
         actuals = parse_actuals(ds.attrs["actuals_csv"], config, file=ds.attrs.get("actuals_file", "<actuals>"))
         tables["backtest"] = backtest_table(ds, config, actuals)
+    step("switching values at the central case")
     switching = switching_values(config)
     if is_monte_carlo(ds):
+        step("rank correlations and the tornado")
         tables["sensitivity"] = rank_correlations(ds, config)
+        step("what-if re-runs: each driver group held, and switching values at the median")
         with reusing_draws():  # the what-if re-runs share the run's draws: made once a block, not once a run
             tables["grouped_sensitivity"] = grouped_tornado(ds, config)
             # P50 switching values for the key inputs: the five that move net savings most, on the run's own
@@ -104,6 +112,7 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None)
     if is_monte_carlo(ds):
         from fsp_risk.analysis.convergence import convergence_table
 
+        step("precision and value for money")
         tables["convergence"] = convergence_table(horizon_total(ds["net_change_to_mtfp"]))
         if "programme_costs_pv" in ds:
             table, npv = value_for_money(ds)
@@ -119,6 +128,7 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None)
     if config.risk_register is not None:
         from fsp_risk.analysis.register import portfolio_table, risk_table
 
+        step("the risk register")
         tables["risk_register"] = risk_table(ds, config)
         tables["risk_portfolio"] = portfolio_table(ds, config)
     return with_signs(tables)

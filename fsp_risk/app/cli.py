@@ -80,7 +80,20 @@ class PhaseLog:
         if not self.quiet:
             print(f"fsp-risk: {name} ({time.perf_counter() - self.start:.0f}s in)", file=self.stream, flush=True)
 
+    def step(self, name: str) -> None:
+        """A step within the phase: on a terminal, shown in place on one line (so no part of a phase is
+        silent); in a pipe or log, nothing (one line a phase)."""
+        if self.quiet or not getattr(self.stream, "isatty", lambda: False)():
+            return
+        elapsed = time.perf_counter() - self.start
+        self.stream.write(f"\r\033[K  {name} ({elapsed:.0f}s in)")
+        self.stream.flush()
+        self.stepped = True
+
     def _close(self) -> None:
+        if getattr(self, "stepped", False):  # end the line of steps before the next phase's line
+            self.stream.write("\r\033[K")
+            self.stepped = False
         now = time.perf_counter()
         if self.current is not None:
             self.timings.append((self.current, now - self.last))

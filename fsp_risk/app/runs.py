@@ -32,13 +32,14 @@ SCENARIO_VARIABLES = ("net_change_to_mtfp",)
 
 
 def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | None = None,
-               phase: Callable[[str], None] = lambda name: None, kept: str = "results") -> dict:
+               phase: Callable[[str], None] = lambda name: None, kept: str = "results",
+               step: Callable[[str], None] = lambda name: None) -> dict:
     """Analyse a run whose results are in ``folder`` once, store the analyses (``analysis.nc``), and write
     its tables, charts, workbook, report and ``run.json`` from what is stored; returns the analyses.
-    ``phase(name)`` is called as each of the two phases starts."""
+    ``phase(name)`` is called as each of the two phases starts, ``step(name)`` as each analysis does."""
     phase("analyses: summaries, sensitivity, switching values and what-if re-runs")
     analysis = folder / store.ANALYSIS_FILE
-    store.write_tables(analysis, analyse(ds, config, scenarios), {"run_id": str(ds.attrs.get("run_id", ""))})
+    store.write_tables(analysis, analyse(ds, config, scenarios, step), {"run_id": str(ds.attrs.get("run_id", ""))})
     tables = store.read_tables(analysis)  # rendered from the stored copy, exactly as 'fsp-risk report' will
     phase("outputs: tables, charts, workbook, findings and report")
     from fsp_risk.outputs.report import write_outputs
@@ -85,7 +86,8 @@ def run(config, *, out: str | Path = "outputs", iterations: int | None = None, s
     ``stresses`` are pinned inputs (:func:`fsp_risk.engine.scenarios.parse_stress`), ``actuals`` a CSV of outturns,
     ``precision`` a target such as "£50k" that sets the iterations. ``progress`` makes a progress
     callback for each simulation; ``say`` and ``warn`` take the lines a terminal shows on stdout and stderr,
-    ``phase(name)`` the start of each phase (simulation, scenarios, analyses, outputs). ``keep`` says which
+    ``phase(name)`` the start of each phase (simulation, scenarios, analyses, outputs) and, where it has a
+    ``step`` method (the command line's phase log), ``phase.step(name)`` each analysis within its phase. ``keep`` says which
     per-iteration files the folder keeps (:data:`KEEP`): "results" by default, "all" for the breakdowns and
     scenarios too, "summaries" none (a few megabytes a run, which 'fsp-risk report' and 'compare' cannot
     read back).
@@ -219,7 +221,7 @@ def _simulate_and_write(partial, resume, say, warn, *, config, iterations, seed,
                                                done_blocks=partial.blocks["scenarios"],
                                                on_block=lambda b, digest: partial.record("scenarios", b, digest),
                                                **blocks)
-            tables = finish_run(ds, config, staged.tmp, scenarios, phase, keep)
+            tables = finish_run(ds, config, staged.tmp, scenarios, phase, keep, getattr(phase, "step", lambda name: None))
             if summarise is not None:
                 lines = summarise(ds, tables, config)
             if scenarios is not None:
