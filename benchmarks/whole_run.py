@@ -26,7 +26,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 
 CONFIG = "configs/oxfordshire-2024-commissioning.yaml"
 
