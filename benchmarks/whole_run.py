@@ -43,22 +43,12 @@ with tempfile.TemporaryDirectory() as tmp:
 print(json.dumps({"wall_s": wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
-# The run as a child of a small wrapper, so the peak RSS measured is the run's alone.
-RUN = """
-import json, resource, subprocess, sys, time
-t = time.perf_counter()
-proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-wall = time.perf_counter() - t
-if proc.returncode:
-    sys.exit(proc.stderr)
-print(json.dumps({"wall_s": wall, "stderr": proc.stderr,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
-"""
+sys.path.insert(0, "benchmarks")
+from run_timing import WRAPPER  # noqa: E402  (the run as a child of a wrapper: its own peak memory)
 
 
 def floor_seconds(config_path: str, iterations: int) -> float:
     """Seconds NumPy takes to draw the run's uniforms from one generator on one core (best of three)."""
-    sys.path.insert(0, "benchmarks")
     from speed import rng_floor
 
     import fsp_risk
@@ -103,7 +93,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as out:
             cmd = [sys.executable, "-m", "fsp_risk.app.cli", "run", args.config, "--iterations", str(n), "--out", out,
                    "-v"]
-            res = json.loads(subprocess.run([sys.executable, "-c", RUN, *cmd], check=True, capture_output=True,
+            res = json.loads(subprocess.run([sys.executable, "-c", WRAPPER, *cmd], check=True, capture_output=True,
                                             text=True).stdout)
             res["phases"] = phases(res.pop("stderr"))
             runs.append(res)
