@@ -71,7 +71,7 @@ class _Rows(dict):
 def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None, z: list[np.ndarray] | None, *,
                    seed: int, block: int | None, size: int, sampler: Sampler,
                    overrides: dict[str, float] | None = None, main_only: bool = False,
-                   net_only: bool = False) -> Arrays:
+                   net_only: bool = False, memo: Memo | None = None) -> Arrays:
     """All outputs for one block of iterations.
 
     ``x`` are the sampled inputs and ``u`` their uniforms (None in the deterministic case). With a risk
@@ -81,14 +81,17 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
     ``overrides`` pin inputs in every iteration, after any mitigation has redrawn them. ``main_only``
     skips the inherent (unmitigated) result and the per-risk impacts: one model evaluation, not
     2 + 2 per linked risk, for what-if runs that need only the net change; ``net_only`` (with it) returns
-    only ``net_change_to_mtfp``, bitwise as the full evaluation gives it.
+    only ``net_change_to_mtfp``, bitwise as the full evaluation gives it. ``memo`` is the block's
+    :class:`~fsp_risk.model.drivers.Memo` where one is kept across runs of the block (the what-if re-runs
+    reuse the main run's sub-results that their pins do not reach); by default one for this call.
     """
+    memo = memo if memo is not None else Memo()
     reg = config.risk_register
     n_years = len(config.years)
     overrides = overrides or {}
     x = pin(x, overrides)
     if reg is None:
-        d = evaluate_drivers(config, x, z)
+        d = evaluate_drivers(config, x, z, memo)
         return {**d, **rollup(config, x, d, central, net_only=net_only)}
 
     x_res = dict(x)
@@ -97,19 +100,22 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
             if u is None or repl in overrides:  # central case, or the replacement itself is pinned
                 x_res[orig] = np.broadcast_to(x[repl], np.shape(x[orig])).copy()
             else:
-                x_res[orig] = config.inputs[repl].dist.ppf(u[orig])
+                x_res[orig] = memo(f"mitigated:{orig}", config.inputs[repl].dist.ppf, u[orig])
     x_res = pin(x_res, overrides)
-    standalone = _standalone_risks(config, x, x_res, seed, block, size, sampler)
+    # What the register's £ risks read (their likelihoods and impacts, before and after mitigation, and the
+    # mitigations' factors); their own random numbers are the block's.
+    reads = [inputs[k] for r in reg.risks if not r.link for k in (r.likelihood, r.impact) if k for inputs in (x, x_res)]
+    reads += [x[k] for m in reg.mitigations for k in (m.likelihood_factor, m.impact_factor) if k]
+    standalone = memo("standalone risks", lambda *a: _standalone_risks(config, x, x_res, seed, block, size, sampler),
+                      *reads)
     mitigation_lines = [np.broadcast_to(risks.mitigation_cost(m, n_years), (size, n_years))
                         for m in reg.mitigations]
     no_mitigation = [np.zeros((size, n_years))] * len(reg.mitigations)
     lines_res = [standalone[r.id]["risk_impact_residual"] for r in reg.risks if not r.link] + mitigation_lines
     lines_inh = [standalone[r.id]["risk_impact"] for r in reg.risks if not r.link] + no_mitigation
 
-    # Sub-results shared by the block's evaluations (after and before mitigation, each linked risk off):
-    # each is computed once for the arrays it reads (dependency-aware; bitwise as computing it again).
-    memo = Memo()
-
+    # The memo's sub-results are shared by the block's evaluations (after and before mitigation, each linked
+    # risk off): each is computed once for the arrays it reads (dependency-aware; bitwise as computing it again).
     def net(inputs, extra_lines):
         return rollup(config, inputs, evaluate_drivers(config, inputs, z, memo), central, extra_lines,
                       net_only=True)["net_change_to_mtfp"]
@@ -191,7 +197,8 @@ class _DrawCache:
 
     def __init__(self, limit: int):
         self.limit, self.used = limit, 0
-        self.entries: list[tuple[tuple, Config, list]] = []  # (key, config, [x, u, z])
+        # (key, config, [x, u, z], [(config, its Memo of the block's sub-results)])
+        self.entries: list[tuple[tuple, Config, list, list]] = []
         self.lock = threading.Lock()
 
     def get(self, config, seed, block, size, sampler, placement_spread):
@@ -202,7 +209,7 @@ class _DrawCache:
         if entry is None:
             draws = list(_draw(config, seed, block, size, sampler, placement_spread))
             self._keep(draws[0].values(), draws[1].values(), draws[2] or (),
-                       then=lambda: self.entries.append((key, config, draws)))
+                       then=lambda: self.entries.append((key, config, draws, [])))
             return tuple(draws)
         draws = entry[2]
         if placement_spread and draws[2] is None:  # kept from a run without the placements' spread
@@ -210,6 +217,21 @@ class _DrawCache:
             self._keep(z, then=lambda: draws.__setitem__(2, z))
             return draws[0], draws[1], z
         return draws[0], draws[1], (draws[2] if placement_spread else None)
+
+    def memo(self, config, seed, block, size, sampler) -> Memo | None:
+        """The memo of ``config``'s runs of a block whose draws are kept (None where they are not)."""
+        layout = getattr(sampler, "layout", None)
+        key = (seed, block, size, sampler.name, None if layout is None else tuple(layout.items()))
+        with self.lock:
+            entry = next((e for e in self.entries if e[0] == key and same_draws(e[1], config)), None)
+            if entry is None:
+                return None
+            memos = entry[3]
+            for c, m in memos:
+                if c is config:
+                    return m
+            memos.append((config, Memo()))
+            return memos[-1][1]
 
     def _keep(self, *groups, then) -> None:
         """Mark the arrays read-only and keep them (``then()``) if they fit within the limit."""
@@ -222,6 +244,15 @@ class _DrawCache:
                 a.flags.writeable = False  # shared: a run that wrote into its inputs would change the others'
             self.used += nbytes
             then()
+
+
+def block_memo(config: Config, seed: int, block: int | None, size: int, sampler: Sampler) -> Memo | None:
+    """Inside :func:`reusing_draws`, the memo kept with a block's draws for ``config``'s runs of it: the main
+    run fills it and the what-if re-runs of the block reuse what their pins do not reach. None outside,
+    for the central case, or where the block's draws were not kept."""
+    if _reuse is None or block is None:
+        return None
+    return _reuse.memo(config, seed, block, size, sampler)
 
 
 _reuse: _DrawCache | None = None
@@ -299,6 +330,7 @@ def block_net_change_totals(config: Config, central: Arrays, seed: int, block: i
     """:func:`net_change_totals` for one block [GBP, shape (size,)]; ``design`` from :func:`resolve_sampler`."""
     x, u, z = block_inputs(config, seed, block, size, design, placement_spread)
     out = simulate_block(config, central, x, u, z, seed=seed, block=block, size=size, sampler=design,
-                         overrides=overrides or {}, main_only=True, net_only=True)
+                         overrides=overrides or {}, main_only=True, net_only=True,
+                         memo=block_memo(config, seed, block, size, design))
     return out["net_change_to_mtfp"].sum(axis=1)
 

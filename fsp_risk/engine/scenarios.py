@@ -18,7 +18,7 @@ import xarray as xr
 
 from fsp_risk.config import Config, check_pins
 from fsp_risk.engine import invariants, store
-from fsp_risk.engine.blocks import block_inputs, central_case, same_draws, simulate_block
+from fsp_risk.engine.blocks import block_inputs, block_memo, central_case, same_draws, simulate_block
 from fsp_risk.engine.loop import Chunk, chunks, run_blocks
 from fsp_risk.engine.sampling import BLOCK, SobolDesign, resolve_sampler, stream_layout
 from fsp_risk.engine.simulate import _versions
@@ -156,8 +156,10 @@ def simulate_scenarios(config: Config, iterations: int, seed: int, sampler: str,
             x, u, z = same or block_inputs(case.config, seed, chunk.block, chunk.size, design)
             if same is None:
                 drawn.append((case.config, (x, u, z)))
+            # Cases on the run's own config reuse the main run's sub-results that their pins do not reach.
+            memo = block_memo(config, seed, chunk.block, chunk.size, design) if case.config is config else None
             out = simulate_block(case.config, plan, x, u, z, seed=seed, block=chunk.block, size=chunk.size,
-                                 sampler=design, overrides=case.pins, main_only=True)
+                                 sampler=design, overrides=case.pins, main_only=True, memo=memo)
             invariants.check_block(case.config, {k: out[k] for k in every}, chunk.pos, case.name)
             outs.append({k: out[k] for k in keys})
         return {k: np.stack([out[k] for out in outs]) for k in keys}  # (cases, size, years)

@@ -17,7 +17,7 @@ import xarray as xr
 
 from fsp_risk.config import MAX_ITERATIONS, SAMPLERS, Config
 from fsp_risk.engine import invariants, store
-from fsp_risk.engine.blocks import (block_inputs, block_net_change_totals, central_case, check_central_case,
+from fsp_risk.engine.blocks import (block_inputs, block_memo, block_net_change_totals, central_case, check_central_case,
                                     check_overrides, simulate_block)
 from fsp_risk.engine.executors import map_blocks
 from fsp_risk.engine.loop import Chunk, chunks, run_blocks
@@ -156,7 +156,8 @@ def simulate(
         else:
             x, u, z = block_inputs(config, seed, chunk.block, chunk.size, design)
         out = simulate_block(config, central, x, u, z, seed=seed, block=chunk.block, size=chunk.size, sampler=design,
-                             overrides=overrides)
+                             overrides=overrides,
+                             memo=None if overrides else block_memo(config, seed, chunk.block, chunk.size, design))
         # Only what is kept: a finished block waiting to be written holds no intermediate arrays.
         kept = {k: out["staff_cost" if k == "workforce_cost" else k] for k in shapes}
         if check_invariants:
