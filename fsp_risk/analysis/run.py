@@ -84,7 +84,7 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
     each analysis starts (a terminal shows it, so that no part of the phase is silent).
     """
     from fsp_risk.analysis.sensitivity import grouped_tornado, p50_switching_values, rank_correlations, switching_values
-    from fsp_risk.engine.blocks import reusing_draws
+    from fsp_risk.engine.blocks import drop_kept_draws, reusing_draws
 
     step("summary tables")
     tables = {"summary": summary_table(ds), "cumulative": cumulative_table(ds), "plan": plan_table(config)}
@@ -97,16 +97,20 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
     step("switching values at the central case")
     switching = switching_values(config)
     if is_monte_carlo(ds):
-        step("rank correlations and the tornado")
-        tables["sensitivity"] = rank_correlations(ds, config)
-        step("what-if re-runs: each driver group held, and switching values at the median")
         with reusing_draws():  # the what-if re-runs share the run's draws: made once a block, not once a run
-            tables["grouped_sensitivity"] = grouped_tornado(ds, config)
+            step("what-if re-runs: each driver group held")
+            grouped = grouped_tornado(ds, config)
+            drop_kept_draws()  # the run's own blocks are done with: memory for what follows
+            step("rank correlations and the tornado")
+            tables["sensitivity"] = rank_correlations(ds, config)
+            tables["grouped_sensitivity"] = grouped
             # P50 switching values for the key inputs: the five that move net savings most, on the run's own
             # first iterations (up to P50_ITERATIONS: a P50 settles long before a large run's size).
+            step("switching values at the median")
             key = [n for n in tables["sensitivity"]["input"] if n in set(switching["input"])][:5]
             p50 = p50_switching_values(config, key, int(ds.attrs["seed"]), ds.attrs["sampler"],
                                        iterations=min(P50_ITERATIONS, ds.sizes["iteration"]))
+            drop_kept_draws()
         switching["switching_value_p50"] = switching["input"].map(p50)
     tables["switching_values"] = switching
     if is_monte_carlo(ds):

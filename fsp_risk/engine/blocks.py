@@ -234,9 +234,10 @@ class _DrawCache:
             return memos[-1][1]
 
     def _keep(self, *groups, then) -> None:
-        """Mark the arrays read-only and keep them (``then()``) if they fit within the limit."""
+        """Mark the arrays read-only and keep them (``then()``) if they fit within the limit, counted twice:
+        the block's memo of sub-results, kept with them, takes about as much again."""
         arrays = [a for group in groups for a in group]
-        nbytes = sum(a.nbytes for a in arrays)
+        nbytes = 2 * sum(a.nbytes for a in arrays)
         with self.lock:
             if self.used + nbytes > self.limit:
                 return
@@ -256,9 +257,19 @@ def block_memo(config: Config, seed: int, block: int | None, size: int, sampler:
 
 
 _reuse: _DrawCache | None = None
-#: What :func:`reusing_draws` keeps at most: the draws of the what-if runs' four blocks (70-85 MiB each
-#: for the shipped configs) and of the P50 switching values' part block.
-REUSE_LIMIT = 400 * 2**20
+#: What :func:`reusing_draws` keeps at most, draws and memos together (about 130-165 MiB a block of 65,536
+#: iterations for the shipped configs): a 100,000-iteration run's blocks and the P50 switching values' part
+#: block; of a larger run, its first blocks, which the what-if re-runs use.
+REUSE_LIMIT = 512 * 2**20
+
+
+def drop_kept_draws() -> None:
+    """Let go of every block's kept draws and memos (inside :func:`reusing_draws`, which stays open and keeps
+    whatever is drawn next): for a run's later steps, which reuse none of them."""
+    if _reuse is not None:
+        with _reuse.lock:
+            _reuse.entries.clear()
+            _reuse.used = 0
 
 
 @contextmanager
