@@ -201,11 +201,19 @@ class _DrawCache:
         self.entries: list[tuple[tuple, Config, list, list]] = []
         self.lock = threading.Lock()
 
-    def get(self, config, seed, block, size, sampler, placement_spread):
+    @staticmethod
+    def _key(seed, block, size, sampler) -> tuple:
         layout = getattr(sampler, "layout", None)  # a Sobol' design's columns depend on the streams it spans
-        key = (seed, block, size, sampler.name, None if layout is None else tuple(layout.items()))
+        return seed, block, size, sampler.name, None if layout is None else tuple(layout.items())
+
+    def _find(self, key, config):
+        """The kept entry for ``key`` whose config draws as ``config`` does, or None (hold the lock)."""
+        return next((e for e in self.entries if e[0] == key and same_draws(e[1], config)), None)
+
+    def get(self, config, seed, block, size, sampler, placement_spread):
+        key = self._key(seed, block, size, sampler)
         with self.lock:
-            entry = next((e for e in self.entries if e[0] == key and same_draws(e[1], config)), None)
+            entry = self._find(key, config)
         if entry is None:
             draws = list(_draw(config, seed, block, size, sampler, placement_spread))
             self._keep(draws[0].values(), draws[1].values(), draws[2] or (),
@@ -220,10 +228,8 @@ class _DrawCache:
 
     def memo(self, config, seed, block, size, sampler) -> Memo | None:
         """The memo of ``config``'s runs of a block whose draws are kept (None where they are not)."""
-        layout = getattr(sampler, "layout", None)
-        key = (seed, block, size, sampler.name, None if layout is None else tuple(layout.items()))
         with self.lock:
-            entry = next((e for e in self.entries if e[0] == key and same_draws(e[1], config)), None)
+            entry = self._find(self._key(seed, block, size, sampler), config)
             if entry is None:
                 return None
             memos = entry[3]
