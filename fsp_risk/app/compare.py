@@ -150,6 +150,13 @@ def bridge(old: Run, new: Run) -> pd.DataFrame:
         p50, p80 = np.percentile(total, [50, 80])
         return {"step": step, "kind": kind, "p50": p50, "p80": p80}
 
+    from fsp_risk.engine.blocks import reusing_draws
+
+    with reusing_draws():  # steps that leave the inputs alone re-run on the same draws: made once
+        return _bridge(old, new, row)
+
+
+def _bridge(old: Run, new: Run, row) -> pd.DataFrame:
     n, seed, sampler = old.iterations, old.seed, old.sampler
     rows = [row(f"Last report: {old.folder.name}", "start", old.total)]
     rows.append(row("Re-run of the last report's config with this version of fsp-risk", "model",

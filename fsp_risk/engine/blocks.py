@@ -227,17 +227,16 @@ class _DrawCache:
         return draws[0], draws[1], (draws[2] if placement_spread else None)
 
     def memo(self, config, seed, block, size, sampler) -> Memo | None:
-        """The memo of ``config``'s runs of a block whose draws are kept (None where they are not)."""
+        """The memo of ``config``'s runs of a block whose draws are kept, for the first config that asks
+        (None for another, or where the draws are not kept)."""
         with self.lock:
             entry = self._find(self._key(seed, block, size, sampler), config)
             if entry is None:
                 return None
             memos = entry[3]
-            for c, m in memos:
-                if c is config:
-                    return m
-            memos.append((config, Memo()))
-            return memos[-1][1]
+            if not memos:  # one config's memo a block (the run's own): others' would only add memory
+                memos.append((config, Memo()))
+            return memos[0][1] if memos[0][0] is config else None
 
     def _keep(self, *groups, then) -> None:
         """Mark the arrays read-only and keep them (``then()``) if they fit within the limit, counted twice:
