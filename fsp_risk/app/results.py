@@ -69,7 +69,7 @@ def open_results(run_dir: str | Path, needs: tuple[str, ...] = ()):
                 more = stack.enter_context(_open_netcdf(detail))
                 _same_run(ds, more.attrs.get("run_id"), detail)
                 try:
-                    ds = xr.merge([ds, more], compat="override", join="exact", combine_attrs="override")
+                    ds = store.with_detail(ds, more)
                 except ValueError as exc:
                     raise ConfigError(f"detail.nc does not match results.nc ({exc}); expected the files of one run "
                                       "folder, as 'fsp-risk run' wrote them", file=str(detail)) from None

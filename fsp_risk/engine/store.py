@@ -140,14 +140,23 @@ def open_split(path: str | os.PathLike, detail: str | os.PathLike | None = None)
     ds = xr.open_dataset(path, engine="netcdf4", cache=False)
     if detail is None:
         return ds
+    more = None
     try:
         more = xr.open_dataset(detail, engine="netcdf4", cache=False)
+        both = with_detail(ds, more)
     except BaseException:
         ds.close()
+        if more is not None:
+            more.close()
         raise
-    both = xr.merge([ds, more], compat="override", join="exact", combine_attrs="override")
     both.set_close(lambda: (ds.close(), more.close()))
     return both
+
+
+def with_detail(ds: xr.Dataset, detail: xr.Dataset) -> xr.Dataset:
+    """A run's results with its detail file's variables beside them, lazily; refused (ValueError) where the
+    two do not number the same iterations."""
+    return xr.merge([ds, detail], compat="override", join="exact", combine_attrs="override")
 
 
 @contextmanager

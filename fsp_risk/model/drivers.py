@@ -82,10 +82,9 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
     n = np.shape(x[config.programme.delay_months])[0]
 
     # Workforce cost (its variance from the central case is a pressure).
-    rate_names = [(g.fte, g.cost_per_fte, g.vacancy, g.agency_cover, g.agency_premium, g.turnover,
-                   g.recruitment_cost) for g in config.workforce]
+    groups = [_staff_inputs(g) for g in config.workforce]
     out["staff_cost"], out["staff_budget"] = memo(
-        "workforce", lambda *v: _staff(config, central, n, n_years, v), *(x[k] for names in rate_names for k in names))
+        "workforce", lambda *v: _staff(groups, x, central, n, n_years), *(x[k] for names in groups for k in names))
     effect = memo("effect", lambda *v: effect_fraction(config, x), *(x[k] for k in _effect_inputs(config)))
     if config.programme.switched_off:  # the counterfactual: no programme, so no effect at all
         effect = np.zeros_like(effect)
@@ -128,16 +127,19 @@ def evaluate_drivers(config: Config, x: Arrays, z_placements: list[np.ndarray] |
 
 
 # The inputs each sub-result reads (what the memo compares), next to the code that reads them.
-def _staff(config, central, n, n_years, values):
+def _staff_inputs(g) -> tuple[str, ...]:
+    """A staff group's inputs, in :func:`~fsp_risk.model.workforce.staff_cost`'s order."""
+    return g.fte, g.cost_per_fte, g.vacancy, g.agency_cover, g.agency_premium, g.turnover, g.recruitment_cost
+
+
+def _staff(groups, x, central, n, n_years):
     staff = np.zeros((n, n_years))
     budget = np.zeros((n, n_years))
-    for k, g in enumerate(config.workforce):
-        v = values[7 * k: 7 * k + 7]
-        staff = staff + workforce.staff_cost(*v)
+    for names in groups:
+        staff = staff + workforce.staff_cost(*(x[k] for k in names))
         # The budget was set once on the plan: the central establishment, pay, vacancy, agency and turnover
         # rates. Dearer posts or more agency cover are pressures against it.
-        names = (g.fte, g.cost_per_fte, g.vacancy, g.agency_cover, g.agency_premium, g.turnover, g.recruitment_cost)
-        budget = budget + workforce.staff_cost(*(central[r] for r in names))
+        budget = budget + workforce.staff_cost(*(central[k] for k in names))
     return staff, budget
 
 
