@@ -8,6 +8,9 @@ of independent inputs.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Collection
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -157,6 +160,66 @@ def _uncertain(config: Config, names) -> list[str]:
     return [n for n in names if config.inputs[n].dist.kind != "fixed"]
 
 
+@dataclass(frozen=True)
+class Held:
+    """One row of the grouped tornado: a driver group or a register risk, and how it is held still."""
+
+    label: str
+    kind: str  # "driver group" or "risk"
+    inputs: tuple[str, ...]
+    #: The inputs pinned to hold it (their central values); None for a risk costed in £, whose line is
+    #: replaced by its mean instead.
+    pins: dict[str, float] | None
+    #: False for the placements group: each avoided child-year taken at its expected cost.
+    placement_spread: bool = True
+    #: The risk's line in ``net_change_by_line`` (a risk costed in £).
+    line: str | None = None
+
+
+def held_cases(config: Config, keep: Collection[str] = ()) -> list[Held]:
+    """What :func:`grouped_tornado` holds still, one case per driver group with uncertain inputs (and
+    placements, whose spread between children is held too) and one per register risk. Inputs in ``keep``
+    are left as they are (a what-if that has already pinned them)."""
+    central = {name: item.dist.central for name, item in config.inputs.items()}
+    groups: dict[str, list[str]] = {}
+    for name, group in config.input_groups.items():
+        groups.setdefault(group, []).append(name)
+    out = []
+    for group, names in groups.items():
+        held = [n for n in _uncertain(config, names) if n not in keep]
+        if group == "risk register" or (not held and group != "placements"):
+            continue
+        out.append(Held(GROUP_TITLES.get(group, group.capitalize()), "driver group", tuple(held),
+                        {k: central[k] for k in held}, placement_spread=group != "placements"))
+    reg = config.risk_register
+    for r in (reg.risks if reg is not None else ()):
+        label = f"Risk {r.id}: {r.title}"
+        if r.link:
+            held = tuple(name for name, _ in r.link if name not in keep)
+            out.append(Held(label, "risk", held, {k: central[k] for k in held}))
+        else:
+            out.append(Held(label, "risk", tuple(k for k in (r.likelihood, r.impact) if k), None, line=f"risk:{r.id}"))
+    return out
+
+
+def held_table(base: np.ndarray, results: list[tuple[Held, np.ndarray]]) -> pd.DataFrame:
+    """The grouped tornado's table from the run's totals ``base`` and each case's totals on the same
+    random numbers [GBP, shape (iterations,)], sorted by the size of ``adds_to_p80``."""
+    base_p50, base_p80 = np.percentile(base, [50, 80])
+    rows = []
+    for case, totals in results:
+        p50, p80 = np.percentile(totals, [50, 80])
+        rows.append({"group": case.label, "kind": case.kind, "inputs_held": ", ".join(case.inputs), "p50_held": p50,
+                     "p80_held": p80, "adds_to_p50": base_p50 - p50, "adds_to_p80": base_p80 - p80,
+                     "p80_run": base_p80, "iterations": len(base)})
+    table = pd.DataFrame(rows, columns=["group", "kind", "inputs_held", "p50_held", "p80_held", "adds_to_p50",
+                                        "adds_to_p80", "p80_run", "iterations"])
+    table = table.reindex(table["adds_to_p80"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+    money = ["p50_held", "p80_held", "adds_to_p50", "adds_to_p80", "p80_run"]
+    table[money] = table[money].astype(float).round(2)
+    return table
+
+
 def grouped_tornado(ds: xr.Dataset, config: Config, max_iterations: int = WHAT_IF_ITERATIONS) -> pd.DataFrame:
     """How much each driver group and each risk adds to the P80 (and P50) of the total net change [GBP].
 
@@ -175,40 +238,15 @@ def grouped_tornado(ds: xr.Dataset, config: Config, max_iterations: int = WHAT_I
     seed, sampler = int(ds.attrs["seed"]), ds.attrs["sampler"]
     sub = ds.isel(iteration=slice(0, n))
     base = sub["net_change_to_mtfp"].sum("year").values
-    base_p50, base_p80 = np.percentile(base, [50, 80])
-    central = {name: item.dist.central for name, item in config.inputs.items()}
-    cases = []  # (label, kind, inputs, totals)
-    groups: dict[str, list[str]] = {}
-    for name, group in config.input_groups.items():
-        groups.setdefault(group, []).append(name)
-    for group, names in groups.items():
-        held = _uncertain(config, names)
-        if group == "risk register" or (not held and group != "placements"):
-            continue
-        totals = net_change_totals(config, n, seed, sampler, {k: central[k] for k in held},
-                                   placement_spread=group != "placements")
-        cases.append((GROUP_TITLES.get(group, group.capitalize()), "driver group", held, totals))
-    reg = config.risk_register
-    for r in (reg.risks if reg is not None else ()):
-        if r.link:
-            held = [name for name, _ in r.link]
-            totals = net_change_totals(config, n, seed, sampler, {k: central[k] for k in held})
-        else:
-            line = sub["net_change_by_line"].sel(line=f"risk:{r.id}").sum("year").values
-            held = [k for k in (r.likelihood, r.impact) if k]
+    results = []
+    for case in held_cases(config):
+        if case.pins is None:
+            line = sub["net_change_by_line"].sel(line=case.line).sum("year").values
             totals = base - line + line.mean()
-        cases.append((f"Risk {r.id}: {r.title}", "risk", held, totals))
-    rows = []
-    for label, kind, held, totals in cases:
-        p50, p80 = np.percentile(totals, [50, 80])
-        rows.append({"group": label, "kind": kind, "inputs_held": ", ".join(held), "p50_held": p50, "p80_held": p80,
-                     "adds_to_p50": base_p50 - p50, "adds_to_p80": base_p80 - p80,
-                     "p80_run": base_p80, "iterations": n})
-    table = pd.DataFrame(rows)
-    table = table.reindex(table["adds_to_p80"].abs().sort_values(ascending=False).index).reset_index(drop=True)
-    money = ["p50_held", "p80_held", "adds_to_p50", "adds_to_p80", "p80_run"]
-    table[money] = table[money].round(2)
-    return table
+        else:
+            totals = net_change_totals(config, n, seed, sampler, case.pins, placement_spread=case.placement_spread)
+        results.append((case, totals))
+    return held_table(base, results)
 
 
 def p50_switching_values(config: Config, names, seed: int, sampler: str, iterations: int = 16_384,

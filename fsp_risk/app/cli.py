@@ -166,7 +166,27 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--until", type=_year, metavar="YEAR",
                            help="use only counts up to 31 March YEAR: what a forecast made then could know")
     calibrate.add_argument("--out", default="outputs", help="folder for the calibration folder (default: outputs)")
+    whatif = sub.add_parser("whatif", help="a page on localhost: move an assumption, see the P50, P80 and fan chart move")
+    whatif.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG),
+                        help=f"scenario config (YAML); default {DEFAULT_CONFIG}")
+    whatif.add_argument("--port", type=_port, default=8050, help="port to serve the page on (default 8050)")
+    whatif.add_argument("--address", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only)")
+    whatif.add_argument("--iterations", type=_positive_int, default=None,
+                        help="iterations evaluated at each change (default 65,536: about 0.1 s)")
+    whatif.add_argument("--seed", type=_seed, help="root random seed (default: the config's run.seed)")
+    whatif.add_argument("--sampler", choices=SAMPLERS, help="default: the config's run.sampler")
+    whatif.add_argument("--save-to", metavar="FILE.yaml",
+                        help="where 'Save as scenario' writes (default: beside the config, NAME-whatif.yaml)")
+    whatif.add_argument("--out", default="outputs", help="folder for 'Run in full' run folders (default: outputs)")
+    whatif.add_argument("--open", action="store_true", help="open the page in the default browser")
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65_535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {excerpt(text)}")
+    return int(text)
 
 
 def _headline(ds, summary) -> list[str]:
@@ -261,7 +281,21 @@ def calibrate_command(args) -> int:
     return 0
 
 
-COMMANDS = {"run": run_command, "report": report_command, "compare": compare_command, "calibrate": calibrate_command}
+def whatif_command(args) -> int:
+    from fsp_risk.app.page import serve
+    from fsp_risk.app.whatif import PAGE_ITERATIONS, WhatIf
+
+    config = load_config(args.config)
+    print(f"fsp-risk: drawing {args.iterations or PAGE_ITERATIONS:,} iterations of {args.config} once", file=sys.stderr)
+    state = WhatIf(config, args.iterations or PAGE_ITERATIONS, args.seed, args.sampler, args.save_to, args.out)
+    state.base_charts()  # drawn before the first tab asks
+    print(f"fsp-risk: what-if page at http://{args.address}:{args.port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    serve(state, port=args.port, address=args.address, show=args.open)
+    return 0
+
+
+COMMANDS = {"run": run_command, "report": report_command, "compare": compare_command, "calibrate": calibrate_command,
+            "whatif": whatif_command}
 
 
 class Terminated(KeyboardInterrupt):
@@ -275,7 +309,8 @@ def _terminate(signum, frame):
 
 #: What is left after an interrupted command.
 _LEFT = {"run": "no run folder was written", "report": "the run folder's files are as they were",
-         "compare": "no comparison folder was written", "calibrate": "no calibration folder was written"}
+         "compare": "no comparison folder was written", "calibrate": "no calibration folder was written",
+         "whatif": "the page has stopped; saved scenarios are kept"}
 
 
 #: What a console that cannot print a character (a Windows code page, output piped) shows instead.

@@ -1,11 +1,16 @@
 """The ``scenarios`` section and pinned inputs (a scenario's ``pin``, a stress test)."""
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import yaml
 
+from fsp_risk.config.distributions import DistributionError, make_distribution
 from fsp_risk.config.fields import _kind, _Node
+from fsp_risk.config.limits import KEY_PATTERN
 from fsp_risk.config.schema import Config, Input, Scenario
 from fsp_risk.errors import ConfigError, did_you_mean, excerpt
 
@@ -120,3 +125,103 @@ def _pin_value(node: _Node, key: str, item: Input, value: Any, bounds: tuple[flo
     return float(value)
 
 
+
+
+# --------------------------------------------------------------------------- changes made outside a file
+#: Distribution fields of an input (the keys an input's mapping may hold besides its assumption book).
+DIST_KEYS = ("dist", "central", "value", "low", "mode", "high", "p10", "p50", "p90", "mean", "sd", "min", "max",
+             "alpha", "beta", "p", "values", "probs")
+
+
+def changed_input(config: Config, name: str, params: dict[str, Any]) -> Input:
+    """Input ``name`` with its distribution's parameters changed (``params``: some of its kind's, e.g.
+    ``{'low': 0.15, 'mode': 0.25}``), validated as the config validates an input, with the same messages,
+    and within the range the model's fields accept for it (what a scenario's ``set`` would be refused for).
+    """
+    if name not in config.inputs:
+        raise ConfigError(f"unknown input {excerpt(name)}{did_you_mean(name, config.inputs)}", file=config.path,
+                          path="inputs")
+    item = config.inputs[name]
+    if item.year_valued or item.dist.kind in ("fixed", "discrete"):
+        raise ConfigError(f"expected a pinned value: a {item.dist.kind} input keeps its values (pin it instead)",
+                          file=config.path, path=f"inputs.{name}")
+    spec = {**{k: v for k, v in item.dist.params.items() if not (isinstance(v, float) and np.isinf(v))}, **params}
+    try:
+        dist = make_distribution({"dist": item.dist.kind, **spec})
+    except DistributionError as exc:
+        raise ConfigError(str(exc), file=config.path, path=f"inputs.{name}") from None
+    lo, hi = config.input_bounds.get(name, (-np.inf, np.inf))
+    low, high = dist.support()
+    largest = high if np.isfinite(high) else float(dist.ppf(np.array([1 - 2**-53]))[0])
+    if low < lo or largest > hi:
+        span = f"[{lo:g}, {hi:g}]" if np.isfinite(lo) and np.isfinite(hi) else (f">= {lo:g}" if np.isfinite(lo)
+                                                                                 else f"<= {hi:g}")
+        raise ConfigError(f"this input can take values in [{low:g}, {largest:g}], but the model's fields that use "
+                          f"it expect values {span}", file=config.path, path=f"inputs.{name}")
+    return replace(item, dist=dist)
+
+
+def scenario_entry(config: Config, title: str, source: str, inputs: dict[str, Input],
+                   pins: dict[str, float]) -> dict[str, Any]:
+    """A ``scenarios:`` entry (as YAML data) that changes ``inputs``' distributions to theirs and pins
+    ``pins``: each changed parameter ``set`` by its dotted path (the fields the input's mapping had and
+    its new distribution does not, such as an expert's p10/p50/p90, removed), years pinned by label."""
+    raw = (yaml.safe_load(config.text) or {}).get("inputs", {})
+    changes: dict[str, Any] = {}
+    for name, item in inputs.items():
+        was = raw.get(name, {})
+        new = {k: v for k, v in item.dist.params.items() if not (isinstance(v, float) and np.isinf(v))}
+        for key in was:
+            if key in DIST_KEYS and key != "dist" and key not in new:
+                changes[f"inputs.{name}.{key}"] = None
+        for key, value in new.items():
+            if was.get(key) != value:
+                changes[f"inputs.{name}.{key}"] = _plain(value)
+    entry: dict[str, Any] = {"title": title, "source": source}
+    if changes:
+        entry["set"] = changes
+    if pins:
+        entry["pin"] = {name: (config.years[int(v)] if config.inputs[name].year_valued else _plain(v))
+                        for name, v in pins.items()}
+    return entry
+
+
+def _plain(value):
+    """A number as YAML writes it plainly (a whole float as an int)."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def scenario_block(name: str, entry: dict[str, Any]) -> str:
+    """Scenario ``name`` as the lines of a ``scenarios:`` section (YAML, indented two spaces)."""
+    block = yaml.safe_dump({name: entry}, sort_keys=False, allow_unicode=True, width=10_000)
+    return "".join(f"  {line}\n" for line in block.splitlines())
+
+
+def add_scenario(text: str, name: str, entry: dict[str, Any], file: str = "<config>") -> str:
+    """Config ``text`` with scenario ``name`` added to its ``scenarios:`` section (or a new one at the end),
+    every other line as it was (comments and layout kept)."""
+    if not KEY_PATTERN.fullmatch(name):
+        raise ConfigError(f"expected letters, digits and _, starting with a letter, at most 64 characters, "
+                          f"got {excerpt(name)}", file=file, path="scenarios")
+    if name in RESERVED_SCENARIOS:
+        raise ConfigError(f"expected a name other than {' and '.join(RESERVED_SCENARIOS)}", file=file,
+                          path=f"scenarios.{name}")
+    existing = (yaml.safe_load(text) or {}).get("scenarios") or {}
+    if name in existing:
+        raise ConfigError(f"a scenario {excerpt(name)} is already in the config: expected a new name", file=file,
+                          path=f"scenarios.{name}")
+    block = scenario_block(name, entry)
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    start = next((i for i, line in enumerate(lines) if re.match(r"scenarios:\s*(#.*)?$", line)), None)
+    if start is None:
+        if "scenarios" in (yaml.safe_load(text) or {}):
+            raise ConfigError("expected the scenarios section as a block mapping (one scenario per indented "
+                              "entry), to add one to it", file=file, path="scenarios")
+        return "".join(lines) + "\nscenarios:\n" + block
+    end = next((i for i in range(start + 1, len(lines)) if re.match(r"[^\s#]", lines[i])), len(lines))
+    while end > start + 1 and not lines[end - 1].strip():  # before the blank lines that end the section
+        end -= 1
+    return "".join(lines[:end]) + block + "".join(lines[end:])

@@ -100,7 +100,8 @@ def simulate_block(config: Config, central: Arrays, x: Arrays, u: Arrays | None,
             if u is None or repl in overrides:  # central case, or the replacement itself is pinned
                 x_res[orig] = np.broadcast_to(x[repl], np.shape(x[orig])).copy()
             else:
-                x_res[orig] = memo(f"mitigated:{orig}", config.inputs[repl].dist.ppf, u[orig])
+                # Keyed by the distribution too: a live what-if may change it on the same uniforms.
+                x_res[orig] = memo(f"mitigated:{orig}", _ppf, config.inputs[repl].dist, u[orig])
     x_res = pin(x_res, overrides)
     # What the register's £ risks read (their likelihoods and impacts, before and after mitigation, and the
     # mitigations' factors); their own random numbers are the block's.
@@ -176,6 +177,10 @@ def block_inputs(config: Config, seed: int, block: int, size: int, sampler: Samp
     if _reuse is not None:
         return _reuse.get(config, seed, block, size, sampler, placement_spread)
     return _draw(config, seed, block, size, sampler, placement_spread)
+
+
+def _ppf(dist, u: np.ndarray) -> np.ndarray:
+    return dist.ppf(u)
 
 
 def _draw(config, seed, block, size, sampler, placement_spread):

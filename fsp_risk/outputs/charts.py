@@ -68,6 +68,22 @@ def _backtest_alt(backtest: pd.DataFrame | None, measures: tuple[str, ...]) -> s
     return " Actuals: " + "; ".join(parts) + "."
 
 
+def fan_chart_title(p_met_year: np.ndarray) -> str:
+    """The fan chart's title: the range of each year's chance of meeting its target."""
+    lo_p, hi_p = float(np.min(p_met_year)), float(np.max(p_met_year))
+    return (f"Each year's MTFP target met in {lo_p:.0%}–{hi_p:.0%} of outcomes"
+            if round(lo_p, 2) != round(hi_p, 2) else f"Each year's MTFP target met in {lo_p:.0%} of outcomes")
+
+
+def grouped_tornado_title(table: pd.DataFrame) -> str:
+    """The grouped tornado's title: what the group or risk at the top adds to the P80."""
+    top = table.iloc[0]
+    name = top["group"].split(":")[0] if top["kind"] == "risk" else top["group"]
+    if top["adds_to_p80"] >= 0:
+        return f"{name} uncertainty adds {format_money(top['adds_to_p80'])} to the P80 pressure"
+    return f"Holding {name.lower()} central raises the P80 by {format_money(-top['adds_to_p80'])}"
+
+
 def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: pd.DataFrame | None = None) -> list[Chart]:
     """Fan chart of net savings by year and S-curve of total net savings (PNG and SVG in ``folder``).
 
@@ -83,9 +99,7 @@ def net_savings_charts(ds: xr.Dataset, config: Config, folder: Path, backtest: p
     horizon = period(ds)
     after = " after mitigation" if "net_change_inherent" in ds else ""
 
-    lo_p, hi_p = float(p_met_year.min()), float(p_met_year.max())
-    fan_title = (f"Each year's MTFP target met in {lo_p:.0%}–{hi_p:.0%} of outcomes"
-                 if round(lo_p, 2) != round(hi_p, 2) else f"Each year's MTFP target met in {lo_p:.0%} of outcomes")
+    fan_title = fan_chart_title(p_met_year)
     fan_caption = (f"Net savings against the MTFP{after} by financial year (minus the net change to the MTFP; "
                    f"zero or more meets the target), cash terms. {_source(ds, config)}")
     actual = {**_actual_points(backtest, "net_savings", years),
@@ -185,11 +199,7 @@ def grouped_tornado_chart(ds: xr.Dataset, config: Config, folder: Path, table: p
     """What each driver group and risk adds to the P80, in £ (``table``:
     :func:`fsp_risk.analysis.sensitivity.grouped_tornado`)."""
     top = table.iloc[0]
-    name = top["group"].split(":")[0] if top["kind"] == "risk" else top["group"]
-    if top["adds_to_p80"] >= 0:
-        title = f"{name} uncertainty adds {format_money(top['adds_to_p80'])} to the P80 pressure"
-    else:
-        title = f"Holding {name.lower()} central raises the P80 by {format_money(-top['adds_to_p80'])}"
+    title = grouped_tornado_title(table)
     n = int(top["iterations"])
     caption = (f"Change in the P80 (no worse than it in 80% of outcomes) of the total net change to the MTFP over {period(ds)} when "
                "each group of inputs, or each risk, is held at its central value (a risk with a £ impact is held at "

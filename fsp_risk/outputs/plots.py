@@ -11,6 +11,7 @@ figure from numbers given to them; :mod:`fsp_risk.outputs.charts` chooses the nu
 from __future__ import annotations
 
 import functools
+import io
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,19 +78,9 @@ def save_figure(fig, folder: Path, name: str) -> list[Path]:
     """Write ``name`` into ``folder`` in each of :data:`RENDERING`'s formats (PNG at 300 dpi and SVG by
     default); returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    # Titles, labels and ticks carry text from configs: drawn as typed, never parsed as TeX-like math
-    # (a '$' in a scenario title would otherwise fail the drawing after the whole simulation ran).
-    for text in fig.findobj(matplotlib.text.Text):
-        text.set_parse_math(False)
     paths = [folder / f"{name}.{fmt}" for fmt in RENDERING.formats]
     with plt.style.context(STYLE):  # drawing happens here: in the style the figure was made in
-        # Lay the figure out and find its tight box once, then write each format with both fixed: each
-        # savefig would otherwise lay it out and measure it again (four draws a format, not one).
-        fig.draw_without_rendering()
-        fig.set_layout_engine("none")
-        box = None
-        if RENDERING.tight:
-            box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.02)
+        box = _laid_out(fig)
         for path in paths:
             # No creation date in the SVG, so a run or a report rebuilt from it gives the same bytes; PNG at
             # zlib level 1 (lossless; level 6 takes four times as long for files a fifth smaller).
@@ -97,6 +88,30 @@ def save_figure(fig, folder: Path, name: str) -> list[Path]:
             fig.savefig(path, dpi=RENDERING.dpi, bbox_inches=box, **extra)
     plt.close(fig)
     return paths
+
+
+def figure_png(fig, dpi: float = 110) -> bytes:
+    """The figure as PNG bytes at ``dpi`` (a page's live chart), laid out as :func:`save_figure` lays it out."""
+    with plt.style.context(STYLE):
+        box = _laid_out(fig)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches=box, pil_kwargs={"compress_level": 1})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _laid_out(fig):
+    """Lay ``fig`` out once and fix it; returns its tight box (None unless :data:`RENDERING` asks for one).
+
+    Titles, labels and ticks carry text from configs: drawn as typed, never parsed as TeX-like math (a '$'
+    in a scenario title would otherwise fail the drawing after the whole simulation ran). Each savefig would
+    otherwise lay the figure out and measure it again (four draws a format, not one).
+    """
+    for text in fig.findobj(matplotlib.text.Text):
+        text.set_parse_math(False)
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    return fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.02) if RENDERING.tight else None
 
 
 def _legend_top(ax, ncol: int = 2) -> int:
