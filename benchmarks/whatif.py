@@ -81,10 +81,12 @@ def main() -> None:
                 box.press("Enter")
                 page.wait_for_function(
                     """([p80, fan]) => {
-                        const find = (sel) => { const q = [document];
+                        // Panel draws each pane in its own shadow root: search through them.
+                        const find = (root, sel) => { const q = [root];
                             while (q.length) { const n = q.shift(); const hit = n.querySelector(sel); if (hit) return hit;
                                 n.querySelectorAll('*').forEach(e => e.shadowRoot && q.push(e.shadowRoot)); } return null; };
-                        const a = find('.p80'), img = find('.fan img');
+                        const a = find(document, '.p80'), host = find(document, '.fan');
+                        const img = host && find(host.shadowRoot || host, 'img');
                         return a && img && a.dataset.value !== p80 && img.getAttribute('src') !== fan && img.complete; }""",
                     arg=[before, fan_before], polling="raf")
                 times.append(time.perf_counter() - t)

@@ -6,7 +6,9 @@ Every figure comes from the same functions as a full run's tables (:func:`~fsp_r
 """
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -62,22 +64,28 @@ def live_summary(live: LiveModel, net_change: np.ndarray) -> LiveSummary:
     return LiveSummary(tuple(live.config.years), table, fan, net_change.sum(axis=1))
 
 
-def live_drivers(live: LiveModel, inputs: dict[str, Input], pins: dict[str, float],
-                 net_change: np.ndarray) -> pd.DataFrame:
+def live_drivers(live: LiveModel, inputs: dict[str, Input], pins: dict[str, float], net_change: np.ndarray,
+                 guard: AbstractContextManager | None = None, stop: Callable[[], bool] = lambda: False
+                 ) -> pd.DataFrame | None:
     """The grouped tornado of the current settings: how much each driver group and each linked risk adds to
     the P80 of the total net change, each held at its central value on the same random numbers.
 
     Inputs the user has pinned are already still and are not held again. A risk costed in £ on the register
     (no linked inputs) needs each iteration's risk line, which the live model does not keep: it is left out
-    here and appears in a full run's grouped tornado.
+    here and appears in a full run's grouped tornado. Each case's evaluation runs inside ``guard`` (a lock
+    shared with other users of ``live``); None is returned as soon as ``stop()`` says the settings have
+    moved on, so a page's next change waits for one case at most.
     """
     config = live.with_inputs(inputs)
     results = []
     for case in held_cases(config, keep=pins):
         if case.pins is None:
             continue
-        totals = live.net_change(inputs, {**pins, **case.pins}, placement_spread=case.placement_spread).sum(axis=1)
-        results.append((case, totals))
+        if stop():
+            return None
+        with guard or nullcontext():
+            totals = live.net_change(inputs, {**pins, **case.pins}, placement_spread=case.placement_spread)
+        results.append((case, totals.sum(axis=1)))
     return held_table(net_change.sum(axis=1), results)
 
 

@@ -7,7 +7,9 @@ carries each figure's exact value in ``data-value``, for the browser tests and f
 """
 from __future__ import annotations
 
-from fsp_risk.app.whatif import Control, FullRun, Setting, View, WhatIf
+import threading
+
+from fsp_risk.app.whatif import Control, FullRun, Setting, WhatIf
 from fsp_risk.errors import ConfigError
 from fsp_risk.outputs.live import density_svg, distribution_text, drivers_png, escaped, fan_png
 
@@ -67,7 +69,9 @@ class Page:
             f"(the first of a run with seed {state.live.seed}, sampler {escaped(state.live.sampler)}), all inputs drawn once: "
             "moving an assumption moves the answer, not the sampling noise. Each change is evaluated after the "
             "register's mitigations.</p>", sizing_mode="stretch_width")
-        left = pn.Column(_html(pn, "<h2>Assumptions</h2>"), reset, *cards, width=440)
+        # The assumptions scroll on their own, so the headline and chart stay in view while they move.
+        left = pn.Column(_html(pn, "<h2>Assumptions</h2>"), reset, *cards, width=440,
+                         styles={"max-height": "88vh", "overflow-y": "auto"})
         right = pn.Column(self.problems, _html(pn, "<h2>Headline</h2>"), self.headline, self.fan,
                           _html(pn, "<h2>What drives the P80</h2>"), self.drivers_note, self.drivers,
                           _html(pn, "<h2>Keep it</h2>"), self.saved, self.name, self.title,
@@ -125,17 +129,24 @@ class Page:
         self.headline.object = self.state.headline(view)
         self.fan.object = fan_png(self.state.config, view.summary)
         self.drivers_note.object = "<p class='precision'>Updating…</p>"
-        generation = self.generation
-        doc = self.pn.state.curdoc
-        if doc is not None and doc.session_context is not None:
-            doc.add_next_tick_callback(lambda: self._update_drivers(view, generation))
-        else:
-            self._update_drivers(view, generation)
-
-    def _update_drivers(self, view: View, generation: int) -> None:
-        if generation != self.generation:  # settings moved on: a later change will draw its own
+        # The drivers take several evaluations: drawn in a thread after the headline and fan chart have gone
+        # to the browser, and dropped as soon as the settings move on.
+        generation, doc = self.generation, self.pn.state.curdoc
+        if doc is None or doc.session_context is None:  # not served (a test): at once
+            self._show_drivers(self.state.drivers(view), generation)
             return
-        self.drivers.object = drivers_png(self.state.drivers(view))
+
+        def work():
+            table = self.state.drivers(view, stop=lambda: generation != self.generation)
+            if table is not None:
+                png = drivers_png(table)
+                doc.add_next_tick_callback(lambda: self._show_drivers(png, generation))
+        threading.Thread(target=work, daemon=True).start()
+
+    def _show_drivers(self, drawn, generation: int) -> None:
+        if generation != self.generation:  # settings moved on: a later change draws its own
+            return
+        self.drivers.object = drawn if isinstance(drawn, bytes) else drivers_png(drawn)
         self.drivers_note.object = ""
 
     def _reset(self, event=None) -> None:

@@ -20,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -234,9 +235,9 @@ class WhatIf:
         """The headline of ``view`` as HTML, against every assumption as set."""
         return headline_html(self.config, view.summary, self.base.summary, view is not self.base, view.seconds)
 
-    def drivers(self, view: View):
-        with self.lock:
-            return live_drivers(self.live, view.inputs, view.pins, view.net_change)
+    def drivers(self, view: View, stop: Callable[[], bool] = lambda: False):
+        """The grouped drivers of ``view`` (None if ``stop()`` turns true first: the settings moved on)."""
+        return live_drivers(self.live, view.inputs, view.pins, view.net_change, self.lock, stop)
 
     def describe(self, settings: dict[str, Setting]) -> str:
         """The settings in words, for a scenario's default title."""
