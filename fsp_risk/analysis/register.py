@@ -70,10 +70,11 @@ def risk_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:
 # --------------------------------------------------------------------------- portfolio and reserve
 def exposure(ds: xr.Dataset) -> xr.DataArray:
     """Each risk's impact over the horizon after mitigation, mitigation costs included [GBP, (iteration, risk)]."""
-    # A slice of iterations at a time, so that a large run's (iteration, year, risk) array is never whole.
+    # A slice of iterations at a time, so that a large run's (iteration, year, risk) array is never whole;
+    # the mitigation costs added in place (a copy of a 10,000,000-iteration exposure is 320 MB).
     per_risk = horizon_total(ds["risk_impact_residual"].transpose("iteration", "year", "risk"))
-    return (xr.DataArray(per_risk, dims=("iteration", "risk"), coords={"risk": ds.risk.values})
-            + ds["mitigation_cost"].sum("year"))
+    per_risk += ds["mitigation_cost"].sum("year").transpose("risk").values
+    return xr.DataArray(per_risk, dims=("iteration", "risk"), coords={"risk": ds.risk.values})
 
 
 def portfolio_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:

@@ -29,8 +29,13 @@ def horizon_total(da: xr.DataArray) -> np.ndarray:
     (and a copy) in memory.
     """
     n = da.sizes["iteration"]
-    return np.concatenate([da.isel(iteration=slice(a, a + READ_ROWS)).values.sum(axis=da.get_axis_num("year"))
-                           for a in range(0, n, READ_ROWS)]) if n else np.zeros(0)
+    dims = [d for d in da.dims if d != "year"]
+    at = dims.index("iteration")  # where the iteration axis is once the years are summed
+    out = np.empty((n, *(da.sizes[d] for d in dims if d != "iteration")))
+    for a in range(0, n, READ_ROWS):  # into one array: no list of slices to join (twice the memory)
+        out[a:a + READ_ROWS] = np.moveaxis(da.isel(iteration=slice(a, a + READ_ROWS)).values.sum(
+            axis=da.get_axis_num("year")), at, 0)
+    return out
 
 
 def year_columns(da: xr.DataArray) -> list[np.ndarray]:

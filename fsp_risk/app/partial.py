@@ -12,6 +12,7 @@ from pathlib import Path
 import netCDF4
 
 from fsp_risk.app.folders import file_lock
+from fsp_risk.engine import store
 from fsp_risk.errors import ModelError
 from fsp_risk.files import check_inside, fsync_dir, is_regular, remove_unless_regular, user_key
 
@@ -113,7 +114,8 @@ class PartialRun:
             why = "is not a regular file"  # a link (perhaps out of --out) or a folder: never opened
             if is_regular(path):
                 try:
-                    files.append(netCDF4.Dataset(path, "r"))
+                    with store.small_chunk_cache():
+                        files.append(netCDF4.Dataset(path, "r"))
                     continue
                 except (OSError, RuntimeError, ValueError) as exc:
                     why = f"cannot be read ({exc})"

@@ -136,7 +136,7 @@ def _open_netcdf(path: Path):
     """A results or scenarios file opened lazily, refused with 'cannot read' when it is not a readable
     netCDF file (damaged, truncated, or something else renamed)."""
     try:
-        ds = xr.open_dataset(path, engine="netcdf4", cache=False)
+        ds = store.open_lazily(path)
     except (OSError, ValueError, RuntimeError) as exc:
         raise ConfigError(f"cannot read {path.name} ({exc}); expected a file written by 'fsp-risk run'",
                           file=str(path)) from None

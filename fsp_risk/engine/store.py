@@ -134,15 +134,39 @@ def read_block(files: list[netCDF4.Dataset], pos: int, size: int) -> dict[str, n
     return out
 
 
+#: Each variable's HDF5 chunk cache when a file is read: a block's chunk or two. netCDF's default (64 MiB a
+#: variable) filled as the analyses read each variable a year at a time and stayed full while the file was
+#: open: about 750 MB held for the 40-odd variables of a run's two files, whatever its size.
+READ_CHUNK_CACHE = 2**22
+
+
+@contextmanager
+def small_chunk_cache():
+    """Files opened inside keep :data:`READ_CHUNK_CACHE` bytes of chunks a variable (netCDF sets each
+    variable's cache from the defaults when it opens the file); the defaults are put back after."""
+    size, nelems, preemption = netCDF4.get_chunk_cache()
+    netCDF4.set_chunk_cache(READ_CHUNK_CACHE, 4, preemption)
+    try:
+        yield
+    finally:
+        netCDF4.set_chunk_cache(size, nelems, preemption)
+
+
+def open_lazily(path: str | os.PathLike) -> xr.Dataset:
+    """A netCDF file opened lazily by xarray (each variable read when used, not kept), with small chunk caches."""
+    with small_chunk_cache():
+        return xr.open_dataset(path, engine="netcdf4", cache=False)
+
+
 def open_split(path: str | os.PathLike, detail: str | os.PathLike | None = None) -> xr.Dataset:
     """A results file opened lazily (each variable read when used, not kept), with the variables of its
     ``detail`` file beside it when given: one Dataset, whose ``close`` closes both."""
-    ds = xr.open_dataset(path, engine="netcdf4", cache=False)
+    ds = open_lazily(path)
     if detail is None:
         return ds
     more = None
     try:
-        more = xr.open_dataset(detail, engine="netcdf4", cache=False)
+        more = open_lazily(detail)
         both = with_detail(ds, more)
     except BaseException:
         ds.close()
