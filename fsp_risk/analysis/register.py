@@ -41,6 +41,9 @@ def risk_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:
         magnitude = np.abs(inh[occ]) if occ.any() else np.array([0.0])
         p_inh, p_res = occ.mean(), occ_res.mean()
         when = magnitude.mean()
+        # One partial sort for the three percentiles, in place (a 10,000,000-iteration magnitude is 80 MB).
+        m50, m80, m90 = np.percentile(magnitude, [50, 80, 90], overwrite_input=True)
+        del magnitude
         score = int(impact_score(when, scoring.impact_thresholds))
         band = str(probability_band(p_inh, scoring.probability_thresholds, scoring.probability_bands))
         res_when = np.abs(res[occ_res]).mean() if occ_res.any() else 0.0
@@ -52,8 +55,7 @@ def risk_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:
         rows.append({
             "risk": r.id, "title": r.title, "owner": r.owner, "category": r.category, "type": r.kind,
             "p_occurs": p_inh, "expected_impact": inh.mean(),
-            "impact_p50_if_occurs": np.percentile(magnitude, 50), "impact_p80_if_occurs": np.percentile(magnitude, 80),
-            "impact_p90_if_occurs": np.percentile(magnitude, 90),
+            "impact_p50_if_occurs": m50, "impact_p80_if_occurs": m80, "impact_p90_if_occurs": m90,
             "p_occurs_residual": p_res, "expected_impact_residual": res.mean(), "mitigation_cost": mit,
             "expected_mtfp_impact": res.mean() + mit,
             "share_of_shortfall_iterations": occ_res[shortfall_iter].mean() if shortfall_iter.any() else np.nan,
@@ -64,6 +66,7 @@ def risk_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:
             "stated_impact_score": r.stated_impact, "stated_probability_band": r.stated_probability,
             "differs_from_register": "; ".join(note),
         })
+        del inh, res, occ, occ_res  # before the next risk's arrays are read
     return pd.DataFrame(rows)
 
 
@@ -87,11 +90,13 @@ def portfolio_table(ds: xr.Dataset, config: Config) -> pd.DataFrame:
     q = config.risk_register.reserve_confidence
     col = "reserve_falls_if_removed_not_additive"
     per_risk = exposure(ds)
-    total = per_risk.sum("risk").values
+    total = per_risk.values.sum(axis=1)  # numpy's sum: xarray's skips NaNs by way of a whole copy first
     p_total = np.quantile(total, q)
     rows = []
+    rest = np.empty_like(total)  # the total less one risk, reused and partly sorted in place for each risk
     for rid in per_risk.risk.values:
         own = per_risk.sel(risk=rid).values
-        rows.append({"risk": str(rid), "emv": own.mean(), col: p_total - np.quantile(total - own, q)})
+        np.subtract(total, own, out=rest)
+        rows.append({"risk": str(rid), "emv": own.mean(), col: p_total - np.quantile(rest, q, overwrite_input=True)})
     rows.append({"risk": "total", "emv": total.mean(), col: np.nan, f"p{round(q * 100)}_exposure": p_total})
     return pd.DataFrame(rows)

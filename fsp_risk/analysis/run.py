@@ -86,6 +86,26 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
     from fsp_risk.analysis.sensitivity import grouped_tornado, p50_switching_values, rank_correlations, switching_values
     from fsp_risk.engine.blocks import drop_kept_draws, reusing_draws
 
+    switching = None
+    if is_monte_carlo(ds):
+        # First, while the run's kept draws are still wanted: the what-if re-runs share them (made once a block,
+        # not once a run); they are dropped before the tables that read the results files, which then have the
+        # memory to themselves (a 10,000,000-iteration run's draws and memos are about 700 MB).
+        with reusing_draws():
+            step("what-if re-runs: each driver group held")
+            grouped = grouped_tornado(ds, config)
+            drop_kept_draws()
+            step("rank correlations and the tornado")
+            sensitivity = rank_correlations(ds, config)
+            # P50 switching values for the key inputs: the five that move net savings most, on the run's own
+            # first iterations (up to P50_ITERATIONS: a P50 settles long before a large run's size).
+            step("switching values at the median")
+            switching = switching_values(config)
+            key = [n for n in sensitivity["input"] if n in set(switching["input"])][:5]
+            p50 = p50_switching_values(config, key, int(ds.attrs["seed"]), ds.attrs["sampler"],
+                                       iterations=min(P50_ITERATIONS, ds.sizes["iteration"]))
+            drop_kept_draws()
+        switching["switching_value_p50"] = switching["input"].map(p50)
     step("summary tables")
     tables = {"summary": summary_table(ds), "cumulative": cumulative_table(ds), "plan": plan_table(config)}
     if "actuals_csv" in ds.attrs:
@@ -94,24 +114,11 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
 
         actuals = parse_actuals(ds.attrs["actuals_csv"], config, file=ds.attrs.get("actuals_file", "<actuals>"))
         tables["backtest"] = backtest_table(ds, config, actuals)
-    step("switching values at the central case")
-    switching = switching_values(config)
-    if is_monte_carlo(ds):
-        with reusing_draws():  # the what-if re-runs share the run's draws: made once a block, not once a run
-            step("what-if re-runs: each driver group held")
-            grouped = grouped_tornado(ds, config)
-            drop_kept_draws()  # the run's own blocks are done with: memory for what follows
-            step("rank correlations and the tornado")
-            tables["sensitivity"] = rank_correlations(ds, config)
-            tables["grouped_sensitivity"] = grouped
-            # P50 switching values for the key inputs: the five that move net savings most, on the run's own
-            # first iterations (up to P50_ITERATIONS: a P50 settles long before a large run's size).
-            step("switching values at the median")
-            key = [n for n in tables["sensitivity"]["input"] if n in set(switching["input"])][:5]
-            p50 = p50_switching_values(config, key, int(ds.attrs["seed"]), ds.attrs["sampler"],
-                                       iterations=min(P50_ITERATIONS, ds.sizes["iteration"]))
-            drop_kept_draws()
-        switching["switching_value_p50"] = switching["input"].map(p50)
+    if switching is None:
+        step("switching values at the central case")
+        switching = switching_values(config)
+    else:
+        tables["sensitivity"], tables["grouped_sensitivity"] = sensitivity, grouped
     tables["switching_values"] = switching
     if is_monte_carlo(ds):
         from fsp_risk.analysis.convergence import convergence_table
