@@ -85,6 +85,11 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
     """
     from fsp_risk.analysis.sensitivity import grouped_tornado, p50_switching_values, rank_correlations, switching_values
     from fsp_risk.engine.blocks import drop_kept_draws, reusing_draws
+    from fsp_risk.engine.executors import release_memory
+
+    def begin(name: str) -> None:
+        release_memory()  # what the last analysis freed goes back: its arrays were the size of the run
+        step(name)
 
     switching = None
     if is_monte_carlo(ds):
@@ -92,21 +97,21 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
         # not once a run); they are dropped before the tables that read the results files, which then have the
         # memory to themselves (a 10,000,000-iteration run's draws and memos are about 700 MB).
         with reusing_draws():
-            step("what-if re-runs: each driver group held")
+            begin("what-if re-runs: each driver group held")
             grouped = grouped_tornado(ds, config)
             drop_kept_draws()
-            step("rank correlations and the tornado")
+            begin("rank correlations and the tornado")
             sensitivity = rank_correlations(ds, config)
             # P50 switching values for the key inputs: the five that move net savings most, on the run's own
             # first iterations (up to P50_ITERATIONS: a P50 settles long before a large run's size).
-            step("switching values at the median")
+            begin("switching values at the median")
             switching = switching_values(config)
             key = [n for n in sensitivity["input"] if n in set(switching["input"])][:5]
             p50 = p50_switching_values(config, key, int(ds.attrs["seed"]), ds.attrs["sampler"],
                                        iterations=min(P50_ITERATIONS, ds.sizes["iteration"]))
             drop_kept_draws()
         switching["switching_value_p50"] = switching["input"].map(p50)
-    step("summary tables")
+    begin("summary tables")
     tables = {"summary": summary_table(ds), "cumulative": cumulative_table(ds), "plan": plan_table(config)}
     if "actuals_csv" in ds.attrs:
         from fsp_risk.analysis.backtest import backtest_table
@@ -115,7 +120,7 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
         actuals = parse_actuals(ds.attrs["actuals_csv"], config, file=ds.attrs.get("actuals_file", "<actuals>"))
         tables["backtest"] = backtest_table(ds, config, actuals)
     if switching is None:
-        step("switching values at the central case")
+        begin("switching values at the central case")
         switching = switching_values(config)
     else:
         tables["sensitivity"], tables["grouped_sensitivity"] = sensitivity, grouped
@@ -123,7 +128,7 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
     if is_monte_carlo(ds):
         from fsp_risk.analysis.convergence import convergence_table
 
-        step("precision and value for money")
+        begin("precision and value for money")
         tables["convergence"] = convergence_table(horizon_total(ds["net_change_to_mtfp"]))
         if "programme_costs_pv" in ds:
             table, npv = value_for_money(ds)
@@ -139,7 +144,7 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
     if config.risk_register is not None:
         from fsp_risk.analysis.register import portfolio_table, risk_table
 
-        step("the risk register")
+        begin("the risk register")
         tables["risk_register"] = risk_table(ds, config)
         tables["risk_portfolio"] = portfolio_table(ds, config)
     return with_signs(tables)

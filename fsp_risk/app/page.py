@@ -30,6 +30,11 @@ def _html(pn, text: str = "", **kwargs):
     return pn.pane.HTML(text, stylesheets=[CSS], **kwargs)
 
 
+#: What the Range fields are called on the page (the config's key in brackets, as a saved scenario writes it).
+PARAM_WORDS = {"low": "lowest (low)", "mode": "most likely (mode)", "high": "highest (high)", "mean": "average (mean)",
+               "sd": "standard deviation (sd)", "p": "chance (p)", "min": "minimum (min)", "max": "maximum (max)"}
+
+
 class Page:
     """One browser tab's page: its widgets, wired to the shared :class:`WhatIf` state."""
 
@@ -65,10 +70,10 @@ class Page:
         self.full: FullRun | None = None
         intro = _html(
             pn,
-            f"<h1>What if? {escaped(cfg.title)}</h1><p>{escaped(cfg.council)}. Live view of {state.live.iterations:,} iterations "
-            f"(the first of a run with seed {state.live.seed}, sampler {escaped(state.live.sampler)}), all inputs drawn once: "
-            "moving an assumption moves the answer, not the sampling noise. Each change is evaluated after the "
-            "register's mitigations.</p>", sizing_mode="stretch_width")
+            f"<h1>What if? {escaped(cfg.title)}</h1><p>{escaped(cfg.council)}. A live view of {state.live.iterations:,} "
+            f"simulated outcomes (the first {state.live.iterations:,} of a full run with seed {state.live.seed}; a full "
+            f"run uses {cfg.run.iterations:,}), drawn once: moving an assumption moves the answer, not the sampling "
+            "noise. Every figure is after the register's mitigations.</p>", sizing_mode="stretch_width")
         # The assumptions scroll on their own, so the headline and chart stay in view while they move.
         left = pn.Column(_html(pn, "<h2>Assumptions</h2>"), reset, *cards, width=440,
                          styles={"max-height": "88vh", "overflow-y": "auto"})
@@ -90,16 +95,18 @@ class Page:
                if options else pn.widgets.TextInput(label=f"Pin at ({orig.units})", value=central,
                                                     css_classes=[f"pin-{c.name}"]))
         shift = pn.widgets.TextInput(label=f"Shift by ({orig.units})", value="0", css_classes=[f"shift-{c.name}"])
-        params = {k: pn.widgets.TextInput(label=k, value=f"{item.dist.params[k]:g}", width=90,
+        params = {k: pn.widgets.TextInput(label=PARAM_WORDS.get(k, k), value=f"{item.dist.params[k]:g}", width=110,
                                           css_classes=[f"range-{c.name}-{k}"])
                   for k in c.range_keys(cfg)} if "Range" in c.modes(cfg) else {}
         self.widgets[c.name] = {"mode": mode, "pin": pin, "shift": shift, "params": params}
         after = (f" After the register's mitigation it follows “{cfg.inputs[c.in_force].title}”, which the page changes."
                  if c.in_force != c.name else "")
+        as_set = ("As set" + (", after mitigation" if c.in_force != c.name else "") + ": "
+                  + distribution_text(cfg, item))
         head = _html(pn, f"<div class='control' data-input='{escaped(c.name)}'><strong>{escaped(orig.title)}</strong> "
-                            f"<code>{escaped(c.name)}</code><div class='dist'>{escaped(distribution_text(cfg, item))}</div>"
+                            f"<code>{escaped(c.name)}</code><div class='dist'>{escaped(as_set)}</div>"
                             f"{density_svg(item)}"
-                            f"<div class='why'>On the page as {escaped(c.why)}.{escaped(after)}</div></div>",
+                            f"<div class='why'>Shown because: {escaped(c.why)}.{escaped(after)}</div></div>",
                             sizing_mode="stretch_width")
         body = pn.Column(pin, visible=False)
         shift_box = pn.Column(shift, visible=False)
@@ -122,8 +129,8 @@ class Page:
         self.generation += 1
         view, errors = self.state.evaluate(self.settings())
         if errors:
-            self.problems.object = ("<p>Not applied (the figures below are for the last valid settings):</p>"
-                                    + "".join(f"<p class='problem'>{escaped(line)}</p>" for line in errors))
+            self.problems.object = ("<p>Not applied: the figures below still show the last valid settings.</p>"
+                                    + "".join(f"<p class='problem'>{escaped(self._titled(line))}</p>" for line in errors))
             return
         self.problems.object = ""
         self.headline.object = self.state.headline(view)
@@ -142,6 +149,14 @@ class Page:
                 png = drivers_png(table)
                 doc.add_next_tick_callback(lambda: self._show_drivers(png, generation))
         threading.Thread(target=work, daemon=True).start()
+
+    def _titled(self, line: str) -> str:
+        """A problem line led by the title of the control it is about (the config's wording follows)."""
+        cfg = self.state.config
+        for c in self.state.controls:
+            if any(f".{name}:" in line for name in (c.name, c.in_force)):
+                return f"{cfg.inputs[c.name].title}: {line}"
+        return line
 
     def _show_drivers(self, drawn, generation: int) -> None:
         if generation != self.generation:  # settings moved on: a later change draws its own

@@ -17,6 +17,7 @@ from fsp_risk.analysis.run import analyse
 from fsp_risk.app.folders import StagedFolder, add_attrs, check_disk_space, run_folder_name, utc_stamp
 from fsp_risk.app.partial import PartialRun
 from fsp_risk.engine import store
+from fsp_risk.engine.executors import release_memory
 from fsp_risk.errors import ConfigError, ModelError
 
 #: What a run folder keeps of its per-iteration data, beside its tables, analyses, charts and report:
@@ -41,6 +42,7 @@ def finish_run(ds: xr.Dataset, config, folder: Path, scenarios: xr.Dataset | Non
     analysis = folder / store.ANALYSIS_FILE
     store.write_tables(analysis, analyse(ds, config, scenarios, step), {"run_id": str(ds.attrs.get("run_id", ""))})
     tables = store.read_tables(analysis)  # rendered from the stored copy, exactly as 'fsp-risk report' will
+    release_memory()  # the analyses' run-sized arrays are freed: hand them back before the charts
     phase("outputs: tables, charts, workbook, findings and report")
     from fsp_risk.outputs.report import write_outputs
 

@@ -201,9 +201,10 @@ def grouped_tornado_chart(ds: xr.Dataset, config: Config, folder: Path, table: p
     top = table.iloc[0]
     title = grouped_tornado_title(table)
     n = int(top["iterations"])
-    caption = (f"Change in the P80 (no worse than it in 80% of outcomes) of the total net change to the MTFP over {period(ds)} when "
-               "each group of inputs, or each risk, is held at its central value (a risk with a £ impact is held at "
-               f"its average cost), on the same {n:,} random draws. Orange hatched bars: the central value is itself a bad "
+    caption = (f"What each group's uncertainty adds to the P80 (no worse than it in 80% of outcomes) of the total net change "
+               f"to the MTFP over {period(ds)}: the P80 with every input uncertain minus the P80 with that group of inputs, or "
+               "that risk, held at its central value (a risk with a £ impact at its average cost), on the same "
+               f"{n:,} random draws. Orange hatched bars: the central value is itself a bad "
                "case (such as a grant most likely to end), so holding it there raises the P80. Groups interact, so the "
                "bars do not add up. "
                f"{_source(ds, config)}")

@@ -48,50 +48,61 @@ def headline_html(config: Config, s: LiveSummary, base: LiveSummary, changed: bo
     updated = f" Updated in {seconds:.2f} s." if changed else ""
     return (
         "<div class='headline'>"
-        f"<p class='big'>Chance the MTFP target is met over {escaped(years[0])} to {escaped(years[-1])}: "
+        f"<p class='big'>Chance the MTFP target is met over {escaped(years[0])} to {escaped(years[-1])} as a whole: "
         f"<strong class='p-met' data-value='{met:.4f}'>{met:.0%}</strong></p>"
-        "<p class='big'>P80 total net change (no worse than this in 80% of outcomes): "
+        "<p class='big'>P80 of the net change over the period (no worse than this in 80% of outcomes): "
         f"<strong class='p80' data-value='{p80:.2f}'>{escaped(pressure_or_saving(p80))}</strong></p>"
         f"<p>P50 (median): <strong class='p50' data-value='{p50:.2f}'>{escaped(pressure_or_saving(p50))}</strong>. "
-        f"Positive net change is a pressure against the MTFP; a saving meets it.</p>{change}"
+        f"A pressure is a shortfall against the MTFP; a saving meets it. The period's percentiles are of the total, "
+        f"not the sums of the years' below.</p>{change}"
         "<table class='years'><thead><tr><th>Year</th><th>Chance met</th><th>P50</th><th>P80</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
-        f"<p class='precision'>Monte Carlo precision ({s.iterations:,} iterations, 95%): P80 ±"
-        f"{format_money(_Z95 * float(total['p80_prudent_se']))}, P50 ±{format_money(_Z95 * float(total['p50_se']))}, "
-        f"chance met ±{_Z95 * float(total['p_target_met_se']):.1%} points. A full run of "
-        f"{config.run.iterations:,} iterations narrows these; differences between settings are more precise "
-        f"than either figure.{updated}</p></div>")
+        "<p class='precision'>Simulation noise, not the spread of outcomes: with other random numbers the P80 could "
+        f"differ by about ±{format_money(_Z95 * float(total['p80_prudent_se']))}, the P50 by "
+        f"±{format_money(_Z95 * float(total['p50_se']))} and the chance by ±{100 * _Z95 * float(total['p_target_met_se']):.1f} "
+        f"percentage points (95% confidence, {s.iterations:,} simulated outcomes; a full run of "
+        f"{config.run.iterations:,} narrows these). Changes from every assumption as set use the same random numbers, "
+        f"so they carry much less noise than that.{updated}</p></div>")
 
 
 def fan_png(config: Config, s: LiveSummary) -> bytes:
     """The report's fan chart of net savings by year, for the live view ``s``, as PNG."""
     caption = ("Net savings against the MTFP after mitigation by financial year (zero or more meets the target), "
-               f"cash terms; live view of {s.iterations:,} iterations of {config.title}.")
+               "cash terms: a pressure plots below zero here, while the headline gives it as a positive pressure. "
+               f"Live view of {s.iterations:,} simulated outcomes of {config.title}.")
     p = s.p_met_by_year
     return plots.figure_png(plots.fan_chart(list(config.years), s.fan, p, fan_chart_title(p), caption))
 
 
 def drivers_png(table: pd.DataFrame) -> bytes:
     """The report's grouped tornado (what each driver group and linked risk adds to the P80), as PNG."""
-    caption = ("Change in the P80 of the total net change when each group of inputs, or each linked risk, is held at "
-               f"its central value, on the same {int(table.iloc[0]['iterations']):,} random draws. Groups interact, "
-               "so the bars do not add up.")
+    caption = ("What each group's uncertainty adds to the P80 of the total net change: the P80 with every input "
+               "uncertain minus the P80 with that group of inputs, or that linked risk, held at its central value, on "
+               f"the same {int(table.iloc[0]['iterations']):,} random draws. Groups interact, so the bars do not add up.")
     return plots.figure_png(plots.grouped_tornado(table, grouped_tornado_title(table), caption))
 
 
 def distribution_text(config: Config, item: Input) -> str:
-    """An input's distribution in words, with its P10, P50 and P90."""
+    """An input's distribution in words a finance reader uses: its range and most likely value, and where 8 in
+    10 outcomes fall (P10 to P90)."""
     d = item.dist
     if d.kind == "fixed":
         return f"fixed at {_num(d.central)}"
     if d.kind == "discrete":
         values = [config.years[int(v)] if item.year_valued else _num(v) for v in d.params["values"]]
-        return "one of " + ", ".join(f"{v} ({p:.0%})" for v, p in zip(values, d.params["probs"]))
+        return "one of " + ", ".join(f"{v} ({p:.0%} chance)" for v, p in zip(values, d.params["probs"]))
     if d.kind == "bernoulli":
-        return f"1 with probability {_num(d.params['p'])}, else 0"
+        return f"{d.params['p']:.0%} chance it happens (1), else not (0)"
     p10, p50, p90 = d.ppf(np.array([0.1, 0.5, 0.9]))
-    params = ", ".join(f"{k} {_num(v)}" for k, v in d.params.items() if not (isinstance(v, float) and np.isinf(v)))
-    return f"{d.kind} ({params}): P10 {_num(p10)}, P50 {_num(p50)}, P90 {_num(p90)}"
+    spread = f"8 in 10 outcomes between {_num(p10)} and {_num(p90)}, median {_num(p50)}"
+    p = d.params
+    if d.kind in ("pert", "triangular"):
+        return f"from {_num(p['low'])} to {_num(p['high'])}, most likely {_num(p['mode'])}; {spread} ({d.kind})"
+    if d.kind == "uniform":
+        return f"anywhere from {_num(p['low'])} to {_num(p['high'])}; {spread}"
+    if d.kind in ("normal", "lognormal"):
+        return f"average {_num(p['mean'])}, standard deviation {_num(p['sd'])}; {spread} ({d.kind})"
+    return f"{spread} ({d.kind})"
 
 
 def _num(value: float) -> str:
