@@ -7,16 +7,18 @@ import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 from fsp_risk import __version__
 from fsp_risk.config import MAX_ITERATIONS, MAX_SEED, SAMPLERS, load_config
 from fsp_risk.engine.executors import ENGINES
 from fsp_risk.errors import ConfigError, ModelError, RunError, excerpt
+from fsp_risk.app.terminal import PhaseLog, ProgressBar
 from fsp_risk.outputs.formatting import pounds
 
-DEFAULT_CONFIG = Path("configs") / "oxfordshire-2024-commissioning.yaml"
+#: What a config argument may be, for --help.
+CONFIG_HELP = ("scenario config (YAML), or the name of a shipped config ('fsp-risk configs' lists them); default "
+               "the shipped oxfordshire-2024-commissioning")
 
 
 def _positive_int(text: str) -> int:
@@ -45,76 +47,12 @@ def _seed(text: str) -> int:
     return value
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr, shown only on a terminal."""
-
-    def __init__(self, stream=sys.stderr, width: int = 30):
-        self.stream, self.width, self.start = stream, width, time.perf_counter()
-        self.enabled = stream.isatty()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total <= 65_536:
-            return
-        filled = int(self.width * done / total)
-        elapsed = time.perf_counter() - self.start
-        self.stream.write(f"\r[{'#' * filled}{' ' * (self.width - filled)}] {done:,}/{total:,} iterations, {elapsed:.0f}s")
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
-class PhaseLog:
-    """Each phase of a run as it starts, on stderr: on a terminal with the time the last one took, in a
-    pipe or a log file one plain line a phase. Quiet prints nothing; verbose adds the timings at the end."""
-
-    def __init__(self, stream=None, quiet: bool = False, verbose: bool = False):
-        self.stream = stream or sys.stderr  # looked up now, so a redirected stderr is the one written to
-        self.quiet, self.verbose = quiet, verbose
-        self.start = self.last = time.perf_counter()
-        self.timings: list[tuple[str, float]] = []
-        self.current: str | None = None
-
-    def __call__(self, name: str) -> None:
-        self._close()
-        self.current = name
-        if not self.quiet:
-            print(f"fsp-risk: {name} ({time.perf_counter() - self.start:.0f}s in)", file=self.stream, flush=True)
-
-    def step(self, name: str) -> None:
-        """A step within the phase: on a terminal, shown in place on one line (so no part of a phase is
-        silent); in a pipe or log, nothing (one line a phase)."""
-        if self.quiet or not getattr(self.stream, "isatty", lambda: False)():
-            return
-        elapsed = time.perf_counter() - self.start
-        self.stream.write(f"\r\033[K  {name} ({elapsed:.0f}s in)")
-        self.stream.flush()
-        self.stepped = True
-
-    def _close(self) -> None:
-        if getattr(self, "stepped", False):  # end the line of steps before the next phase's line
-            self.stream.write("\r\033[K")
-            self.stepped = False
-        now = time.perf_counter()
-        if self.current is not None:
-            self.timings.append((self.current, now - self.last))
-        self.last = now
-
-    def finish(self) -> None:
-        self._close()
-        self.current = None
-        if self.verbose and not self.quiet:
-            for name, seconds in self.timings:
-                print(f"fsp-risk: {seconds:6.1f}s  {name}", file=self.stream)
-            print(f"fsp-risk: {time.perf_counter() - self.start:6.1f}s  in all", file=self.stream)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fsp-risk", description=__doc__.split(":", 1)[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a scenario config and write a run folder under outputs/")
-    run.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG),
-                     help=f"scenario config (YAML); default {DEFAULT_CONFIG}")
+    run.add_argument("config", nargs="?", help=CONFIG_HELP)
     run.add_argument("--iterations", type=_positive_int, help="iterations (default: the config's run.iterations)")
     run.add_argument("--seed", type=_seed, help="root random seed (default: the config's run.seed)")
     run.add_argument("--sampler", choices=SAMPLERS, help="mc (plain Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol')")
@@ -155,20 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("old_run", help="the last report's run folder")
     compare.add_argument("new_run", help="this report's run folder")
     compare.add_argument("--out", default="outputs", help="folder for the comparison folder (default: outputs)")
-    from fsp_risk.config.history import DEFAULT_HISTORY
 
     calibrate = sub.add_parser("calibrate", help="fit the demand model's level process to published history and "
                                                  "hindcast it")
-    calibrate.add_argument("history", nargs="?", default=str(DEFAULT_HISTORY),
-                           help=f"history CSV (council, measure, march_year, value, source); default {DEFAULT_HISTORY}")
+    calibrate.add_argument("history", nargs="?", help="history CSV (council, measure, march_year, value, source); "
+                                                      "default the DfE history shipped with fsp-risk")
     calibrate.add_argument("--measures", nargs="+", default=["lac", "cp", "cin"], metavar="MEASURE",
                            help="measures to fit (default: lac cp cin)")
     calibrate.add_argument("--until", type=_year, metavar="YEAR",
                            help="use only counts up to 31 March YEAR: what a forecast made then could know")
     calibrate.add_argument("--out", default="outputs", help="folder for the calibration folder (default: outputs)")
     whatif = sub.add_parser("whatif", help="a page on localhost: move an assumption, see the P50, P80 and fan chart move")
-    whatif.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG),
-                        help=f"scenario config (YAML); default {DEFAULT_CONFIG}")
+    whatif.add_argument("config", nargs="?", help=CONFIG_HELP)
     whatif.add_argument("--port", type=_port, default=8050, help="port to serve the page on (default 8050)")
     whatif.add_argument("--address", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only)")
@@ -180,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where 'Save as scenario' writes (default: beside the config, NAME-whatif.yaml)")
     whatif.add_argument("--out", default="outputs", help="folder for 'Run in full' run folders (default: outputs)")
     whatif.add_argument("--open", action="store_true", help="open the page in the default browser")
+    sub.add_parser("configs", help="list the configs shipped with fsp-risk")
+    init = sub.add_parser("init", help="copy a shipped config into this folder as a starting point for another council")
+    init.add_argument("name", help="the new config's file name (NAME.yaml in this folder)")
+    init.add_argument("--from", dest="source", metavar="CONFIG",
+                      help="the config to start from: a shipped config's name or a path (default "
+                           "oxfordshire-2024-commissioning)")
     return parser
 
 
@@ -223,11 +165,23 @@ def _engine(args) -> str:
     return args.engine or ("dask" if args.scheduler else "threads")
 
 
+def _config(given: str | None) -> Path:
+    """The config a command was given: a path, a shipped config's name, or by default the shipped default."""
+    from fsp_risk.config.shipped import default_config, resolve_config, shipped_configs
+
+    path = resolve_config(given) if given else default_config()
+    if not path.exists() and Path(given).parent == Path(".") and not given.endswith((".yaml", ".yml")):
+        names = ", ".join(p.stem for p in shipped_configs())
+        raise ConfigError(f"config file not found; expected a YAML file or the name of a shipped config ({names})",
+                          file=str(given))
+    return path
+
+
 def run_command(args) -> int:
     from fsp_risk.app.runs import run
     from fsp_risk.engine.scenarios import parse_stress
 
-    config = load_config(args.config)
+    config = load_config(_config(args.config))
     stresses = [parse_stress(config, text) for text in args.stress]  # refused before any work
     phases = PhaseLog(quiet=args.quiet, verbose=args.verbose)
     folder, lines = run(
@@ -275,7 +229,9 @@ def compare_command(args) -> int:
 def calibrate_command(args) -> int:
     from fsp_risk.app.calibrate import write_calibration
 
-    folder, _, _ = write_calibration(args.history, tuple(args.measures), args.until, args.out)
+    from fsp_risk.config.shipped import default_history
+
+    folder, _, _ = write_calibration(args.history or default_history(), tuple(args.measures), args.until, args.out)
     print((folder / "calibration.md").read_text(encoding="utf-8").split("\n- `charts")[0].strip())
     print(f"Calibration written to {folder}")
     return 0
@@ -285,8 +241,9 @@ def whatif_command(args) -> int:
     from fsp_risk.app.page import serve
     from fsp_risk.app.whatif import PAGE_ITERATIONS, WhatIf
 
-    config = load_config(args.config)
-    print(f"fsp-risk: drawing {args.iterations or PAGE_ITERATIONS:,} iterations of {args.config} once", file=sys.stderr)
+    path = _config(args.config)
+    config = load_config(path)
+    print(f"fsp-risk: drawing {args.iterations or PAGE_ITERATIONS:,} iterations of {path} once", file=sys.stderr)
     state = WhatIf(config, args.iterations or PAGE_ITERATIONS, args.seed, args.sampler, args.save_to, args.out)
     state.base_charts()  # drawn before the first tab asks
     print(f"fsp-risk: what-if page at http://{args.address}:{args.port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
@@ -294,8 +251,29 @@ def whatif_command(args) -> int:
     return 0
 
 
+def configs_command(args) -> int:
+    from fsp_risk.config.shipped import shipped_configs
+
+    for path in shipped_configs():
+        config = load_config(path)
+        print(f"{path.stem}\n  {config.title}\n  {config.council}, {config.years[0]} to {config.years[-1]}; {path}")
+    print("Run one with 'fsp-risk run NAME'; copy one to start another council's with 'fsp-risk init NEW --from NAME'.")
+    return 0
+
+
+def init_command(args) -> int:
+    from fsp_risk.app.folders import copy_config
+
+    written = copy_config(load_config(_config(args.source)), Path.cwd(), args.name)
+    for path in written:
+        print(f"Wrote {path}")
+    print(f"Next: edit its council, plan and inputs (each number keeps its source; update them with yours), then "
+          f"'fsp-risk run {written[0].name}'.")
+    return 0
+
+
 COMMANDS = {"run": run_command, "report": report_command, "compare": compare_command, "calibrate": calibrate_command,
-            "whatif": whatif_command}
+            "whatif": whatif_command, "configs": configs_command, "init": init_command}
 
 
 class Terminated(KeyboardInterrupt):
@@ -310,7 +288,8 @@ def _terminate(signum, frame):
 #: What is left after an interrupted command.
 _LEFT = {"run": "no run folder was written", "report": "the run folder's files are as they were",
          "compare": "no comparison folder was written", "calibrate": "no calibration folder was written",
-         "whatif": "the page has stopped; saved scenarios are kept"}
+         "whatif": "the page has stopped; saved scenarios are kept", "configs": "nothing was written",
+         "init": "nothing was written"}
 
 
 #: What a console that cannot print a character (a Windows code page, output piped) shows instead.

@@ -143,3 +143,25 @@ def add_attrs(path: Path, attrs: dict) -> None:
         with netCDF4.Dataset(path, "a") as nc:
             nc.setncatts(attrs)
 
+
+
+def copy_config(config, folder: Path, name: str) -> list[Path]:
+    """Copy ``config``'s text as it is (every source and comment kept) to ``folder``/NAME.yaml, with each file
+    it attaches (a register CSV) beside it as the config names it; refused, with nothing written, where any
+    of them exists already or would land outside ``folder``. Returns the files written, the config first."""
+    from fsp_risk.errors import ConfigError, excerpt
+
+    stem = name[:-5] if name.endswith(".yaml") else name
+    if not stem or Path(stem).name != stem or stem.startswith("."):
+        raise ConfigError(f"expected a file name for the new config, with no folder, got {excerpt(name)}", path="NAME")
+    files = {folder / f"{stem}.yaml": config.text}
+    for written, text in config.attachments.items():
+        files[check_inside(folder, folder / written, what="this folder")] = text
+    for path in files:
+        if path.exists():
+            raise ConfigError("already exists; expected a new name (nothing is overwritten)", file=str(path))
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "x", encoding="utf-8", newline="") as f:  # "x": never over a file made meanwhile
+            f.write(text)
+    return list(files)

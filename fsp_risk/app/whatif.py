@@ -27,6 +27,7 @@ import numpy as np
 from fsp_risk.analysis.live import LiveSummary, live_drivers, live_summary, top_inputs
 from fsp_risk.config import Config, Input, parse_config
 from fsp_risk.config.scenarios import add_scenario, changed_input, check_pins, scenario_block, scenario_entry
+from fsp_risk.config.shipped import is_shipped
 from fsp_risk.engine.live import LiveModel
 from fsp_risk.errors import ConfigError
 from fsp_risk.outputs.live import drivers_png, fan_png, headline_html
@@ -189,7 +190,8 @@ class WhatIf:
         Iterations evaluated at each change (the first of a run with the config's seed and sampler).
     save_to : path, optional
         Where "Save as scenario" writes: a copy of the config with the scenarios added (default: beside
-        the config, ``NAME-whatif.yaml``, so that files the config reads beside it are found).
+        the config, ``NAME-whatif.yaml``, so that files the config reads beside it are found; in the working
+        folder for a config shipped inside an installed fsp-risk).
     out : path
         The folder "Run in full" writes its run folder into.
     run_args : list of str
@@ -206,7 +208,9 @@ class WhatIf:
         self.controls = control_inputs(config, self.live, base)
         self.base = View(live_summary(self.live, base), {}, {}, base, time.perf_counter() - t)
         path = Path(config.path)
-        self.save_to = Path(save_to) if save_to else path.with_name(f"{path.stem}-whatif.yaml")
+        # Beside the config (files it attaches are found there), unless that is inside an installed fsp-risk.
+        beside = Path.cwd() / path.name if is_shipped(path) else path
+        self.save_to = Path(save_to) if save_to else beside.with_name(f"{path.stem}-whatif.yaml")
         self.out, self.run_args = Path(out), list(run_args)
         self.lock = threading.Lock()  # one evaluation at a time: the live model's caches are shared
         self._base_charts: tuple[bytes, bytes] | None = None

@@ -14,12 +14,13 @@ from fsp_risk.files import MAX_CSV_BYTES, csv_records, read_text
 MEASURE_NAMES = {"lac": "Children looked after", "cp": "Child protection plans", "cin": "Children in need",
                  "lac_starts": "Entries to care"}
 HISTORY_COLUMNS = ("council", "la_code", "measure", "march_year", "value", "source", "note")
-#: The history shipped with fsp-risk (see configs/history/README.md).
-DEFAULT_HISTORY = Path("configs") / "history" / "la-children-social-care.csv"
-
-def read_history(path: str | Path = DEFAULT_HISTORY) -> pd.DataFrame:
-    """A history CSV (columns :data:`HISTORY_COLUMNS`; an empty ``value`` is a year not published) as a
+def read_history(path: str | Path | None = None) -> pd.DataFrame:
+    """A history CSV (default: the one shipped with fsp-risk, see configs/history/README.md) (columns :data:`HISTORY_COLUMNS`; an empty ``value`` is a year not published) as a
     table of the rows with values; a bad file is refused naming its row and column."""
+    if path is None:
+        from fsp_risk.config.shipped import default_history
+
+        path = default_history()
     file = str(path)
     text = read_text(path, what="history file", limit=MAX_CSV_BYTES, encoding="utf-8-sig",
                      not_utf8="expected a UTF-8 CSV file")
