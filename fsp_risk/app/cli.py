@@ -170,7 +170,7 @@ def _config(given: str | None) -> Path:
     from fsp_risk.config.shipped import default_config, resolve_config, shipped_configs
 
     path = resolve_config(given) if given else default_config()
-    if not path.exists() and Path(given).parent == Path(".") and not given.endswith((".yaml", ".yml")):
+    if given and not path.exists() and Path(given).parent == Path(".") and not given.endswith((".yaml", ".yml")):
         names = ", ".join(p.stem for p in shipped_configs())
         raise ConfigError(f"config file not found; expected a YAML file or the name of a shipped config ({names})",
                           file=str(given))

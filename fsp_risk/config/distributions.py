@@ -112,6 +112,12 @@ class Distribution:
             self._cache["table"] = table
         return self._cache["table"]
 
+    def pdf(self, x: np.ndarray) -> np.ndarray:
+        """Density at ``x`` of a continuous distribution (fixed, Bernoulli and discrete ones have none)."""
+        if self._frozen is None:
+            raise ValueError(f"a {self.kind} distribution has no density")
+        return self._frozen.pdf(x)
+
     def mean(self) -> float:
         """Closed-form mean of the distribution."""
         if self.kind == "fixed":

@@ -127,7 +127,7 @@ def density_svg(item: Input, width: int = 380, height: int = 40) -> str:
     if not hi > lo:
         return ""
     x = np.linspace(lo, hi, 80)
-    y = d._frozen.pdf(x) if d._frozen is not None else np.ones_like(x)
+    y = d.pdf(x)  # every kind that reaches here is continuous
     y = np.nan_to_num(y / max(float(np.nanmax(y)), 1e-300))
     points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip((x - lo) / (hi - lo) * width, height - y * (height - 2)))
     left, band = (p10 - lo) / (hi - lo) * width, (p90 - p10) / (hi - lo) * width
