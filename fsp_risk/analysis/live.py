@@ -28,7 +28,7 @@ class LiveSummary:
     """The headline of one live evaluation [GBP; net change positive = pressure]."""
 
     years: tuple[str, ...]
-    #: summary_table's rows for the net change to the MTFP, by year and "total".
+    #: summary_table's rows for the net change to the MTFP, indexed by year and "total".
     table: pd.DataFrame
     #: Percentiles of each year's net savings (minus the net change), for the fan chart: FAN -> (years,).
     fan: dict[int, np.ndarray]
@@ -40,11 +40,11 @@ class LiveSummary:
         return len(self.total)
 
     def row(self, year: str = "total") -> pd.Series:
-        return self.table.set_index("year").loc[year]
+        return self.table.loc[year]
 
     @property
     def p_met_by_year(self) -> np.ndarray:
-        return self.table.set_index("year").loc[list(self.years), "p_target_met"].to_numpy(float)
+        return self.table.loc[list(self.years), "p_target_met"].to_numpy(float)
 
 
 def results_dataset(net_change: np.ndarray, config: Config, seed: int, sampler: str) -> xr.Dataset:
@@ -58,7 +58,7 @@ def live_summary(live: LiveModel, net_change: np.ndarray) -> LiveSummary:
     """The headline, precision and fan of one evaluation of ``live`` (shape (iterations, years))."""
     ds = results_dataset(net_change, live.config, live.seed, live.sampler)
     table = summary_table(ds)
-    table = table[table["variable"] == "net_change_to_mtfp"].reset_index(drop=True)
+    table = table[table["variable"] == "net_change_to_mtfp"].set_index("year")
     savings = -net_change
     fan = dict(zip(FAN, np.percentile(savings, FAN, axis=0)))
     return LiveSummary(tuple(live.config.years), table, fan, net_change.sum(axis=1))

@@ -6,7 +6,7 @@ not the sampling noise. What the page shows comes from the same functions as a f
 "Save as scenario" writes the settings as a ``scenarios:`` entry that a full run reproduces to the penny.
 
 The settings logic (:class:`Control`, :func:`apply_settings`, :class:`WhatIf`) needs no browser; the
-Panel page (:func:`page`) only lays it out. Panel serves every asset itself (no CDN) and binds to
+Panel page (:class:`fsp_risk.app.page.Page`) only lays it out. Panel serves every asset itself (no CDN) and binds to
 localhost unless told otherwise.
 """
 from __future__ import annotations
@@ -70,8 +70,7 @@ class Control:
 
     def range_keys(self, config: Config) -> tuple[str, ...]:
         """The parameters the Range mode edits: the distribution's, less infinite bounds."""
-        params = self.item(config).dist.params
-        return tuple(k for k, v in params.items() if not (isinstance(v, float) and np.isinf(v)))
+        return tuple(self.item(config).dist.written_params)
 
     def pin_options(self, config: Config) -> list[str] | None:
         """The values a discrete input can be pinned to (year labels for a year), else None (typed)."""

@@ -112,6 +112,17 @@ class Distribution:
             self._cache["table"] = table
         return self._cache["table"]
 
+    @property
+    def written_params(self) -> dict:
+        """The parameters as a config writes them (an unbounded normal's infinite bounds left out)."""
+        return _written(self.params)
+
+    def largest(self) -> float:
+        """The largest value a draw can take: the upper bound, or for an unbounded distribution its
+        1 - 2**-53 quantile (the largest uniform a draw maps)."""
+        high = self.support()[1]
+        return high if np.isfinite(high) else float(self.ppf(np.array([1 - 2**-53]))[0])
+
     def pdf(self, x: np.ndarray) -> np.ndarray:
         """Density at ``x`` of a continuous distribution (fixed, Bernoulli and discrete ones have none)."""
         if self._frozen is None:
@@ -218,10 +229,13 @@ def _fit_three_point(kind: str, p10: float, p50: float, p90: float) -> tuple[flo
     return tuple(float(v) for v in unpack(fit.x))
 
 
-def _rebuild(kind: str, params: dict, central: float) -> Distribution:
+def _written(params: dict) -> dict:
     # An unbounded normal stores its bounds as infinities, which a config may not write: leave them out.
-    given = {k: v for k, v in params.items() if not (isinstance(v, float) and np.isinf(v))}
-    return make_distribution({"dist": kind, **given, "central": central})
+    return {k: v for k, v in params.items() if not (isinstance(v, float) and np.isinf(v))}
+
+
+def _rebuild(kind: str, params: dict, central: float) -> Distribution:
+    return make_distribution({"dist": kind, **_written(params), "central": central})
 
 
 def make_distribution(spec: dict) -> Distribution:

@@ -124,7 +124,7 @@ class _Refs:
                 f"input {excerpt(name)} can take values in [{low:g}, {high:g}], but this field expects values {bounds}", key
             )
         if ceiling is not None:
-            largest = high if np.isfinite(high) else float(item.dist.ppf(np.array([1 - 2**-53]))[0])
+            largest = item.dist.largest()
             if largest > ceiling:
                 raise node.error(f"input {excerpt(name)} can reach {largest:g}, but this field expects at most "
                                  f"{ceiling:g} (a sanity ceiling)", key)

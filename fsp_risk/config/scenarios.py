@@ -145,14 +145,13 @@ def changed_input(config: Config, name: str, params: dict[str, Any]) -> Input:
     if item.year_valued or item.dist.kind in ("fixed", "discrete"):
         raise ConfigError(f"expected a pinned value: a {item.dist.kind} input keeps its values (pin it instead)",
                           file=config.path, path=f"inputs.{name}")
-    spec = {**{k: v for k, v in item.dist.params.items() if not (isinstance(v, float) and np.isinf(v))}, **params}
+    spec = {**item.dist.written_params, **params}
     try:
         dist = make_distribution({"dist": item.dist.kind, **spec})
     except DistributionError as exc:
         raise ConfigError(str(exc), file=config.path, path=f"inputs.{name}") from None
     lo, hi = config.input_bounds.get(name, (-np.inf, np.inf))
-    low, high = dist.support()
-    largest = high if np.isfinite(high) else float(dist.ppf(np.array([1 - 2**-53]))[0])
+    low, largest = dist.support()[0], dist.largest()
     if low < lo or largest > hi:
         span = f"[{lo:g}, {hi:g}]" if np.isfinite(lo) and np.isfinite(hi) else (f">= {lo:g}" if np.isfinite(lo)
                                                                                  else f"<= {hi:g}")
@@ -170,7 +169,7 @@ def scenario_entry(config: Config, title: str, source: str, inputs: dict[str, In
     changes: dict[str, Any] = {}
     for name, item in inputs.items():
         was = raw.get(name, {})
-        new = {k: v for k, v in item.dist.params.items() if not (isinstance(v, float) and np.isinf(v))}
+        new = item.dist.written_params
         for key in was:
             if key in DIST_KEYS and key != "dist" and key not in new:
                 changes[f"inputs.{name}.{key}"] = None
