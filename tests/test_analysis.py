@@ -129,7 +129,8 @@ def test_every_analysis_of_a_run_comes_from_data_alone(config_2024, tmp_path, mo
     monkeypatch.chdir(tmp_path)
     tables = analyse(ds, config_2024, scen)
     assert list(tmp_path.iterdir()) == []  # nothing written
-    assert {"summary", "cumulative", "plan", "sensitivity", "grouped_sensitivity", "switching_values", "convergence",
+    assert {"summary", "cumulative", "plan", "sensitivity", "grouped_sensitivity", "variance_sensitivity",
+            "switching_values", "convergence",
             "value_for_money", "npv", "scenarios", "mtfp_improvement", "risk_register", "risk_portfolio"} == set(tables)
     # The plan is the central case's trajectory; the scenario table's base row is the run itself.
     lac = tables["plan"][tables["plan"]["measure"] == "lac"]

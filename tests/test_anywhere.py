@@ -73,7 +73,9 @@ def test_init_copies_a_config_with_its_sources_and_never_overwrites(tmp_path, mo
     for bad in ("../escape", "sub/dir", ".hidden"):
         assert cli.main(["init", bad]) == 2
         assert "expected a file name for the new config, with no folder" in capsys.readouterr().err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["my-council.yaml"]
+    # The JSON Schema its first line names comes too, so an editor checks the copy as it is typed.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fsp-risk-config.schema.json", "my-council.yaml"]
+    assert (tmp_path / "fsp-risk-config.schema.json").read_text() == (CONFIGS / "fsp-risk-config.schema.json").read_text()
 
 
 @pytest.mark.parametrize("command", [["whatif", "--help"], ["run", "--help"]])

@@ -197,7 +197,7 @@ TEXT_CASES = [
     ("not UTF-8", b"name: caf\xe9\n", "expected a UTF-8 text (YAML) file"),
     # tracebacks before: dates that do not exist
     ("an impossible date", open(CONFIG, encoding="utf-8").read().replace("go_live: 2020-11-02", "go_live: 2024-13-01"),
-     "invalid YAML at line 33, column 12: '2024-13-01' is not a real date (month must be in 1..12); expected a date like "
+     "invalid YAML at line 34, column 12: '2024-13-01' is not a real date (month must be in 1..12); expected a date like "
      "2024-04-10"),
     # resource exhaustion
     ("aliases that expand to billions", "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(

@@ -43,8 +43,8 @@ def test_report_html_renders_whole_in_a_browser(tmp_path):
             page.goto(page_path.as_uri())
             # Every chart decodes and draws (an SVG that failed to parse has no natural size).
             images = page.eval_on_selector_all("figure img", "els => els.map(e => [e.complete, e.naturalWidth])")
-            assert len(images) == 10 and all(done and width > 0 for done, width in images), images
-            assert page.locator("figure figcaption").count() == 10
+            assert len(images) == 11 and all(done and width > 0 for done, width in images), images
+            assert page.locator("figure figcaption").count() == 11
             # Every contents link leads to a section on the page.
             targets = page.eval_on_selector_all("nav a", "els => els.map(e => e.getAttribute('href'))")
             assert len(targets) >= 6

@@ -23,8 +23,12 @@ def test_findings_cover_every_chart(tmp_path):
     findings = (folder / "findings.md").read_text()
     charts = sorted(p.stem for p in (folder / "charts").glob("*.png"))
     assert charts == ["convergence", "demand_lac", "grouped_tornado", "net_savings_fan", "net_savings_histogram",
-                      "net_savings_s_curve", "risk_heat_map", "scenarios", "tornado", "value_for_money"]
+                      "net_savings_s_curve", "risk_heat_map", "scenarios", "tornado", "total_effects", "value_for_money"]
     assert (folder / "sensitivity.csv").is_file()
+    variance = pd.read_csv(folder / "variance_sensitivity.csv")
+    assert list(variance.columns[:7]) == ["output", "year", "factor", "first_order", "first_order_ci", "total_effect",
+                                          "total_effect_ci"]
+    assert "Sobol'" in findings and "Knowing FSP's effect would remove about" in findings
     for name in charts:
         svg = (folder / "charts" / f"{name}.svg").read_text()
         with Image.open(folder / "charts" / f"{name}.png") as png:
@@ -183,7 +187,7 @@ def test_workbook_sheets_formats_and_frozen_headers(tmp_path):
     assert cli.main(["run", "--iterations", "3000", "--out", str(tmp_path)]) == 0
     wb = openpyxl.load_workbook(next(tmp_path.iterdir()) / "summary.xlsx")
     assert wb.sheetnames == ["Headline", "By year", "Cumulative", "Risk register", "Risk portfolio", "Sensitivity",
-                             "Grouped sensitivity", "Switching values", "Scenarios", "Convergence", "Value for money",
+                             "Grouped sensitivity", "Variance sensitivity", "Switching values", "Scenarios", "Convergence", "Value for money",
                              "Assumption book"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
@@ -193,6 +197,9 @@ def test_workbook_sheets_formats_and_frozen_headers(tmp_path):
     assert row[header.index("p80_prudent")].number_format == MONEY_FORMAT
     net_rows = [r for r in wb["By year"].iter_rows(min_row=2) if r[0].value == "net_change_to_mtfp"]
     assert net_rows[0][header.index("p_target_met")].number_format == PERCENT_FORMAT
+    variance = wb["Variance sensitivity"]
+    vheader = [c.value for c in variance[1]]
+    assert variance[2][vheader.index("total_effect")].number_format == PERCENT_FORMAT
     risk_header = [c.value for c in wb["Risk register"][1]]
     assert wb["Risk register"][2][risk_header.index("expected_impact")].number_format == MONEY_FORMAT
     # The assumption book flags reviews that are past due on a given day.
@@ -213,7 +220,7 @@ def test_html_report_is_self_contained_and_accessible(tmp_path):
     assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:|//)", page)  # nothing fetched from outside
     assert not re.search(r"<link|<script", page)
     figures = re.findall(r"<figure><img ([^>]*)><figcaption>([^<]+)</figcaption></figure>", page)
-    assert len(figures) == 10
+    assert len(figures) == 11
     for attrs, caption in figures:
         assert "src='data:image/svg+xml;base64," in attrs  # vector, so it prints sharp
         alt = re.search(r"alt='([^']*)'", attrs).group(1)
@@ -344,4 +351,4 @@ def test_a_run_draws_the_same_chart_files_in_two_processes_as_in_one(tmp_path, m
 
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert cli.main(["report", str(folder)]) == 0
-    assert {p.name: p.read_bytes() for p in (folder / "charts").iterdir()} == drawn and len(drawn) == 20
+    assert {p.name: p.read_bytes() for p in (folder / "charts").iterdir()} == drawn and len(drawn) == 22

@@ -31,7 +31,10 @@ TABLE_SIGNS = {
                    "(positive: a higher input saves more)",
     "risk_register": "cost to the MTFP (an opportunity's impact is negative)",
     "risk_portfolio": "cost to the MTFP",
+    "variance_sensitivity": "a larger share of the variance of the net change to the MTFP (pressure and saving alike)",
 }
+#: Tables whose column order is fixed by what reads them: their positive_means column goes last.
+_SIGNS_LAST = {"variance_sensitivity"}
 _VALUE_FOR_MONEY_SIGNS = {"benefits_pv": "cost avoided", "costs_pv": "cost", "net_present_value": "benefit above cost",
                           "benefit_cost_ratio": "£ avoided per £1 of cost"}
 
@@ -54,7 +57,7 @@ def with_signs(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
                 signs = None
             if signs is not None:
                 table = table.copy()
-                table.insert(1, "positive_means", signs)
+                table.insert(len(table.columns) if name in _SIGNS_LAST else 1, "positive_means", signs)
         out[name] = table
     return out
 
@@ -84,6 +87,7 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
     each analysis starts (a terminal shows it, so that no part of the phase is silent).
     """
     from fsp_risk.analysis.sensitivity import grouped_tornado, p50_switching_values, rank_correlations, switching_values
+    from fsp_risk.analysis.variance import SOBOL_ROWS, variance_sensitivity
     from fsp_risk.engine.blocks import drop_kept_draws, reusing_draws
     from fsp_risk.engine.executors import release_memory
 
@@ -102,6 +106,9 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
             drop_kept_draws()
             begin("rank correlations and the tornado")
             sensitivity = rank_correlations(ds, config)
+            begin("Sobol' indices: which uncertainty matters when")
+            variance = variance_sensitivity(config, int(ds.attrs["seed"]), list(sensitivity["input"]),
+                                            rows=min(SOBOL_ROWS, ds.sizes["iteration"]))
             # P50 switching values for the key inputs: the five that move net savings most, on the run's own
             # first iterations (up to P50_ITERATIONS: a P50 settles long before a large run's size).
             begin("switching values at the median")
@@ -124,6 +131,7 @@ def analyse(ds: xr.Dataset, config: Config, scenarios: xr.Dataset | None = None,
         switching = switching_values(config)
     else:
         tables["sensitivity"], tables["grouped_sensitivity"] = sensitivity, grouped
+        tables["variance_sensitivity"] = variance
     tables["switching_values"] = switching
     if is_monte_carlo(ds):
         from fsp_risk.analysis.convergence import convergence_table

@@ -122,6 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--from", dest="source", metavar="CONFIG",
                       help="the config to start from: a shipped config's name or a path (default "
                            "oxfordshire-2024-commissioning)")
+    book = sub.add_parser("assumptions", help="the assumption book in Excel: export it, edit it, import it into a new config")
+    book_sub = book.add_subparsers(dest="action", required=True)
+    export = book_sub.add_parser("export", help="write the config's inputs to a new workbook, one row each")
+    export.add_argument("config", help=CONFIG_HELP)
+    export.add_argument("book", help="the workbook to write (.xlsx; never overwritten)")
+    imp = book_sub.add_parser("import", help="apply an edited workbook to the config and write a new config")
+    imp.add_argument("config", help=CONFIG_HELP)
+    imp.add_argument("book", help="the edited workbook (.xlsx) that 'assumptions export' wrote")
+    imp.add_argument("--out", metavar="NEW.yaml", help="the new config (never overwritten; default NAME-assumptions.yaml "
+                                                         "beside the config)")
     return parser
 
 
@@ -264,7 +274,14 @@ def configs_command(args) -> int:
 def init_command(args) -> int:
     from fsp_risk.app.folders import copy_config
 
+    from fsp_risk.config.jsonschema import SCHEMA_FILE, schema_text
+
     written = copy_config(load_config(_config(args.source)), Path.cwd(), args.name)
+    schema = Path.cwd() / SCHEMA_FILE  # what the config's first line names, for an editor to check it as typed
+    if not schema.exists():
+        with open(schema, "x", encoding="utf-8") as f:
+            f.write(schema_text())
+        written.append(schema)
     for path in written:
         print(f"Wrote {path}")
     print(f"Next: edit its council, plan and inputs (each number keeps its source; update them with yours), then "
@@ -272,8 +289,33 @@ def init_command(args) -> int:
     return 0
 
 
+def assumptions_command(args) -> int:
+    from fsp_risk.app.assumptions import BookError, export_book, import_book
+
+    config = load_config(_config(args.config))
+    if args.action == "export":
+        path = export_book(config, args.book)
+        print(f"Wrote {path}: {len(config.inputs)} inputs' rows on its 'Assumptions' sheet. Edit them, then "
+              f"'fsp-risk assumptions import {args.config} {args.book}'.")
+        return 0
+    try:
+        path, changes = import_book(config, args.book, args.out)
+    except BookError as exc:
+        for line in exc.problems:
+            print(f"fsp-risk: error: {line}", file=sys.stderr)
+        print(f"fsp-risk: {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}; nothing was written",
+              file=sys.stderr)
+        return 2
+    print(f"{len(changes)} change{'s' if len(changes) != 1 else ''} from {args.book}:")
+    for change in changes:
+        print(f"  {change}")
+    print(f"Wrote {path} (the change list is at its head). Run it with 'fsp-risk run {path}'.")
+    return 0
+
+
 COMMANDS = {"run": run_command, "report": report_command, "compare": compare_command, "calibrate": calibrate_command,
-            "whatif": whatif_command, "configs": configs_command, "init": init_command}
+            "whatif": whatif_command, "configs": configs_command, "init": init_command,
+            "assumptions": assumptions_command}
 
 
 class Terminated(KeyboardInterrupt):
@@ -289,7 +331,7 @@ def _terminate(signum, frame):
 _LEFT = {"run": "no run folder was written", "report": "the run folder's files are as they were",
          "compare": "no comparison folder was written", "calibrate": "no calibration folder was written",
          "whatif": "the page has stopped; saved scenarios are kept", "configs": "nothing was written",
-         "init": "nothing was written"}
+         "init": "nothing was written", "assumptions": "nothing was written"}
 
 
 #: What a console that cannot print a character (a Windows code page, output piped) shows instead.

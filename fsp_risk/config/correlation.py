@@ -6,12 +6,13 @@ import numpy as np
 
 from fsp_risk.config.fields import _Node, _number
 from fsp_risk.config.schema import Correlation, Input
+from fsp_risk.config.shape import keys
 from fsp_risk.errors import did_you_mean, excerpt
 
 
 def _year_to_year(item: _Node, inp: Input) -> tuple[float, str]:
     """``year_to_year: {value, source}``: how much of one year's draw persists into the next."""
-    node = item.child("year_to_year").mapping(("value", "source"), ("value", "source"))
+    node = item.child("year_to_year").mapping(*keys("year_to_year"))
     if not inp.per_year:
         raise node.error("only a per_year input varies from year to year; set per_year: true or remove "
                          "year_to_year")
@@ -29,7 +30,7 @@ def _correlation(node: _Node, inputs: dict[str, Input]) -> Correlation:
     (no set of variables can have it) is rejected, or repaired to the nearest valid one with
     ``repair: true``; either way the message says which.
     """
-    node.mapping(("inputs", "matrix", "repair", "source"), ("inputs", "matrix", "source"))
+    node.mapping(*keys("correlation"))
     names = node.data["inputs"]
     where = node.child("inputs")
     if not isinstance(names, list) or len(names) < 2:
@@ -111,7 +112,7 @@ def _common_drivers(node: _Node) -> dict[str, str]:
 
 def _driver_loading(node: _Node, drivers: dict[str, str]) -> tuple[str, float]:
     """A ``driver: {name, loading}`` field: which common driver, and how strongly [correlation]."""
-    dr = node.child("driver").mapping(("name", "loading"), ("name", "loading"))
+    dr = node.child("driver").mapping(*keys("driver"))
     if not drivers:
         raise dr.error("no common drivers are defined; add them under common_drivers", "name")
     name = dr.choice("name", tuple(drivers))

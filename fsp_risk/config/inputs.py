@@ -11,6 +11,7 @@ from fsp_risk.config.distributions import DistributionError, make_distribution
 from fsp_risk.config.fields import _kind, _Node, _number
 from fsp_risk.config.limits import EVIDENCE, MAX_COUNT, MAX_HORIZON, MAX_MONEY
 from fsp_risk.config.schema import Input, Points, YearSeries
+from fsp_risk.config.shape import DIST_KEYS, keys
 from fsp_risk.config.years import fy_label, parse_fy
 from fsp_risk.errors import ConfigError, did_you_mean, excerpt
 
@@ -39,14 +40,10 @@ def _inputs(node: _Node, years: tuple[str, ...], drivers: dict[str, str]) -> dic
     if not isinstance(node.data, dict) or not node.data:
         raise node.error("expected a mapping of named inputs (the assumption book)")
     out = {}
-    book = ("title", "units", "per_year", "source", "owner", "evidence", "date", "review", "driver", "year_to_year")
-    dist_keys = ("dist", "central", "value", "low", "mode", "high", "p10", "p50", "p90", "mean", "sd", "min", "max",
-                 "alpha", "beta", "p", "values", "probs")
     node.keys("an input name")
     for name, spec in node.data.items():
-        item = node.child(str(name)).mapping(book + dist_keys, ("title", "units", "dist", "source", "owner",
-                                                                "evidence", "date", "review"))
-        dist_spec = {k: v for k, v in spec.items() if k in dist_keys}
+        item = node.child(str(name)).mapping(*keys("input"))
+        dist_spec = {k: v for k, v in spec.items() if k in DIST_KEYS}
         year_valued = False
         if spec.get("dist") == "discrete" and isinstance(spec.get("values"), list) and any(
             isinstance(v, str) for v in spec["values"]
@@ -147,7 +144,7 @@ class _Refs:
 
 
 def _series(node: _Node, years: tuple[str, ...], *, nonnegative: bool = False) -> YearSeries:
-    node.mapping(("values", "source"), ("values", "source"))
+    node.mapping(*keys("series"))
     values = node.child("values")
     if not isinstance(values.data, dict) or not values.data:
         raise values.error("expected a mapping of financial year to amount, like {2025/26: 200000}")
@@ -164,7 +161,7 @@ def _series(node: _Node, years: tuple[str, ...], *, nonnegative: bool = False) -
 
 
 def _points(node: _Node) -> Points:
-    node.mapping(("at_31_march", "source", "extrapolate"), ("at_31_march", "source"))
+    node.mapping(*keys("points"))
     pts = node.child("at_31_march")
     if not isinstance(pts.data, dict) or len(pts.data) < 2:
         raise pts.error("expected at least two points: a mapping of calendar year to count at 31 March")

@@ -17,6 +17,7 @@ from fsp_risk.config.scenarios import _pin_bounds, _scenarios
 from fsp_risk.config.schema import Config, RunDefaults
 from fsp_risk.config.sections import (_costs, _demand, _funding, _mtfp, _placements, _price_base, _programme, _run,
                                       _savings, _service, _workforce)
+from fsp_risk.config.shape import keys
 from fsp_risk.config.source import _line_of, _load_yaml
 from fsp_risk.errors import ConfigError, excerpt
 from fsp_risk.files import MAX_CONFIG_BYTES, MAX_CSV_BYTES, is_inside, read_text, size_text
@@ -101,13 +102,7 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
     (without mitigation, the mitigated values).
     """
     root = _Node(data, "", file).mapping(
-        (
-            "schema_version", "name", "title", "council", "papers", "years", "run", "price_base", "programme",
-            "inputs", "demand", "placements", "service", "workforce", "costs", "savings", "funding", "mtfp",
-            "risk_register", "common_drivers", "correlation", "scenarios", "decision_date", "value_for_money",
-        ),
-        ("schema_version", "name", "title", "years", "inputs", "programme", "price_base", "demand", "mtfp"),
-    )
+        *keys("config"))
     if root.data["schema_version"] != SCHEMA_VERSION:
         raise root.error(f"expected {SCHEMA_VERSION}, got {excerpt(root.data['schema_version'])}", "schema_version")
     years = _years(root.child("years"))
@@ -143,7 +138,7 @@ def _parse(data: Any, text: str, file: str, all_inputs_used: bool = True,
     optimism_bias = None
     if root.has("value_for_money"):
         refs.section = "value for money"
-        vfm = root.child("value_for_money").mapping(("optimism_bias",), ("optimism_bias",))
+        vfm = root.child("value_for_money").mapping(*keys("value_for_money"))
         optimism_bias = refs.get(vfm, "optimism_bias", lo=0, hi=1, scalar=True)
     papers = root.data.get("papers") or []
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):

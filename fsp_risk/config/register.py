@@ -13,6 +13,7 @@ from fsp_risk.config.inputs import _Refs, _series
 from fsp_risk.config.limits import CONTROL_CHARACTERS, ID_PATTERN, MAX_FACTOR, MAX_MONEY, MAX_TEXT, NAME_RULES
 from fsp_risk.config.scenarios import _pin_range, _pin_value
 from fsp_risk.config.schema import Input, Mitigation, Risk, RiskRegister, Scoring
+from fsp_risk.config.shape import keys
 from fsp_risk.errors import ConfigError, did_you_mean, excerpt
 from fsp_risk.files import csv_records
 
@@ -21,7 +22,7 @@ RISK_BASES = ("per_year", "horizon")
 
 
 def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> RiskRegister:
-    node.mapping(("scoring", "risks", "mitigations", "reserve_confidence", "import_csv"), ("scoring",))
+    node.mapping(*keys("risk_register"))
     if not (node.has("risks") or node.has("import_csv")):
         raise node.error("required field is missing (give risks, or import_csv to start from a council register)",
                          "risks")
@@ -31,8 +32,7 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
         if not 0.5 <= confidence < 1:
             raise node.error(f"expected a confidence from 0.5 to below 1 (0.8 is usual), got {confidence:g}",
                              "reserve_confidence")
-    sc = node.child("scoring").mapping(("impact_thresholds", "probability_bands", "probability_thresholds", "source"),
-                                       ("impact_thresholds", "probability_bands", "probability_thresholds", "source"))
+    sc = node.child("scoring").mapping(*keys("scoring"))
     impact_t = _increasing(sc, "impact_thresholds", lo=0.0, hi=MAX_MONEY)
     bands = sc.data["probability_bands"]
     if not isinstance(bands, list) or not bands or not all(isinstance(b, str) and b for b in bands):
@@ -56,8 +56,7 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
         seen = {r.id for r in risks}
     for k, raw in enumerate(rn.data or []):
         r = _Node(raw, f"{rn.path}[{k}]", rn.file)
-        r.mapping(("id", "title", "owner", "category", "type", "likelihood", "basis", "years", "impact", "stated",
-                   "driver", "link"), ("id", "title", "owner", "category", "type"))
+        r.mapping(*keys("risk"))
         rid = _check_name(r, r.text("id"), ID_PATTERN, "a risk id", "it labels the risk in every table and chart", "id")
         r.path = f"risk_register.risks[{rid}]"  # name the risk by its id in messages from here on
         link = ()
@@ -98,7 +97,7 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
             eligible = tuple(sorted(years.index(label) for label in labels))
         stated_impact = stated_prob = None
         if r.has("stated"):
-            st = r.child("stated").mapping(("impact", "probability"), ("impact", "probability"))
+            st = r.child("stated").mapping(*keys("stated"))
             stated_impact = st.integer("impact", 0, len(impact_t))
             stated_prob = st.choice("probability", tuple(bands))
         driver, loading = _driver_loading(r, drivers) if r.has("driver") else (None, 0.0)
@@ -114,8 +113,7 @@ def _risk_register(node: _Node, years, refs: _Refs, drivers: dict[str, str]) -> 
         raise mn.error("expected a list of mitigations")
     for j, rawm in enumerate(mn.data or []):
         m = _Node(rawm, f"{mn.path}[{j}]", mn.file)
-        m.mapping(("id", "title", "risks", "cost", "likelihood_factor", "impact_factor", "replace"),
-                  ("id", "title", "risks"))
+        m.mapping(*keys("mitigation"))
         mid = _check_name(m, m.text("id"), ID_PATTERN, "a mitigation id", "it labels the mitigation in every table",
                           "id")
         m.path = f"risk_register.mitigations[{mid}]"
@@ -184,8 +182,7 @@ def _import_register(node: _Node, years, bands: list[str], refs: _Refs) -> tuple
     its file and row, rated red (a register score is a judgement): returned with the risks, for the
     caller to add to the assumption book.
     """
-    node.mapping(("file", "likelihood_bands", "impact_bands", "source", "date", "review"),
-                 ("file", "likelihood_bands", "impact_bands", "source", "date", "review"))
+    node.mapping(*keys("import_csv"))
     likelihood_bands = _bands(node, "likelihood_bands", 0.0, 1.0)
     impact_bands = _bands(node, "impact_bands", 0.0, MAX_MONEY)
     source, date, review = node.text("source"), node.date("date"), node.date("review")

@@ -12,6 +12,7 @@ from fsp_risk.config.distributions import DistributionError, make_distribution
 from fsp_risk.config.fields import _kind, _Node
 from fsp_risk.config.limits import KEY_PATTERN
 from fsp_risk.config.schema import Config, Input, Scenario
+from fsp_risk.config.shape import DIST_KEYS, keys
 from fsp_risk.errors import ConfigError, did_you_mean, excerpt
 
 RESERVED_SCENARIOS = ("base", "without_fsp")
@@ -25,7 +26,7 @@ def _scenarios(node: _Node, data: dict, base: Config, validate) -> dict[str, Sce
         raise node.error("expected a mapping of scenario names to {title, source, set, pin}")
     out = {}
     for name in node.keys("a scenario name"):
-        sc = node.child(name).mapping(("title", "source", "set", "pin"), ("title", "source"))
+        sc = node.child(name).mapping(*keys("scenario"))
         if name in RESERVED_SCENARIOS:
             raise sc.error(f"expected a name of letters, digits and _ other than {' and '.join(RESERVED_SCENARIOS)} "
                            "(kept for the config as written and the counterfactual)")
@@ -128,9 +129,6 @@ def _pin_value(node: _Node, key: str, item: Input, value: Any, bounds: tuple[flo
 
 
 # --------------------------------------------------------------------------- changes made outside a file
-#: Distribution fields of an input (the keys an input's mapping may hold besides its assumption book).
-DIST_KEYS = ("dist", "central", "value", "low", "mode", "high", "p10", "p50", "p90", "mean", "sd", "min", "max",
-             "alpha", "beta", "p", "values", "probs")
 
 
 def changed_input(config: Config, name: str, params: dict[str, Any]) -> Input:

@@ -9,20 +9,20 @@ from fsp_risk.config.limits import (FSP_METHODS, MAX_COUNT, MAX_FACTOR, MAX_ITER
 from fsp_risk.config.schema import (GREEN_BOOK_RATE_SOURCE, CostLine, EffectScale, FspCase, FundingStream,
                                     InflationIndex, Level, Measure, Mtfp, Placements, PlacementType, PriceBase,
                                     Programme, RunDefaults, SavingLine, Service, Weakening, WorkforceGroup)
+from fsp_risk.config.shape import keys
 from fsp_risk.config.years import fy_label, parse_fy
 from fsp_risk.errors import did_you_mean, excerpt
 
 
 def _programme(node: _Node, years, refs: _Refs) -> Programme:
-    node.mapping(("go_live", "go_live_source", "delay_months", "ramp_months", "effect_scales"),
-                 ("go_live", "go_live_source", "delay_months", "ramp_months"))
+    node.mapping(*keys("programme"))
     scales = []
     if node.has("effect_scales"):
         sn = node.child("effect_scales")
         if not isinstance(sn.data, list):
             raise sn.error("expected a list of {input: NAME, years: [...]} that scale FSP's effect")
         for k, raw in enumerate(sn.data):
-            e = _Node(raw, f"{sn.path}[{k}]", sn.file).mapping(("input", "years"), ("input",))
+            e = _Node(raw, f"{sn.path}[{k}]", sn.file).mapping(*keys("effect_scale"))
             idx = tuple(range(len(years)))
             if e.has("years"):
                 labels = e.data["years"]
@@ -39,11 +39,11 @@ def _programme(node: _Node, years, refs: _Refs) -> Programme:
 
 
 def _price_base(node: _Node, years, refs: _Refs) -> PriceBase:
-    node.mapping(("basis", "base_year", "deflator", "indices", "discount_rate"), ("basis", "base_year", "deflator"))
+    node.mapping(*keys("price_base"))
     base = node.data["base_year"]
     rate, rate_source = 0.035, GREEN_BOOK_RATE_SOURCE
     if node.has("discount_rate"):
-        dr = node.child("discount_rate").mapping(("value", "source"), ("value", "source"))
+        dr = node.child("discount_rate").mapping(*keys("rate"))
         rate = _number(dr, "value", dr.data["value"])
         if not -0.1 < rate < 1:
             raise dr.error(f"expected a real discount rate as a fraction a year, like 0.035 for 3.5%, got {rate:g}",
@@ -57,7 +57,7 @@ def _price_base(node: _Node, years, refs: _Refs) -> PriceBase:
         if not isinstance(idx.data, dict):
             raise idx.error("expected a mapping of index name to {planned: INPUT, actual: INPUT}")
         for name in idx.keys("an index name"):
-            item = idx.child(str(name)).mapping(("planned", "actual"), ("planned", "actual"))
+            item = idx.child(str(name)).mapping(*keys("index"))
             indices[str(name)] = InflationIndex(refs.get(item, "planned", lo=-0.5, hi=1),
                                                 refs.get(item, "actual", lo=-0.5, hi=1))
     return PriceBase(node.choice("basis", ("nominal",)), base, refs.get(node, "deflator", lo=-0.5, hi=1), indices,
@@ -65,22 +65,21 @@ def _price_base(node: _Node, years, refs: _Refs) -> PriceBase:
 
 
 def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
-    node.mapping(("measures",), ("measures",))
+    node.mapping(*keys("demand"))
     measures = node.child("measures")
     if not isinstance(measures.data, dict) or not measures.data:
         raise measures.error("expected a mapping of measures such as lac, cp and open_cases")
     first, last = parse_fy(years[0]), parse_fy(years[-1]) + 1
     out = {}
     for name in measures.keys("a measure name"):
-        m = measures.child(str(name)).mapping(("title", "short", "as_is", "growth", "fsp", "level"),
-                                              ("title", "as_is", "growth", "fsp"))
+        m = measures.child(str(name)).mapping(*keys("measure"))
         as_is = _points(m.child("as_is"))
         if not as_is.extrapolate and (as_is.march_years[0] > first or as_is.march_years[-1] < last):
             raise m.error(
                 f"as-is points must cover 31 March {first} (the start of {years[0]}) to 31 March {last} "
                 f"(the end of {years[-1]}); they cover {as_is.march_years[0]} to {as_is.march_years[-1]}", "as_is"
             )
-        fsp = m.child("fsp").mapping(("method", "effect", "reduction", "leaving_rate", "floor", "path"), ("method",))
+        fsp = m.child("fsp").mapping(*keys("fsp"))
         method = fsp.choice("method", FSP_METHODS)
         if method == "stock_flow":
             fsp.mapping(("method", "effect", "leaving_rate"), ("method", "effect", "leaving_rate"))
@@ -103,7 +102,7 @@ def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
         title = m.text("title")
         level = None
         if m.has("level"):
-            lv = m.child("level").mapping(("shock", "persistence", "drift"), ("shock", "persistence"))
+            lv = m.child("level").mapping(*keys("level"))
             shock = refs.get(lv, "shock", ceiling=MAX_LOG_SHOCK)
             if not refs.inputs[shock].per_year:
                 raise lv.error(f"input {excerpt(shock)} must be per_year: a shock is drawn for each year", "shock")
@@ -115,15 +114,14 @@ def _demand(node: _Node, years, refs: _Refs) -> dict[str, Measure]:
 
 
 def _placements(node: _Node, demand, refs: _Refs) -> Placements:
-    node.mapping(("measure", "types", "inflation", "budget_variance"), ("measure", "types", "inflation"))
+    node.mapping(*keys("placements"))
     measure = node.choice("measure", tuple(demand))
     types_node = node.child("types")
     if not isinstance(types_node.data, dict) or not types_node.data:
         raise types_node.error("expected a mapping of placement types (in-house fostering, agency fostering, ...)")
     types = []
     for name in types_node.keys("a placement type name"):
-        t = types_node.child(str(name)).mapping(("title", "share", "avoided_share", "unit_cost", "cost_cv", "price_year"),
-                                                ("title", "share", "unit_cost", "cost_cv", "price_year"))
+        t = types_node.child(str(name)).mapping(*keys("placement_type"))
         try:
             price_year = parse_fy(t.data["price_year"])
         except ValueError as exc:
@@ -155,25 +153,25 @@ def _placements(node: _Node, demand, refs: _Refs) -> Placements:
 
 
 def _service(node: _Node, demand, refs: _Refs) -> Service:
-    node.mapping(("measure", "cases_per_team", "team_cost"), ("measure", "cases_per_team", "team_cost"))
+    node.mapping(*keys("service"))
     return Service(node.choice("measure", tuple(demand)),
                    refs.get(node, "cases_per_team", lo=1e-9, scalar=True, ceiling=MAX_COUNT),
                    refs.get(node, "team_cost", lo=0, scalar=True, ceiling=MAX_MONEY))
 
 
 def _workforce(node: _Node, refs: _Refs):
-    node.mapping(("groups", "weakening"), ("groups",))
+    node.mapping(*keys("workforce"))
     groups_node = node.child("groups")
     if not isinstance(groups_node.data, dict) or not groups_node.data:
         raise groups_node.error("expected a mapping of staff groups (social workers, adult-facing practitioners)")
     groups = []
-    keys = ("fte", "cost_per_fte", "turnover", "vacancy", "agency_cover", "agency_premium", "recruitment_cost")
+    staff = ("fte", "cost_per_fte", "turnover", "vacancy", "agency_cover", "agency_premium", "recruitment_cost")
     for name in groups_node.keys("a staff group name"):
-        g = groups_node.child(str(name)).mapping(("title", "weakens_effect") + keys, ("title",) + keys)
+        g = groups_node.child(str(name)).mapping(*keys("staff_group"))
         bounds = {"turnover": (0, 1, None), "vacancy": (0, 1, None), "agency_cover": (0, 1, None),
                   "agency_premium": (0, None, MAX_FACTOR), "fte": (0, None, MAX_COUNT),
                   "cost_per_fte": (0, None, MAX_MONEY), "recruitment_cost": (0, None, MAX_MONEY)}
-        refs_ = {k: refs.get(g, k, lo=bounds[k][0], hi=bounds[k][1], ceiling=bounds[k][2]) for k in keys}
+        refs_ = {k: refs.get(g, k, lo=bounds[k][0], hi=bounds[k][1], ceiling=bounds[k][2]) for k in staff}
         for k in ("fte", "cost_per_fte"):
             if refs.inputs[refs_[k]].per_year:
                 raise g.error(f"input {excerpt(refs_[k])} is per_year, but this field takes one value per iteration", k)
@@ -181,7 +179,7 @@ def _workforce(node: _Node, refs: _Refs):
                                      **refs_))
     weakening = None
     if node.has("weakening"):
-        w = node.child("weakening").mapping(("threshold", "slope"), ("threshold", "slope"))
+        w = node.child("weakening").mapping(*keys("weakening"))
         weakening = Weakening(refs.get(w, "threshold", lo=0, hi=1, scalar=True),
                               refs.get(w, "slope", lo=0, scalar=True, ceiling=MAX_FACTOR))
         if not any(g.weakens_effect for g in groups):
@@ -194,8 +192,7 @@ def _costs(node: _Node, years, price_base: PriceBase, refs: _Refs):
         raise node.error("expected a mapping of named cost lines")
     out = []
     for name in node.keys("a cost line name"):
-        c = node.child(str(name)).mapping(("title", "amounts", "category", "budgeted", "inflation", "multiplier"),
-                                          ("title", "amounts", "category"))
+        c = node.child(str(name)).mapping(*keys("cost"))
         inflation = c.data.get("inflation")
         if inflation is not None and inflation not in price_base.indices:
             raise c.error(f"unknown inflation index {excerpt(inflation)}; price_base.indices defines "
@@ -214,9 +211,7 @@ def _savings(node: _Node, years, demand, placements, service, refs: _Refs):
     out = []
     for name in node.keys("a savings line name"):
         s = node.child(str(name)).mapping(
-            ("title", "driver", "cashable", "recurrent", "planned", "share", "multiplier", "from_budget"),
-            ("title", "driver", "cashable", "recurrent"),
-        )
+            *keys("saving"))
         driver = s.choice("driver", drivers)
         if s.has("planned") == s.has("share"):
             raise s.error("give either 'planned' (the savings by year, scaled by the driver against the central "
@@ -249,8 +244,7 @@ def _funding(node: _Node, years, refs: _Refs):
         raise node.error("expected a mapping of named funding streams")
     out = []
     for name in node.keys("a funding stream name"):
-        f = node.child(str(name)).mapping(("title", "amounts", "ends", "end_year", "replaced"),
-                                          ("title", "amounts", "ends", "end_year", "replaced"))
+        f = node.child(str(name)).mapping(*keys("funding"))
         ends = refs.get(f, "ends", lo=0, hi=1, scalar=True)
         end_year = refs.get(f, "end_year", scalar=True)
         if not refs.inputs[end_year].year_valued:
@@ -261,7 +255,7 @@ def _funding(node: _Node, years, refs: _Refs):
 
 
 def _mtfp(node: _Node, years) -> Mtfp:
-    node.mapping(("target", "delivered_outside"), ("target",))
+    node.mapping(*keys("mtfp"))
     target = _series(node.child("target"), years)
     if any(v > 0 for v in target.values):
         raise node.error("expected the MTFP savings target as negative amounts (savings), got a positive amount",
@@ -271,7 +265,7 @@ def _mtfp(node: _Node, years) -> Mtfp:
 
 
 def _run(node: _Node) -> RunDefaults:
-    node.mapping(("iterations", "seed", "sampler"))
+    node.mapping(*keys("run"))
     return RunDefaults(node.integer("iterations", 1, MAX_ITERATIONS) if node.has("iterations") else 100_000,
                        node.integer("seed", 0, MAX_SEED) if node.has("seed") else 12345,
                        node.choice("sampler", SAMPLERS, "mc"))

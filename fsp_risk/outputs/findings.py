@@ -285,3 +285,31 @@ def target_and_value_for_money(summary: pd.DataFrame, value_for_money: pd.DataFr
             f"benefits exceed its own costs in {share(pays)}: everything it avoids against everything it costs, "
             "whoever pays or gains. A programme can pay for itself and still leave the MTFP short, when its savings "
             "are real but smaller than the budget assumed, or land with partners rather than the council.")
+
+
+def variance_sentence(ds: xr.Dataset, table: pd.DataFrame) -> str:
+    """What knowing the main uncertainties would remove from the variance of the net change (first-order
+    Sobol' indices, :func:`fsp_risk.analysis.variance.variance_sensitivity`)."""
+    from fsp_risk.analysis.variance import FSP_EFFECT
+
+    def pct(v: float) -> str:
+        return share(min(max(float(v), 0.0), 1.0))
+
+    total = table[table["year"] == "total"]
+    groups = total[total["kind"].isin(("driver group", "register"))].sort_values("first_order", ascending=False)
+    top = groups.head(2)
+    first = top.iloc[0]
+    text = (f"Knowing {lower_first(first['factor'])} exactly would remove about {pct(first['first_order'])} of the "
+            f"uncertainty (the variance) in the total net change to the MTFP over {period(ds)}")
+    if len(top) > 1:
+        text += f"; knowing {lower_first(top.iloc[1]['factor'])} about {pct(top.iloc[1]['first_order'])}"
+    text += " (first-order Sobol' indices)."
+    effect = table[(table["factor"] == FSP_EFFECT) & (table["year"] != "total")].dropna(subset=["first_order"])
+    if not effect.empty:
+        best = effect.loc[effect["first_order"].idxmax()]
+        whole = total[total["factor"] == FSP_EFFECT]["first_order"].iloc[0]
+        text += (f" Knowing FSP's effect would remove about {pct(best['first_order'])} of the uncertainty in "
+                 f"{best['year']}, its largest share, and {pct(whole)} over the period.")
+    if (top["dependence"] != "").any():
+        text += " Inputs correlated across groups are counted in each group they touch."
+    return text

@@ -440,6 +440,39 @@ def grouped_tornado(table: pd.DataFrame, title: str, caption: str, top: int = 12
 
 
 @_styled
+def total_effects(years, effects: dict[str, np.ndarray], title: str, caption: str):
+    """Total-effect Sobol' indices by year, one line per factor (at most four): which uncertainty matters when.
+
+    ``effects`` maps a factor's label to its index in each of ``years`` (0 to 1; NaN where a year has no
+    variance). Each line has its own colour, marker and dash, and is labelled at its right end, so it reads
+    without the legend and in greyscale.
+    """
+    x = np.arange(len(years))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.84), layout="constrained")
+    looks = ((DARK_BLUE, "-", "o"), (TURQUOISE, "--", "s"), (DARK_PINK, "-.", "D"), (ORANGE, ":", "^"))
+    ends = []
+    for (label, values), (colour, dash, marker) in zip(effects.items(), looks):
+        v = np.asarray(values, float) * 100
+        ax.plot(x, v, dash, marker=marker, color=colour, linewidth=2, markersize=6, label=label)
+        last = int(np.flatnonzero(np.isfinite(v))[-1]) if np.isfinite(v).any() else None
+        if last is not None:
+            ends.append([v[last], label, colour, last])
+    # Right-end labels kept apart by at least 6 points of the axis, in the lines' order on the page.
+    ends.sort(key=lambda e: e[0])
+    for i in range(1, len(ends)):
+        ends[i][0] = max(ends[i][0], ends[i - 1][0] + 6)
+    for y, label, colour, last in ends:
+        ax.annotate(textwrap.fill(label, 22), (x[-1], y), xytext=(8, 0), textcoords="offset points", va="center",
+                    ha="left", fontsize=TEXT_PT, color=colour)
+    ax.set_xticks(x, list(years))
+    ax.set_xlim(-0.2, len(years) - 1 + 0.9)
+    ax.set_ylim(0, 105)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
+    ax.set_ylabel("Share of the year's variance (total effect)")
+    return _finish(fig, ax, title, caption)
+
+
+@_styled
 def waterfall(labels, start: float, changes, end: float, title: str, caption: str, axis_label: str):
     """A horizontal bridge from ``start`` to ``end`` through ``changes`` [GBP], top to bottom.
 

@@ -21,7 +21,7 @@ from fsp_risk.outputs.escape import write_csv
 
 #: The analyses written as CSV, by table name (the file is ``<name>.csv``), in the order written.
 CSV_TABLES = ("summary", "cumulative", "backtest", "switching_values", "sensitivity", "grouped_sensitivity",
-              "convergence", "value_for_money", "scenarios", "risk_register", "risk_portfolio")
+              "variance_sensitivity", "convergence", "value_for_money", "scenarios", "risk_register", "risk_portfolio")
 
 
 def write_outputs(ds: xr.Dataset, config: Config, folder: Path, tables: dict[str, pd.DataFrame]) -> None:
@@ -53,6 +53,9 @@ def write_outputs(ds: xr.Dataset, config: Config, folder: Path, tables: dict[str
         jobs.append((True, lambda: [draw.tornado_chart(ds, config, charts_dir, tables["sensitivity"])]))
     if "grouped_sensitivity" in tables:
         jobs.append((False, lambda: [draw.grouped_tornado_chart(ds, config, charts_dir, tables["grouped_sensitivity"])]))
+    if "variance_sensitivity" in tables:
+        jobs.append((False, lambda: [draw.total_effects_chart(ds, config, charts_dir, tables["variance_sensitivity"])]))
+        extra.append(findings.variance_sentence(ds, tables["variance_sensitivity"]))
     if "convergence" in tables:
         jobs.append((False, lambda: [draw.convergence_chart(ds, config, charts_dir, tables["convergence"])]))
         extra.append(findings.convergence_sentence(ds, tables["convergence"]))

@@ -21,9 +21,11 @@ PERCENT_FORMAT = "0.0%"
 #: table is £ unless listed as plain.
 PROBABILITY_COLUMNS = {"p_target_met", "p_target_met_se", "p_target_met_cumulative", "p_target_met_cumulative_se", "p_occurs",
                        "p_occurs_residual", "share_of_shortfall_iterations", "share_of_variance", "change_from_central",
-                       "p_worse_than_base", "p_target_met_low", "p_target_met_high"}
+                       "p_worse_than_base", "p_target_met_low", "p_target_met_high",
+                       "first_order", "first_order_ci", "total_effect", "total_effect_ci"}
 PLAIN_COLUMNS = {"rank_correlation", "central", "switching_value", "switching_value_p50", "range_low", "range_high",
-                 "simulated_impact_score", "residual_impact_score", "stated_impact_score", "value", "iterations", "percentile"}
+                 "simulated_impact_score", "residual_impact_score", "stated_impact_score", "value", "iterations", "percentile",
+                 "evaluations"}
 
 
 def assumption_book(config: Config, today: dt.date | None = None) -> pd.DataFrame:
@@ -138,11 +140,12 @@ def write_workbook(path: Path, ds, config: Config, tables: dict[str, pd.DataFram
               ("By year", tables["summary"], True), ("Cumulative", tables["cumulative"], True)]
     for name, title in (("risk_register", "Risk register"), ("risk_portfolio", "Risk portfolio"),
                         ("sensitivity", "Sensitivity"), ("grouped_sensitivity", "Grouped sensitivity"),
+                        ("variance_sensitivity", "Variance sensitivity"),
                         ("switching_values", "Switching values"), ("backtest", "Backtest"),
                         ("scenarios", "Scenarios"), ("convergence", "Convergence"),
                         ("value_for_money", "Value for money")):
         if name in tables:
-            sheets.append((title, tables[name], name not in ("backtest", "value_for_money")))
+            sheets.append((title, tables[name], name not in ("backtest", "value_for_money", "variance_sensitivity")))
     sheets.append(("Assumption book", assumption_book(config), False))
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for title, frame, money in sheets:
