@@ -297,19 +297,24 @@ def variance_sentence(ds: xr.Dataset, table: pd.DataFrame) -> str:
 
     total = table[table["year"] == "total"]
     groups = total[total["kind"].isin(("driver group", "register"))].sort_values("first_order", ascending=False)
+    def taken(row) -> str:
+        """What a group takes with it: the inputs correlated with its own (its ``dependence``)."""
+        dep = row["dependence"] if isinstance(row["dependence"], str) else ""
+        return f" (with {dep[5:].split(' (')[0]}, correlated with it)" if dep.startswith("with ") else ""
+
     top = groups.head(2)
     first = top.iloc[0]
-    text = (f"Knowing {lower_first(first['factor'])} exactly would remove about {pct(first['first_order'])} of the "
-            f"uncertainty (the variance) in the total net change to the MTFP over {period(ds)}")
+    text = (f"Knowing {lower_first(first['factor'])}{taken(first)} exactly would remove about "
+            f"{pct(first['first_order'])} of the uncertainty (the variance) in the total net change to the MTFP "
+            f"over {period(ds)}")
     if len(top) > 1:
-        text += f"; knowing {lower_first(top.iloc[1]['factor'])} about {pct(top.iloc[1]['first_order'])}"
-    text += " (first-order Sobol' indices)."
+        second = top.iloc[1]
+        text += f"; knowing {lower_first(second['factor'])}{taken(second)} about {pct(second['first_order'])}"
+    text += " (first-order Sobol' indices; correlated inputs count in each group they touch, so these overlap)."
     effect = table[(table["factor"] == FSP_EFFECT) & (table["year"] != "total")].dropna(subset=["first_order"])
     if not effect.empty:
         best = effect.loc[effect["first_order"].idxmax()]
         whole = total[total["factor"] == FSP_EFFECT]["first_order"].iloc[0]
         text += (f" Knowing FSP's effect would remove about {pct(best['first_order'])} of the uncertainty in "
                  f"{best['year']}, its largest share, and {pct(whole)} over the period.")
-    if (top["dependence"] != "").any():
-        text += " Inputs correlated across groups are counted in each group they touch."
     return text
