@@ -38,7 +38,7 @@ class BookError(ConfigError):
 def export_book(config: Config, path: str | Path) -> Path:
     """Write ``config``'s assumption book to a new workbook at ``path`` (refused if the file exists)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -70,6 +70,10 @@ def export_book(config: Config, path: str | Path) -> Path:
                 cell.number_format = "yyyy-mm-dd"
             if col in SHOWN:
                 cell.fill = grey
+                if isinstance(cell.value, float):  # as a reader reads it: four significant figures, thousands split
+                    cell.number_format = "#,##0" if abs(cell.value) >= 1000 else "0.0###"
+            else:
+                cell.protection = Protection(locked=False)
         if col in SHOWN:
             head.fill = grey
     last = len(rows) + 1
@@ -80,6 +84,10 @@ def export_book(config: Config, path: str | Path) -> Path:
         rule.add(f"{letter}2:{letter}{max(last, 2)}")
         ws.add_data_validation(rule)
     ws.freeze_panes = "B2"
+    # The grey columns are locked (no password: this guards against a slip, not a person) and the rest left
+    # open, so an edit of a figure import would not read is refused by Excel, not silently ignored.
+    ws.protection.sheet = True
+    ws.protection.formatCells = ws.protection.formatColumns = ws.protection.sort = ws.protection.autoFilter = False
     _text_stays_text(ws)
 
     about = wb.create_sheet(ABOUT_SHEET)
@@ -110,8 +118,11 @@ def _about(config: Config) -> list[tuple[str, str]]:
                          "uses. An emptied cell removes that field."),
         ("Provenance", "source (paper and paragraph, or public statistic and year), owner, evidence (green, amber or "
                        "red), date of the evidence and review date (yyyy-mm-dd)."),
-        ("Read only (grey)", "central_now, p10_now, p90_now: the distribution as the config has it now; correlation: "
-                             "its rank correlations and common drivers, edited in the YAML. Import does not read them."),
+        ("Read only (grey)", "central_now, p10_now, p90_now: the distribution's central value (the most likely value "
+                             "for triangular and PERT), P10 and P90 as the config had it when exported; correlation: "
+                             "its rank correlations and common drivers, edited in the YAML. The sheet is protected "
+                             "(no password) so that these are not edited by mistake: import does not read them."),
+        ("per_year", "TRUE: a value is drawn afresh for each year; FALSE: one value for the whole horizon."),
         ("Not here", "Adding, renaming or removing an input, and correlations: edit the YAML. Inputs a risk register "
                      "CSV defines are edited in that CSV."),
     ]

@@ -294,15 +294,16 @@ _EFFECT_KINDS = ("driver group", "register")
 
 
 def total_effects_title(table: pd.DataFrame) -> str:
-    """The total-effects chart's title: which group matters most, and whether that changes over the years."""
+    """The total-effects chart's title: which group matters most, and from which year if that changes."""
     by_year = table[(table["year"] != "total") & table["kind"].isin(_EFFECT_KINDS)].dropna(subset=["total_effect"])
     tops = by_year.loc[by_year.groupby("year", sort=False)["total_effect"].idxmax()]
     first, last = tops.iloc[0], tops.iloc[-1]
     if (tops["factor"] == first["factor"]).all():
-        return ten_words(f"Uncertainty in {lower_first(first['factor'])} matters most in every year",
-                         "One group's uncertainty matters most in every year")
-    return ten_words(f"{first['factor']} uncertainty matters most in {first['year']}, {lower_first(last['factor'])} "
-                     f"by {last['year']}", "The uncertainty that matters most changes over the years")
+        return ten_words(f"{first['factor']} drives the uncertainty in every year",
+                         "One group drives the uncertainty in every year")
+    switch = tops[tops["factor"] == last["factor"]].iloc[0]  # the first year the last leader leads
+    return ten_words(f"{last['factor']} drives the uncertainty from {switch['year']}; {lower_first(first['factor'])} "
+                     "before", "The uncertainty that matters most changes over the years")
 
 
 def _at_most(p: float) -> str:
@@ -315,22 +316,24 @@ def total_effects_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.
     years = [y for y in table["year"].unique() if y != "total"]
     groups = table[table["kind"].isin(_EFFECT_KINDS) & (table["year"] != "total")]
     peak = groups.groupby("factor", sort=False)["total_effect"].max().sort_values(ascending=False)
-    drawn = list(peak.index[:4])
+    # At most four lines (four colours), each group that reaches 1% in some year; the rest named in the caption.
+    drawn = list(peak.index[:4][peak.iloc[:4] >= 0.01]) or list(peak.index[:1])
     effects = {f: groups[groups["factor"] == f].set_index("year")["total_effect"].reindex(years).to_numpy(float)
                for f in drawn}
     title = total_effects_title(table)
     rest = [f for f in peak.index if f not in drawn]
     overlap = sorted({f"{r.factor} takes {r.dependence[5:].split(' (')[0]}"
                       for r in groups[groups["factor"].isin(drawn)].itertuples() if r.dependence})
-    ci = float(groups[groups["factor"].isin(drawn)]["total_effect_ci"].max())
-    caption = ("Total-effect Sobol' index of each year's net change to the MTFP: the share of that year's variance a "
-               "group of inputs takes part in, interactions included (the first-order index, the share that would go "
-               "were the group known, is in variance_sensitivity.csv). "
+    ci = float(groups[groups["factor"].isin(drawn)]["total_effect_ci"].max()) * 100
+    caption = ("Total-effect Sobol' index of each year's net change to the MTFP: the share of that year's uncertainty "
+               "(its statistical variance, not a budget variance) that a group of inputs takes part in, interactions "
+               "included. The first-order index, the share that would go were the group known, and the figures for "
+               "the period as a whole are in variance_sensitivity.csv. "
                + (f"An input correlated with a group's inputs, or on a common driver with them, goes with the group "
                   f"({'; '.join(overlap)}), so the lines can add up to more than 100%. " if overlap else "")
                + (f"Not drawn, each {_at_most(float(peak[rest].max()))} in every year: {', '.join(rest)}. " if rest else "")
-               + f"Estimated from {int(table['evaluations'].iloc[0]):,} model evaluations on the run's seed (Saltelli "
-               f"and Jansen estimators); 95% intervals within ±{ci:.1%}. {_source(ds, config)}")
+               + f"Estimated from {int(table['evaluations'].iloc[0]):,} evaluations of the model on samples drawn "
+               f"from the run's seed; 95% intervals within ±{ci:.1f} percentage points. {_source(ds, config)}")
     parts = [f"{y}: " + ", ".join(f"{f} {effects[f][i]:.0%}" for f in drawn if np.isfinite(effects[f][i]))
              for i, y in enumerate(years) if i in (0, len(years) - 1)]
     alt = (f"Line chart of the total-effect Sobol' index of each year's net change to the MTFP over {period(ds)}, "

@@ -293,7 +293,8 @@ def variance_sentence(ds: xr.Dataset, table: pd.DataFrame) -> str:
     from fsp_risk.analysis.variance import FSP_EFFECT
 
     def pct(v: float) -> str:
-        return share(min(max(float(v), 0.0), 1.0))
+        v = min(max(float(v), 0.0), 1.0)
+        return f"{v:.1%}" if 0.005 <= v < 0.1 else share(v)
 
     total = table[table["year"] == "total"]
     groups = total[total["kind"].isin(("driver group", "register"))].sort_values("first_order", ascending=False)
@@ -310,11 +311,16 @@ def variance_sentence(ds: xr.Dataset, table: pd.DataFrame) -> str:
     if len(top) > 1:
         second = top.iloc[1]
         text += f"; knowing {lower_first(second['factor'])}{taken(second)} about {pct(second['first_order'])}"
-    text += " (first-order Sobol' indices; correlated inputs count in each group they touch, so these overlap)."
+    narrow = 1 - np.sqrt(1 - min(max(float(first["first_order"]), 0.0), 1.0))
+    text += (f" (first-order Sobol' indices; correlated inputs count in each group they touch, so these overlap and "
+             f"do not add up to 100%). Variance is the spread squared: knowing {lower_first(first['factor'])} would "
+             f"narrow the spread of outcomes (their standard deviation) by about {narrow:.0%}.")
     effect = table[(table["factor"] == FSP_EFFECT) & (table["year"] != "total")].dropna(subset=["first_order"])
     if not effect.empty:
         best = effect.loc[effect["first_order"].idxmax()]
         whole = total[total["factor"] == FSP_EFFECT]["first_order"].iloc[0]
         text += (f" Knowing FSP's effect would remove about {pct(best['first_order'])} of the uncertainty in "
-                 f"{best['year']}, its largest share, and {pct(whole)} over the period.")
+                 f"{best['year']}, its largest share, and {pct(whole)} over the period"
+                 + (": how uncertain the effect is adds little beside the rest, which says nothing of how large the "
+                    "effect itself is." if best["first_order"] < 0.1 else "."))
     return text

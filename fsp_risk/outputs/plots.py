@@ -468,7 +468,7 @@ def total_effects(years, effects: dict[str, np.ndarray], title: str, caption: st
     ax.set_xlim(-0.2, len(years) - 1 + 0.9)
     ax.set_ylim(0, 105)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
-    ax.set_ylabel("Share of the year's variance (total effect)")
+    ax.set_ylabel("Share of the year's uncertainty (total effect)")
     return _finish(fig, ax, title, caption)
 
 
