@@ -45,6 +45,19 @@ class Factor:
     together_with: tuple[str, ...] = ()
 
 
+_DEPENDENCE = " (correlated or on a common driver)"
+
+
+def dependence_text(inputs) -> str:
+    """The ``dependence`` column: the inputs a factor takes with it, in words ('' for none)."""
+    return f"with {', '.join(inputs)}{_DEPENDENCE}" if inputs else ""
+
+
+def dependence_inputs(text: str) -> str:
+    """The inputs named in a ``dependence`` text, as 'a, b' ('' for none)."""
+    return text[len("with "):-len(_DEPENDENCE)] if isinstance(text, str) and text.endswith(_DEPENDENCE) else ""
+
+
 def factors(config: Config, top_inputs: list[str] = ()) -> list[Factor]:
     """The factors of a config: its driver groups and register risks (as the grouped tornado holds them), all
     the register's risks together, and up to :data:`TOP_INPUTS` single inputs from ``top_inputs`` (most
@@ -171,8 +184,7 @@ def variance_sensitivity(config: Config, seed: int, top_inputs: list[str] = (), 
                 "first_order": idx["first_order"][i, j], "first_order_ci": idx["first_order_ci"][i, j],
                 "total_effect": idx["total_effect"][i, j], "total_effect_ci": idx["total_effect_ci"][i, j],
                 "kind": f.kind, "inputs": ", ".join(f.inputs),
-                "dependence": ("with " + ", ".join(f.together_with) + " (correlated or on a common driver)"
-                               if f.together_with else ""),
+                "dependence": dependence_text(f.together_with),
                 "evaluations": rows * (2 + len(found)),
             })
     table = pd.DataFrame(rows_out)

@@ -15,9 +15,9 @@ from typing import Iterable
 import numpy as np
 
 from fsp_risk.config import Config
-from fsp_risk.engine.blocks import _draw, check_overrides, simulate_block
+from fsp_risk.engine.blocks import _draw, central_case, check_overrides, simulate_block
 from fsp_risk.engine.executors import map_blocks
-from fsp_risk.engine.sampling import BLOCK, MonteCarlo
+from fsp_risk.engine.sampling import BLOCK, MonteCarlo, stream_layout
 from fsp_risk.model.drivers import Memo
 
 #: The blocks of the run's seed that samples A and B are drawn from (the run's own first two blocks).
@@ -102,12 +102,10 @@ def pick_freeze(config: Config, factors: list[frozenset[str]], rows: int, seed: 
     if not 1 <= rows <= BLOCK:
         raise ValueError(f"rows: expected 1 to {BLOCK:,} (one block), got {rows}")
     overrides = check_overrides(config, overrides or {})
-    from fsp_risk.engine.blocks import central_case
-
     central = central_case(config)[1]
-    empty = frozenset()
+    empty, every = frozenset(), frozenset(stream_layout(config))
     a = _draw(config, seed, A_BLOCK, rows, _Routed(empty), True)
-    b = _draw(config, seed, A_BLOCK, rows, _Routed(frozenset(_all_streams(config))), True)
+    b = _draw(config, seed, A_BLOCK, rows, _Routed(every), True)
     types = [] if config.placements is None else [t.name for t in config.placements.types]
 
     def evaluate(from_b: frozenset[str], memo: Memo) -> np.ndarray:
@@ -121,7 +119,7 @@ def pick_freeze(config: Config, factors: list[frozenset[str]], rows: int, seed: 
 
     memo = Memo(depth=1)  # holds A's sub-results, which every hybrid reads where its arrays are A's
     y_a = evaluate(empty, memo)
-    y_b = evaluate(frozenset(_all_streams(config)), Memo(depth=0))
+    y_b = evaluate(every, Memo(depth=0))
 
     def hybrid(from_b: frozenset[str]) -> np.ndarray:
         # The register's £ risks draw their own streams inside the evaluation: a factor holding any of them
@@ -139,8 +137,3 @@ def _without(memo: Memo, name: str) -> Memo:
     copy.kept = {k: v for k, v in memo.kept.items() if k != name}
     return copy
 
-
-def _all_streams(config: Config) -> list[str]:
-    from fsp_risk.engine.sampling import stream_layout
-
-    return list(stream_layout(config))

@@ -322,8 +322,10 @@ def total_effects_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.
                for f in drawn}
     title = total_effects_title(table)
     rest = [f for f in peak.index if f not in drawn]
-    overlap = sorted({f"{r.factor} takes {r.dependence[5:].split(' (')[0]}"
-                      for r in groups[groups["factor"].isin(drawn)].itertuples() if r.dependence})
+    from fsp_risk.analysis.variance import dependence_inputs
+
+    overlap = sorted({f"{r.factor} takes {dependence_inputs(r.dependence)}"
+                      for r in groups[groups["factor"].isin(drawn)].itertuples() if dependence_inputs(r.dependence)})
     ci = float(groups[groups["factor"].isin(drawn)]["total_effect_ci"].max()) * 100
     caption = ("Total-effect Sobol' index of each year's net change to the MTFP: the share of that year's uncertainty "
                "(its statistical variance, not a budget variance) that a group of inputs takes part in, interactions "

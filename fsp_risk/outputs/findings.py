@@ -290,7 +290,7 @@ def target_and_value_for_money(summary: pd.DataFrame, value_for_money: pd.DataFr
 def variance_sentence(ds: xr.Dataset, table: pd.DataFrame) -> str:
     """What knowing the main uncertainties would remove from the variance of the net change (first-order
     Sobol' indices, :func:`fsp_risk.analysis.variance.variance_sensitivity`)."""
-    from fsp_risk.analysis.variance import FSP_EFFECT
+    from fsp_risk.analysis.variance import FSP_EFFECT, dependence_inputs
 
     def pct(v: float) -> str:
         v = min(max(float(v), 0.0), 1.0)
@@ -300,8 +300,8 @@ def variance_sentence(ds: xr.Dataset, table: pd.DataFrame) -> str:
     groups = total[total["kind"].isin(("driver group", "register"))].sort_values("first_order", ascending=False)
     def taken(row) -> str:
         """What a group takes with it: the inputs correlated with its own (its ``dependence``)."""
-        dep = row["dependence"] if isinstance(row["dependence"], str) else ""
-        return f" (with {dep[5:].split(' (')[0]}, correlated with it)" if dep.startswith("with ") else ""
+        named = dependence_inputs(row["dependence"])
+        return f" (with {named}, correlated with it)" if named else ""
 
     top = groups.head(2)
     first = top.iloc[0]
