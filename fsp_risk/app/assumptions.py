@@ -229,7 +229,7 @@ def import_book(config: Config, book: str | Path, out: str | Path | None = None)
 
 def _save_new(path: Path, write) -> None:
     """``write(temporary path)`` then move it to ``path`` whole, refusing a file made meanwhile."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if path.parent.exists() else None)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # same disk: link works
     os.close(fd)
     try:
         write(tmp)

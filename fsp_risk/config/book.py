@@ -11,11 +11,12 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import yaml
 
+from fsp_risk.config.scenarios import _plain
 from fsp_risk.config.schema import Config
 from fsp_risk.config.shape import DIST_KEYS
 from fsp_risk.errors import ConfigError
@@ -118,8 +119,8 @@ def _number(value: Any) -> Any:
             value = float(value.replace(",", "")) if value.lower() not in ("nan", "inf", "-inf", "infinity") else value
         except ValueError:
             return value
-    if isinstance(value, float) and np.isfinite(value) and value.is_integer():
-        return int(value)
+    if isinstance(value, float) and np.isfinite(value):
+        return _plain(value)  # a whole float as an int, as a scenario writes it
     return value
 
 
@@ -131,7 +132,8 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def apply_rows(config: Config, rows: dict[str, Edited], where: str) -> tuple[str, list[Change], list[str]]:
+def apply_rows(config: Config, rows: dict[str, Edited],
+               where: Callable[[int | None, str | None], str]) -> tuple[str, list[Change], list[str]]:
     """The config's text with the edited rows applied, the changes made, and the problems found.
 
     ``rows`` maps input names to their rows as read; ``where(row, column)`` is how a message names a cell (the

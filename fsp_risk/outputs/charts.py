@@ -12,6 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from fsp_risk.analysis.summary import column_percentiles, horizon_total, year_columns
+from fsp_risk.analysis.variance import dependence_inputs
 from fsp_risk.config import Config
 from fsp_risk.outputs import plots
 from fsp_risk.outputs.formatting import (format_money, lower_first, optimism_bias_words, period, pressure_or_saving,
@@ -322,8 +323,6 @@ def total_effects_chart(ds: xr.Dataset, config: Config, folder: Path, table: pd.
                for f in drawn}
     title = total_effects_title(table)
     rest = [f for f in peak.index if f not in drawn]
-    from fsp_risk.analysis.variance import dependence_inputs
-
     overlap = sorted({f"{r.factor} takes {dependence_inputs(r.dependence)}"
                       for r in groups[groups["factor"].isin(drawn)].itertuples() if dependence_inputs(r.dependence)})
     ci = float(groups[groups["factor"].isin(drawn)]["total_effect_ci"].max()) * 100
